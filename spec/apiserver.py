@@ -103,6 +103,11 @@ def invalid(kind: str, name: str, errs: list[str]) -> ApiError:
     return ApiError(422, "Invalid", f'{kind} "{name}" is invalid: {detail}')
 
 
+def uid_mismatch(kind: str, name: str, wanted: int, actual: int) -> ApiError:
+    """Preconditions.Check: a UID precondition that does not hold is 409 Conflict."""
+    return conflict(kind, name, f"Precondition failed: UID in precondition: {wanted}, UID in object meta: {actual}")
+
+
 MODIFIED_MSG = "the object has been modified; please apply your changes to the latest version and try again"
 
 
@@ -121,7 +126,7 @@ def _commit(ctx: Context, s: State, kind: str, key: str, old: Obj | None, new: O
     else:
         objects = s.api.objects.drop(kind, key)
     api = replace(s.api, objects=objects, revision=revision)
-    channels = informer.record(ctx, s.channels, WatchEvent(revision, kind, key, old, new))
+    channels = informer.record(ctx, s, WatchEvent(revision, kind, key, old, new))
     return Result(replace(s, api=api, channels=channels), new)
 
 
@@ -314,7 +319,7 @@ def update_status(ctx: Context, s: State, kind: str, key: str, status: object, r
     if existing is None:
         return Result(s, error=not_found(kind, name))
     if uid is not None and uid != existing.meta.uid:
-        return Result(s, error=conflict(kind, name, f"Precondition failed: UID in precondition: {uid}, UID in object meta: {existing.meta.uid}"))
+        return Result(s, error=uid_mismatch(kind, name, uid, existing.meta.uid))
     if rv and rv != existing.meta.resource_version:
         return Result(s, error=conflict(kind, name, MODIFIED_MSG))
     return _write_update(ctx, s, existing, replace(existing, status=status))
@@ -339,8 +344,7 @@ def delete(
     if existing is None:
         return Result(s, error=not_found(kind, name))
     if uid is not None and uid != existing.meta.uid:
-        why = f"Precondition failed: UID in precondition: {uid}, UID in object meta: {existing.meta.uid}"
-        return Result(s, error=conflict(kind, name, why))
+        return Result(s, error=uid_mismatch(kind, name, uid, existing.meta.uid))
     if isinstance(existing, Pod):
         return _delete_pod(ctx, s, existing, grace)
     return _delete_immediately_or_finalize(ctx, s, existing, orphan)
@@ -399,6 +403,22 @@ def _delete_immediately_or_finalize(ctx: Context, s: State, obj: Obj, orphan: bo
     return _mark_deleting(ctx, s, obj, s.clock, 0, finalizers)
 
 
+def remove_owner_references(ctx: Context, s: State, kind: str, key: str, owner_uids: frozenset[int], uid: int | None = None) -> Result:
+    """PATCH ``{"metadata": {"ownerReferences": [{"$patch": "delete", "uid": ...}], "uid": uid}}``.
+
+    The strategic-merge patch the garbage collector (attemptToOrphan, dangling
+    references) and controller_ref_manager.go (ReleasePod) send: it applies to
+    the live object, guarded by its UID.
+    """
+    live = get(s, kind, key)
+    if live is None:
+        return Result(s, error=not_found(kind, key.rpartition("/")[2]))
+    if uid is not None and live.meta.uid != uid:
+        return Result(s, error=uid_mismatch(kind, live.meta.name, uid, live.meta.uid))
+    refs = tuple(r for r in live.meta.owner_references if r.uid not in owner_uids)
+    return _write_update(ctx, s, live, with_meta(live, owner_references=refs))
+
+
 # ---------------------------------------------------------------- binding
 
 
@@ -410,8 +430,7 @@ def bind(ctx: Context, s: State, key: str, node: str, uid: int | None = None) ->
         return Result(s, error=not_found(POD, name))
     assert isinstance(pod, Pod)
     if uid is not None and uid != pod.meta.uid:
-        why = f"Precondition failed: UID in precondition: {uid}, UID in object meta: {pod.meta.uid}"
-        return Result(s, error=conflict("Pod", name, why))
+        return Result(s, error=uid_mismatch(POD, name, uid, pod.meta.uid))
     if pod.meta.deletion_timestamp is not None:
         return Result(s, error=_binding_conflict(name, f"pod {name} is being deleted, cannot be assigned to a host"))
     if pod.spec.node_name:

@@ -69,11 +69,6 @@ class ActionDef:
     effect: Effect
     """(ctx, state, instance, *params) -> the next state"""
 
-    @property
-    def doc(self) -> str:
-        """The first line of the effect's docstring."""
-        return (self.effect.__doc__ or "").strip().splitlines()[0] if self.effect.__doc__ else ""
-
 
 WatchFilter = Callable[[str, Any], bool]
 """(instance's node name, object) -> the object is selected by the watch."""

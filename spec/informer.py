@@ -30,7 +30,6 @@ from spec.frozen import EMPTY, FrozenMap, replace
 from spec.state import Channels, ComponentState, Objects, State, WatchEvent
 
 ADDED, MODIFIED, DELETED = "ADDED", "MODIFIED", "DELETED"
-CURSORS = dict[str, dict[str, int | None]]
 
 
 def event_type(selects: Any, node: str, ev: WatchEvent) -> str | None:
@@ -82,11 +81,15 @@ def _trim(ctx: Context, log: tuple[WatchEvent, ...], cursors: FrozenMap[str, Fro
     return kept if len(kept) != len(log) else log
 
 
-def record(ctx: Context, channels: Channels, ev: WatchEvent) -> Channels:
-    """Append the event of a write; watches that select it now have it pending."""
+def record(ctx: Context, s: State, ev: WatchEvent) -> Channels:
+    """Append the event of a write; watches that select it now have it pending.
+
+    The watches of a machine that is down do not exist until it restarts (and relists).
+    """
+    channels = s.channels
     cursors = channels.cursors
     for instance, watch in ctx.watchers:
-        if watch.kind != ev.kind:
+        if watch.kind != ev.kind or (ctx.type_of(instance).per_node and not s.machines[node_of(instance)].up):
             continue
         per_kind = cursors.get(instance, EMPTY)
         if watch.kind in per_kind:

@@ -71,10 +71,6 @@ class Resources:
     def __add__(self, other: Resources) -> Resources:
         return Resources(self.cpu + other.cpu, self.memory + other.memory, self.pods + other.pods)
 
-    def fits_within(self, limit: Resources) -> bool:
-        """True if no dimension exceeds ``limit``."""
-        return self.cpu <= limit.cpu and self.memory <= limit.memory and self.pods <= limit.pods
-
 
 ZERO = Resources()
 

@@ -87,7 +87,14 @@ class Bounds:
     """How much the environment may do."""
 
     budgets: FrozenMap[str, int] = attrs.field(default=EMPTY, converter=freeze_map)
-    """per budget name, how many operations may happen"""
+    """per budget name (one of ``BUDGETS``), how many operations may happen"""
+
+    @budgets.validator
+    def _known_budgets(self, _: object, budgets: FrozenMap[str, int]) -> None:
+        for name in budgets:
+            if name not in BUDGETS:
+                raise UnknownNameError("budget", name, BUDGETS)
+
     clock_limit: int = 0
     """the clock never passes this tick"""
     watch_cache_window: int = 0

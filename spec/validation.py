@@ -34,7 +34,6 @@ _DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 RESTART_POLICIES = ("Always", "OnFailure", "Never")
 PULL_POLICIES = ("Always", "IfNotPresent", "Never")
 SERVICE_TYPES = ("ClusterIP", "NodePort")
-TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 
 
 def invalid(path: str, value: object, why: str) -> str:
@@ -43,43 +42,37 @@ def invalid(path: str, value: object, why: str) -> str:
     return f"{path}: Invalid value: {shown}: {why}"
 
 
+def _dns_errors(name: str, limit: int, pattern: re.Pattern[str], what: str) -> list[str]:
+    errs = [f"must be no more than {limit} characters"] if len(name) > limit else []
+    if not pattern.match(name):
+        errs.append(what)
+    return errs
+
+
 def dns1123_subdomain_errors(name: str) -> list[str]:
     """IsDNS1123Subdomain: lower case alphanumerics, '-' and '.', at most 253 characters."""
-    errs = []
-    if len(name) > 253:
-        errs.append("must be no more than 253 characters")
-    if not _DNS1123_SUBDOMAIN.match(name):
-        errs.append(
-            "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
-            "and must start and end with an alphanumeric character"
-        )
-    return errs
+    what = (
+        "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
+        "and must start and end with an alphanumeric character"
+    )
+    return _dns_errors(name, 253, _DNS1123_SUBDOMAIN, what)
 
 
 def dns1123_label_errors(name: str) -> list[str]:
     """IsDNS1123Label: lower case alphanumerics and '-', at most 63 characters."""
-    errs = []
-    if len(name) > 63:
-        errs.append("must be no more than 63 characters")
-    if not _DNS1123_LABEL.match(name):
-        errs.append(
-            "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
-            "and must start and end with an alphanumeric character"
-        )
-    return errs
+    what = (
+        "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character"
+    )
+    return _dns_errors(name, 63, _DNS1123_LABEL, what)
 
 
 def dns1035_label_errors(name: str) -> list[str]:
     """IsDNS1035Label (Service names): starts with a letter, at most 63 characters."""
-    errs = []
-    if len(name) > 63:
-        errs.append("must be no more than 63 characters")
-    if not _DNS1035_LABEL.match(name):
-        errs.append(
-            "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an "
-            "alphabetic character, and end with an alphanumeric character"
-        )
-    return errs
+    what = (
+        "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an "
+        "alphabetic character, and end with an alphanumeric character"
+    )
+    return _dns_errors(name, 63, _DNS1035_LABEL, what)
 
 
 def label_map_errors(path: str, values: object) -> list[str]:

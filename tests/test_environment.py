@@ -12,7 +12,7 @@ import attrs
 import pytest
 from driver import Driver
 
-from spec.errors import ActionNotEnabledError
+from spec.errors import ActionNotEnabledError, UnknownNameError
 from spec.scenarios import Bounds, Scenario, Timing, UserChoices, container, node, pod, replicaset, service
 
 WEB = replicaset("web", 2, container(readiness_probe=True))
@@ -165,3 +165,22 @@ def test_bare_pod_creation_uses_the_scenario_templates() -> None:
     d.do("user", "UserCreate", kind="Pod", name="default/debug")
     assert not d.enabled("user", "UserCreate")
     assert attrs.has(type(d.pod("debug")))
+
+
+def test_an_unknown_budget_name_is_refused_with_close_matches() -> None:
+    """A scenario's budgets name operations the environment has; a typo is bad input, not a silent zero."""
+    with pytest.raises(UnknownNameError, match="unknown budget 'delete'; did you mean 'delete-pod'"):
+        Bounds(budgets={"delete": 1})
+
+
+def test_a_crashed_machine_has_no_watches_until_it_restarts() -> None:
+    """Writes while a machine is down are not queued for its kubelet: it lists afresh when it boots."""
+    d = cluster({"node-crash": 1, "delete-pod": 1})
+    d.do("fault", "NodeCrash", node="node-1")
+    victim = next(p for p in d.pods("web-") if p.spec.node_name == "node-1")
+    d.do("user", "UserDeletePod", pod=victim.meta.key)
+    assert "kubelet/node-1" not in d.state.channels.cursors
+    d.settle(skip=("kubelet/node-1",))
+    assert not d.state.channels.log
+    d.do("fault", "NodeRestart", node="node-1")
+    assert d.state.views["kubelet/node-1"].cache.pods[victim.meta.key].meta.deletion_timestamp is not None

@@ -79,11 +79,7 @@ def _collect(ctx: Context, s: State, me: str, pod: str) -> State:
     s = replace(s, views=s.views.set(me, replace(view, memory=GarbageCollectorMemory(solid=known))))
     if not dangling:
         return s
-    live_pod = apiserver.get(s, POD, pod)
-    if live_pod is None or live_pod.meta.uid != cached.meta.uid:
-        return s
-    refs = tuple(r for r in live_pod.meta.owner_references if r not in dangling)
-    return apiserver.update(ctx, s, replace(live_pod, meta=replace(live_pod.meta, owner_references=refs, resource_version=0))).state
+    return apiserver.remove_owner_references(ctx, s, POD, pod, frozenset(r.uid for r in dangling), uid=cached.meta.uid).state
 
 
 def _orphan_guard(ctx: Context, s: State, me: str) -> Iterator[tuple[Param, ...]]:
@@ -99,11 +95,9 @@ def _orphan(ctx: Context, s: State, me: str, rs: str) -> State:
     owner: ReplicaSet = cache.replicasets[rs]
     for key, pod in cache.pods.items():
         if any(r.uid == owner.meta.uid for r in pod.meta.owner_references):
-            live = apiserver.get(s, POD, key)
-            if live is None or all(r.uid != owner.meta.uid for r in live.meta.owner_references):
-                continue  # gone, or already patched (the view lags)
-            refs = tuple(r for r in live.meta.owner_references if r.uid != owner.meta.uid)
-            return apiserver.update(ctx, s, replace(live, meta=replace(live.meta, owner_references=refs, resource_version=0))).state
+            result = apiserver.remove_owner_references(ctx, s, POD, key, frozenset({owner.meta.uid}))
+            if result.ok and result.state is not s:
+                return result.state  # otherwise gone, or already patched: the view lags
     live_rs = apiserver.get(s, REPLICASET, rs)
     if live_rs is None or live_rs.meta.uid != owner.meta.uid:
         return s

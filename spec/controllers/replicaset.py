@@ -376,13 +376,9 @@ def _adopt(ctx: Context, s: State, me: str, sync: Sync, write: Write, rest: tupl
 
 
 def _release(ctx: Context, s: State, me: str, sync: Sync, write: Write, rest: tuple[Write, ...]) -> WriteOutcome:
-    """Release a pod that no longer matches: patch away the ref with this ReplicaSet's UID."""
-    pod = apiserver.get(s, POD, write.pod)
-    if not isinstance(pod, Pod):
-        return s, rest, sync.status
-    refs = tuple(r for r in pod.meta.owner_references if r.uid != sync.rs.meta.uid)
-    patched = replace(pod, meta=replace(pod.meta, owner_references=refs, resource_version=0))
-    return apiserver.update(ctx, s, patched).state, rest, sync.status
+    """Release a pod that no longer matches: patch away the ref with this ReplicaSet's UID (404 ignored)."""
+    result = apiserver.remove_owner_references(ctx, s, POD, write.pod, frozenset({sync.rs.meta.uid}))
+    return result.state, rest, sync.status
 
 
 def pod_from_template(rs: ReplicaSet) -> Pod:
