@@ -89,18 +89,18 @@ class Bounds:
     budgets: FrozenMap[str, int] = attrs.field(default=EMPTY, converter=freeze_map)
     """per budget name (one of ``BUDGETS``), how many operations may happen"""
 
-    @budgets.validator
-    def _known_budgets(self, _: object, budgets: FrozenMap[str, int]) -> None:
-        for name in budgets:
-            if name not in BUDGETS:
-                raise UnknownNameError("budget", name, BUDGETS)
-
     clock_limit: int = 0
     """the clock never passes this tick"""
     watch_cache_window: int = 0
     """how many revisions behind the store a relist may be served from"""
     steps: int = 80
     """the default length of a random walk or search depth for this scenario"""
+
+    @budgets.validator
+    def _known_budgets(self, _: object, budgets: FrozenMap[str, int]) -> None:
+        for name in budgets:
+            if name not in BUDGETS:
+                raise UnknownNameError("budget", name, BUDGETS)
 
 
 @attrs.frozen
