@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import click
 
-from checker.render import cluster_tables, format_tables
+from checker import check as checking
+from checker import trace as tracefmt
+from checker.render import cluster_tables, format_replay, format_tables
+from checker.replay import replay as replay_trace
 from checker.simulate import random_walk
 from spec.errors import KspecError
+from spec.invariants import INVARIANTS, get_invariant
 from spec.model import KubeModel
-from spec.scenarios import SCENARIOS, get_scenario
-from spec.variants import get_variant
+from spec.scenarios import SCENARIOS, Scenario, get_scenario
+from spec.variants import DEFAULT, VARIANTS, Variant, get_variant
 
 EXIT_OK, EXIT_VIOLATION, EXIT_USAGE = 0, 1, 2
 
@@ -56,6 +61,109 @@ def simulate(scenario_name: str, variant_name: str, steps: int | None, seed: int
     final = walk.final
     click.echo(f"\ncluster after {len(walk.steps)} steps (clock {final.clock}, revision {final.api.revision}):\n")
     click.echo(format_tables(cluster_tables(model.ctx, final)))
+
+
+@cli.command()
+def variants() -> None:
+    """List the behaviour variants: what each changes, the invariant it breaks, its witness scenario and reference."""
+    for v in VARIANTS.values():
+        if v is DEFAULT:
+            click.echo(f"{v.name}: {v.summary}")
+            continue
+        click.echo(f"{v.name} ({v.component}): {v.summary}")
+        click.echo(f"    breaks {', '.join(v.breaks)} on scenario {v.witness}; reference: {v.reference}")
+
+
+@cli.command()
+def invariants() -> None:
+    """List the invariants with their kind and the property they state."""
+    width = max(len(name) for name in INVARIANTS)
+    for inv in INVARIANTS.values():
+        click.echo(f"{inv.name.ljust(width)}  {inv.kind:<10}  {inv.summary}")
+
+
+def _runs(scenario_name: str | None, variant_name: str | None) -> list[tuple[Scenario, Variant]]:
+    """What ``check`` runs: every scenario with the default variant, or a variant on its witness scenario."""
+    variant = get_variant(variant_name) if variant_name else DEFAULT
+    if scenario_name == "all" or (scenario_name is None and variant is DEFAULT):
+        return [(s, variant) for s in SCENARIOS.values()]
+    if scenario_name is None:
+        return [(get_scenario(variant.witness), variant)]
+    return [(get_scenario(scenario_name), variant)]
+
+
+@cli.command()
+@click.option("--scenario", "scenario_name", default=None, help="built-in scenario, or 'all' [default: all; a variant's witness with --variant]")
+@click.option("--variant", "variant_name", default=None, help="behaviour variant (see `kspec variants`) [default: default]")
+@click.option("--engine", type=click.Choice(checking.ENGINES), default="hypothesis", show_default=True, help="search engine")
+@click.option("--invariant", "invariant_names", multiple=True, help="check only this invariant (repeatable) [default: all]")
+@click.option("--seed", type=int, default=0, show_default=True, help="seed; the same seed finds the same counterexample")
+@click.option("--max-examples", type=click.IntRange(min=1), default=300, show_default=True, help="examples per scenario")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="kspec-out", show_default=True, help="folder for counterexamples")
+@click.option("--json", "json_file", type=click.Path(dir_okay=False), default=None, help="also write the results as JSON")
+def check(
+    scenario_name: str | None,
+    variant_name: str | None,
+    engine: str,
+    invariant_names: tuple[str, ...],
+    seed: int,
+    max_examples: int,
+    out_dir: str,
+    json_file: str | None,
+) -> int:
+    """Search for interleavings that break the invariants; exit 1 if one is broken."""
+    for name in invariant_names:
+        get_invariant(name)
+    runs = _runs(scenario_name, variant_name)
+    total = len(runs)
+    done = [0]
+
+    def progress(report: checking.RunReport) -> None:
+        done[0] += 1
+        c = report.coverage
+        if total > 1:
+            click.echo(
+                f"[{done[0]}/{total}] {report.scenario} / {report.variant}: {c.examples} examples, {c.steps:,} steps, {c.seconds:.1f} s", err=True
+            )
+
+    reports = checking.check_all(runs, list(invariant_names), seed=seed, max_examples=max_examples, out=Path(out_dir), progress=progress)
+    for report in reports:
+        _print_report(report, engine, seed)
+    examples = sum(r.coverage.examples for r in reports)
+    steps = sum(r.coverage.steps for r in reports)
+    violated = [r for r in reports if r.violated]
+    if json_file:
+        tracefmt.write_json(checking.to_json(reports), json_file)
+    if violated:
+        click.echo(f"result: {len(violated)} of {len(reports)} runs found a violation")
+        return EXIT_VIOLATION
+    click.echo(f"result: no invariant violated in {len(reports)} runs ({examples:,} examples, {steps:,} steps; a bounded search, not a proof)")
+    return EXIT_OK
+
+
+def _print_report(report: checking.RunReport, engine: str, seed: int) -> None:
+    c = report.coverage
+    click.echo(
+        f"scenario {report.scenario}, variant {report.variant} ({engine}, seed {seed}): "
+        f"{c.examples} examples, {c.steps:,} steps, {c.quiescent_states:,} quiescent states, {c.seconds:.1f} s"
+    )
+    for name, verdict in report.verdicts:
+        line = f"  {verdict:<12} {name}"
+        if verdict == checking.VIOLATED and report.trace is not None:
+            line += f": {report.trace.message} ({len(report.trace.steps)} steps; saved {report.saved})"
+        click.echo(line)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--variant", "variant_name", default=None, help="replay against another variant (digests are not checked)")
+@click.option("--tables/--no-tables", default=True, show_default=True, help="print the cluster tables after every step")
+def replay(file: str, variant_name: str | None, tables: bool) -> int:
+    """Re-execute a trace step by step; exit 1 if its violation still reproduces, 0 if not."""
+    trace = tracefmt.load(file)
+    result = replay_trace(trace, file, variant_name)
+    click.echo(format_replay(trace, result, file, tables))
+    return EXIT_VIOLATION if result.reproduced else EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

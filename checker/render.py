@@ -11,12 +11,17 @@ seconds of the scenario's timing (one tick = ``tick_seconds``).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import attrs
 
 from spec.component import Context
 from spec.objects import Node, Pod, ReplicaSet, Service
 from spec.state import State
+
+if TYPE_CHECKING:
+    from checker.replay import ReplayResult
+    from checker.trace import Trace
 
 
 @attrs.frozen
@@ -182,3 +187,56 @@ def format_table(table: Table) -> str:
 def format_tables(tables: Iterable[Table]) -> str:
     """Tables one after another, each under its title."""
     return "\n\n".join(f"# {t.title}\n{format_table(t)}" for t in tables)
+
+
+def table_changes(before: Table, after: Table, key_columns: int = 2) -> list[str]:
+    """What changed between two versions of a table, one line per row added, removed or changed (ages aside)."""
+
+    def index(t: Table) -> dict[tuple[str, ...], tuple[str, ...]]:
+        return {row[:key_columns]: row for row in t.rows}
+
+    old, new = index(before), index(after)
+    lines = []
+    for key in sorted(set(old) | set(new)):
+        name = "/".join(k for k in key if k)
+        if key not in old:
+            lines.append(f"+ {before.title} {name}")
+        elif key not in new:
+            lines.append(f"- {before.title} {name}")
+        else:
+            diffs = [f"{h} {a} -> {b}" for h, a, b in zip(after.headers, old[key], new[key], strict=True) if a != b and h != "AGE"]
+            if diffs:
+                lines.append(f"~ {before.title} {name}: " + ", ".join(diffs))
+    return lines
+
+
+def cluster_changes(ctx: Context, before: State, after: State) -> list[str]:
+    """The visible difference between two states, table by table (clock and revision aside)."""
+    keys = {"nodes": 1, "machines (node truth)": 1}
+    lines = []
+    for t1, t2 in zip(cluster_tables(ctx, before), cluster_tables(ctx, after), strict=True):
+        lines += table_changes(t1, t2, keys.get(t1.title, 2))
+    return lines
+
+
+def format_replay(trace: Trace, result: ReplayResult, source: str, tables: bool = True) -> str:
+    """A replayed trace: each step with what changed, the tables after it (optional) and the verdict."""
+    ctx = result.model.ctx
+    lines = [f"trace {source}: scenario {trace.scenario}, variant {result.model.variant.name}, {len(trace.steps)} steps"]
+    if trace.invariant:
+        lines.append(f"recorded: {trace.invariant} violated at step {trace.violation_step}: {trace.message}")
+    lines += ["", "step 0: initial state", "", format_tables(cluster_tables(ctx, result.initial))]
+    before = result.initial
+    for step in result.steps:
+        params = " ".join(f"{k}={v}" for k, v in step.action.params)
+        lines += ["", f"step {step.number}: {step.action.component} {step.action.name} {params}".rstrip()]
+        changes = cluster_changes(ctx, before, step.state) or ["(no visible change: caches, memory or watch channels only)"]
+        lines += [f"  {line}" for line in changes]
+        lines += [f"  VIOLATED {v.invariant}: {v.message}" for v in step.violations]
+        if tables:
+            lines += ["", format_tables(cluster_tables(ctx, step.state))]
+        before = step.state
+    if not tables and result.steps:
+        lines += ["", f"cluster after step {result.steps[-1].number}:", "", format_tables(cluster_tables(ctx, before))]
+    lines += ["", result.summary]
+    return "\n".join(lines)

@@ -29,6 +29,7 @@ from spec.objects import (
     ORPHAN_FINALIZER,
     POD,
     REPLICASET,
+    SERVICE,
     Container,
     Node,
     Obj,
@@ -40,6 +41,9 @@ from spec.objects import (
     with_meta,
 )
 from spec.state import State, WatchEvent
+
+REBIND = "apiserver-rebind"
+CLUSTERIP_LAG = "apiserver-clusterip-lag"
 
 RESOURCE = {
     "Namespace": "namespaces",
@@ -158,7 +162,7 @@ def create(ctx: Context, s: State, obj: Obj) -> Result:
     if s.api.objects.get(obj.kind, obj.meta.key) is not None:
         return Result(s, error=ApiError(409, "AlreadyExists", f'{RESOURCE[obj.kind]} "{obj.meta.name}" already exists'))
     if isinstance(obj, Service):
-        allocated = _allocate_service(s, obj)
+        allocated = _allocate_service(ctx, s, obj)
         if isinstance(allocated, ApiError):
             return Result(s, error=allocated)
         obj = allocated
@@ -187,10 +191,15 @@ def _default_container(c: Container) -> Container:
     return replace(c, image_pull_policy=validation.default_pull_policy(c.image))
 
 
-def _allocate_service(s: State, svc: Service) -> Service | ApiError:
-    """Allocate a free ClusterIP and, for NodePort Services, free node ports."""
+def _allocate_service(ctx: Context, s: State, svc: Service) -> Service | ApiError:
+    """Allocate a free ClusterIP and, for NodePort Services, free node ports.
+
+    In the variant ``apiserver-clusterip-lag`` the ClusterIP allocator reads
+    the Services as the lagging watch cache holds them, not the store.
+    """
     services = s.api.objects.services.values()
-    used_ips = {o.spec.cluster_ip for o in services}
+    lagging = informer.store_at(s, SERVICE, informer.oldest_listable(ctx, s)).values() if ctx.flag(CLUSTERIP_LAG) else services
+    used_ips = {o.spec.cluster_ip for o in lagging}
     ip = svc.spec.cluster_ip
     if ip and ip in used_ips:
         return invalid("Service", svc.meta.name, [validation.invalid("spec.clusterIP", ip, "provided IP is already allocated")])
@@ -433,9 +442,9 @@ def bind(ctx: Context, s: State, key: str, node: str, uid: int | None = None) ->
         return Result(s, error=uid_mismatch(POD, name, uid, pod.meta.uid))
     if pod.meta.deletion_timestamp is not None:
         return Result(s, error=_binding_conflict(name, f"pod {name} is being deleted, cannot be assigned to a host"))
-    if pod.spec.node_name:
+    if pod.spec.node_name and not ctx.flag(REBIND):
         return Result(s, error=_binding_conflict(name, f'pod {name} is already assigned to node "{pod.spec.node_name}"'))
-    bound = replace(pod, spec=replace(pod.spec, node_name=node), status=replace(pod.status, unschedulable=""))
+    bound = replace(pod, spec=replace(pod.spec, node_name=node), status=replace(pod.status, unschedulable="", scheduled=True))
     return _commit(ctx, s, POD, key, pod, bound)
 
 

@@ -18,7 +18,7 @@ import attrs
 
 if TYPE_CHECKING:
     from spec.scenarios import Scenario, Timing
-    from spec.state import State
+    from spec.state import State, WatchEvent
     from spec.variants import Variant
 
 Param = str | int | bool
@@ -82,6 +82,8 @@ class Watch:
     """the watched kind"""
     selects: WatchFilter | None = None
     """the watch's selector; None selects every object of the kind"""
+    loses: Callable[[Context, WatchEvent], bool] | None = None
+    """a variant's bug: events of this watch that never reach the informer (the cursor still moves on)"""
 
 
 EventHandler = Callable[["Context", Any, "Event"], Any]
@@ -106,6 +108,8 @@ class Event:
     """the clock"""
     cache: Any
     """the instance's cache with the event applied (its listers)"""
+    tombstone: bool = False
+    """a DELETED that a relist inferred (client-go's DeletedFinalStateUnknown), not a watch event"""
 
     @property
     def obj(self) -> Any:

@@ -134,10 +134,13 @@ def deliver(ctx: Context, s: State, instance: str, kind: str) -> State:
     etype = event_type(watch.selects, node_of(instance), ev)
     assert etype is not None
     view = s.views[instance]
-    old = view.cache.get(kind, ev.key)
-    cache = _apply(view.cache, kind, etype, ev)
-    event = Event(etype, kind, old, None if etype == DELETED else ev.new, instance, s.clock, cache)
-    memory = _handle(ctx, view.memory, event)
+    if watch.loses is not None and watch.loses(ctx, ev):
+        cache, memory = view.cache, view.memory
+    else:
+        old = view.cache.get(kind, ev.key)
+        cache = _apply(view.cache, kind, etype, ev)
+        event = Event(etype, kind, old, None if etype == DELETED else ev.new, instance, s.clock, cache)
+        memory = _handle(ctx, view.memory, event)
     channels = _set_cursor(s.channels, instance, kind, _next_cursor(ctx, s.channels.log, instance, kind, ev.revision))
     channels = replace(channels, log=_trim(ctx, channels.log, channels.cursors, s.api.revision))
     views = s.views.set(instance, ComponentState(cache=cache, memory=memory))
@@ -203,15 +206,15 @@ def _diff_handlers(ctx: Context, instance: str, memory: Any, kind: str, before: 
         if old == new:
             continue
         etype = ADDED if old is None else DELETED if new is None else MODIFIED
-        memory = _handle(ctx, memory, Event(etype, kind, old, new, instance, now, cache))
+        memory = _handle(ctx, memory, Event(etype, kind, old, new, instance, now, cache, tombstone=new is None))
     return memory
 
 
-def fresh_view(ctx: Context, s: State, instance: str) -> State:
-    """Start ``instance`` with empty memory and a consistent list of everything it watches."""
+def fresh_view(ctx: Context, s: State, instance: str, at: int | None = None) -> State:
+    """Start ``instance`` with empty memory and a list of everything it watches (consistent, or at revision ``at``)."""
     ctype = ctx.type_of(instance)
     views = s.views.set(instance, ComponentState(memory=ctype.initial_memory()))
     channels = s.channels
     for watch in ctype.watches:
         channels = _set_cursor(channels, instance, watch.kind, None)
-    return relist(ctx, replace(s, views=views, channels=channels), instance)
+    return relist(ctx, replace(s, views=views, channels=channels), instance, at=at)

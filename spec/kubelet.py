@@ -77,6 +77,10 @@ from spec.runtime import Machine, RuntimeContainer, Sandbox
 from spec.state import State
 
 NAME = "kubelet"
+NO_ADMISSION = "kubelet-no-admission"
+PHASE_REGRESS = "kubelet-phase-regress"
+IP_BY_RUNNING = "kubelet-ip-by-running"
+STALE_RELIST = "kubelet-stale-relist"
 SIGKILL_EXIT = 137
 
 
@@ -177,6 +181,18 @@ def admission_failure(pod: Pod, node: Node, active: list[Pod]) -> tuple[str, str
     return None
 
 
+def _finished(ctx: Context, s: State, me: str, pod: Pod) -> bool:
+    """The pod's phase is terminal, in the API or in what the status manager last wrote, so the kubelet leaves it alone.
+
+    In the variant ``kubelet-phase-regress`` the pod workers forget that a pod
+    finished, and admit, start and report it again.
+    """
+    if ctx.flag(PHASE_REGRESS):
+        return False
+    written = _memory(s, me).written.get(pod.meta.key)
+    return pod.is_terminal() or (written is not None and written.phase in TERMINAL_PHASES)
+
+
 def _active_admitted(s: State, me: str) -> list[Pod]:
     memory = _memory(s, me)
     admitted = set(memory.admitted)
@@ -187,7 +203,7 @@ def _admit_guard(ctx: Context, s: State, me: str) -> Iterator[tuple[Param, ...]]
     """The oldest pod in the view that is neither admitted nor rejected."""
     memory = _memory(s, me)
     seen = set(memory.admitted) | set(memory.rejected)
-    waiting = [p for p in s.views[me].cache.pods.values() if p.meta.uid not in seen and not p.is_terminal()]
+    waiting = [p for p in s.views[me].cache.pods.values() if p.meta.uid not in seen and not _finished(ctx, s, me, p)]
     if waiting and node_of(me) in s.views[me].cache.nodes:
         oldest = min(waiting, key=lambda p: (p.meta.creation_timestamp, p.meta.key))
         yield (oldest.meta.key,)
@@ -198,7 +214,7 @@ def _admit(ctx: Context, s: State, me: str, pod: str) -> State:
     view = s.views[me]
     p: Pod = view.cache.pods[pod]
     memory = _memory(s, me)
-    failure = admission_failure(p, view.cache.nodes[node_of(me)], _active_admitted(s, me))
+    failure = None if ctx.flag(NO_ADMISSION) else admission_failure(p, view.cache.nodes[node_of(me)], _active_admitted(s, me))
     if failure is None:
         memory = replace(memory, admitted=tuple(sorted((*memory.admitted, p.meta.uid))))
     else:
@@ -258,7 +274,7 @@ def _start_guard(ctx: Context, s: State, me: str) -> Iterator[tuple[Param, ...]]
     """Each container of an admitted live pod that should (re)start and whose image can be had."""
     admitted = set(_memory(s, me).admitted)
     for key, pod in s.views[me].cache.pods.items():
-        if pod.meta.uid in admitted and pod.meta.deletion_timestamp is None and pod.status.phase not in TERMINAL_PHASES:
+        if pod.meta.uid in admitted and pod.meta.deletion_timestamp is None and not _finished(ctx, s, me, pod):
             for c in _startable(ctx, s, me, pod):
                 yield (key, c.name)
 
@@ -268,7 +284,7 @@ def _start(ctx: Context, s: State, me: str, pod: str, container: str) -> State:
     p: Pod = s.views[me].cache.pods[pod]
     c = next(c for c in p.spec.containers if c.name == container)
     machine = _machine(s, me)
-    sandbox = machine.sandboxes.get(p.meta.uid) or Sandbox(pod=pod, uid=p.meta.uid, ip=machine.free_ip())
+    sandbox = machine.sandboxes.get(p.meta.uid) or Sandbox(pod=pod, uid=p.meta.uid, ip=machine.free_ip(only_running=ctx.flag(IP_BY_RUNNING)))
     old = sandbox.containers.get(container)
     memory = _memory(s, me)
     key = _ckey(p.meta.uid, container)
@@ -408,7 +424,7 @@ def _status_guard(ctx: Context, s: State, me: str) -> Iterator[tuple[Param, ...]
     memory = _memory(s, me)
     known = set(memory.admitted) | set(memory.rejected)
     for key, pod in s.views[me].cache.pods.items():
-        if pod.meta.uid not in known or pod.status.phase in TERMINAL_PHASES:
+        if pod.meta.uid not in known or _finished(ctx, s, me, pod):
             continue
         desired = desired_status(ctx, s, me, pod)
         if desired != pod.status and desired != memory.written.get(key):

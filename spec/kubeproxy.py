@@ -30,6 +30,7 @@ from spec.runtime import ProxyRule
 from spec.state import Objects, State
 
 NAME = "kube-proxy"
+KEEP_STALE = "kube-proxy-keep-stale"
 
 
 def desired_rules(cache: Objects) -> FrozenMap[str, ProxyRule]:
@@ -45,17 +46,24 @@ def desired_rules(cache: Objects) -> FrozenMap[str, ProxyRule]:
     return FrozenMap(rules)
 
 
+def _rules(ctx: Context, s: State, me: str) -> FrozenMap[str, ProxyRule]:
+    """What a sync writes: the desired rules (plus the node's old ones, in the variant ``kube-proxy-keep-stale``)."""
+    desired = desired_rules(s.views[me].cache)
+    if not ctx.flag(KEEP_STALE):
+        return desired
+    return FrozenMap({**dict(s.machines[node_of(me)].proxy_rules.items()), **dict(desired.items())})
+
+
 def _sync_guard(ctx: Context, s: State, me: str) -> Iterator[tuple[Param, ...]]:
     """When the node's rules differ from what kube-proxy's view calls for."""
     machine = s.machines[node_of(me)]
-    if machine.up and desired_rules(s.views[me].cache) != machine.proxy_rules:
+    if machine.up and _rules(ctx, s, me) != machine.proxy_rules:
         yield ()
 
 
 def _sync(ctx: Context, s: State, me: str) -> State:
     """KubeProxySyncRules: rewrite the node's NAT rules (iptables-restore)."""
-    machine = s.machines[node_of(me)]
-    machine = replace(machine, proxy_rules=desired_rules(s.views[me].cache))
+    machine = replace(s.machines[node_of(me)], proxy_rules=_rules(ctx, s, me))
     return replace(s, machines=s.machines.set(machine.name, machine))
 
 

@@ -254,6 +254,8 @@ class PodStatus:
     """conditions[type=Ready].lastTransitionTime"""
     unschedulable: str = ""
     """conditions[type=PodScheduled,status=False].message (the scheduler's FitError)"""
+    scheduled: bool = False
+    """conditions[type=PodScheduled].status == True: set by the binding subresource, absent when nodeName came with the pod"""
     pod_ip: str = ""
     """status.podIP"""
     reason: str = ""

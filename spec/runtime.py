@@ -111,9 +111,13 @@ class Machine:
         """The machine can talk to the API server."""
         return self.up and not self.partitioned
 
-    def free_ip(self) -> str:
-        """The lowest address of the pod CIDR that no sandbox uses."""
-        used = {sb.ip for sb in self.sandboxes.values()}
+    def free_ip(self, only_running: bool = False) -> str:
+        """The lowest address of the pod CIDR that no sandbox uses.
+
+        ``only_running`` is the variant ``kubelet-ip-by-running``: a sandbox
+        whose containers have all exited is taken to have released its address.
+        """
+        used = {sb.ip for sb in self.sandboxes.values() if sb.running() or not only_running}
         n = 2
         while f"{self.pod_cidr_prefix}.{n}" in used:
             n += 1

@@ -188,9 +188,9 @@ def service(name: str, app: str, port: int = 80, target: int = 8080, type_: str 
     return Service(meta=ObjectMeta(name=name, namespace="default"), spec=spec)
 
 
-def pod(name: str, c: Container, labels: dict[str, str] | None = None, node_name: str = "", grace: int = 3) -> Pod:
+def pod(name: str, c: Container, labels: dict[str, str] | None = None, node_name: str = "", grace: int = 3, restart_policy: str = "Always") -> Pod:
     """A bare pod."""
-    spec = PodSpec(containers=(c,), node_name=node_name, termination_grace_period_seconds=grace)
+    spec = PodSpec(containers=(c,), node_name=node_name, termination_grace_period_seconds=grace, restart_policy=restart_policy)
     return Pod(meta=ObjectMeta(name=name, namespace="default", labels=labels or {}), spec=spec)
 
 
@@ -206,10 +206,10 @@ def _basic() -> Scenario:
     web = replicaset("web", 2, container(readiness_probe=True))
     return Scenario(
         name="basic",
-        summary="2 nodes, a ReplicaSet of 2 behind a Service, from creation to running; a user may delete one pod",
+        summary="2 nodes, a ReplicaSet of 2 behind a Service, from creation to running; a pod may be deleted or stop answering probes",
         nodes=(node("node-1"), node("node-2")),
         objects=(web, service("web", "web")),
-        bounds=Bounds(budgets={"delete-pod": 1}, steps=60),
+        bounds=Bounds(budgets={"delete-pod": 1, "container-unhealthy": 1}, steps=150),
     )
 
 
@@ -252,7 +252,72 @@ def _capacity() -> Scenario:
     )
 
 
-SCENARIOS: dict[str, Scenario] = {s.name: s for s in (_basic(), _scale(), _node_failure(), _capacity())}
+def _relist() -> Scenario:
+    return Scenario(
+        name="relist",
+        summary="1 node, a ReplicaSet of 2 scaled down and up while its pod watch may break and relist",
+        nodes=(node("node-1"),),
+        objects=(replicaset("web", 2, container()),),
+        user=UserChoices(scale=(1, 3)),
+        bounds=Bounds(budgets={"scale": 2, "watch-reset": 3}, watch_cache_window=4, steps=80),
+        settle=True,
+    )
+
+
+def _outage() -> Scenario:
+    web = replicaset("web", 2, container(readiness_probe=True), tolerations=_fast_failover())
+    return Scenario(
+        name="outage",
+        summary="2 nodes running a ReplicaSet of 2 may both lose the control plane (pods tolerate unreachable for 2 ticks)",
+        nodes=(node("node-1"), node("node-2")),
+        objects=(web,),
+        bounds=Bounds(budgets={"partition": 2}, clock_limit=8, steps=80),
+        timing=Timing(node_monitor_grace=2),
+        settle=True,
+    )
+
+
+def _stateful() -> Scenario:
+    db = container(image="postgres:16", cpu=500, memory=512 * MI)
+    return Scenario(
+        name="stateful",
+        summary="a bare pod db-0 on node-1 may be deleted and recreated on node-2 while node-1's kubelet restarts",
+        nodes=(node("node-1"), node("node-2")),
+        objects=(pod("db-0", db, labels={"app": "db"}, node_name="node-1"),),
+        user=UserChoices(pods=(pod("db-0", db, labels={"app": "db"}, node_name="node-2"),)),
+        bounds=Bounds(budgets={"delete-pod": 1, "create": 1, "component-restart": 2}, watch_cache_window=20, steps=60),
+        settle=True,
+    )
+
+
+def _batch() -> Scenario:
+    small = container(image="busybox:1.36", cpu=100, memory=64 * MI)
+    return Scenario(
+        name="batch",
+        summary="one node runs a run-once job and a web pod; containers exit, the machine may crash, another pod may arrive",
+        nodes=(node("node-1"),),
+        objects=(pod("job", small, node_name="node-1", restart_policy="Never"), pod("web", container(cpu=100), node_name="node-1")),
+        user=UserChoices(pods=(pod("extra", small, node_name="node-1"),)),
+        bounds=Bounds(budgets={"container-exit": 2, "node-crash": 1, "create": 1}, clock_limit=4, steps=50),
+        settle=True,
+    )
+
+
+def _services() -> Scenario:
+    return Scenario(
+        name="services",
+        summary="a ReplicaSet of 1; a user creates two Services and deletes one while the watch cache lags",
+        nodes=(node("node-1"),),
+        objects=(replicaset("web", 1, container()),),
+        user=UserChoices(services=(service("web", "web"), service("api", "web", port=81))),
+        bounds=Bounds(budgets={"create": 2, "delete-service": 1}, watch_cache_window=4, steps=40),
+        settle=True,
+    )
+
+
+SCENARIOS: dict[str, Scenario] = {
+    s.name: s for s in (_basic(), _scale(), _node_failure(), _capacity(), _relist(), _outage(), _stateful(), _batch(), _services())
+}
 
 
 def get_scenario(name: str) -> Scenario:

@@ -43,9 +43,11 @@ from spec.objects import (
     Resources,
     Taint,
 )
-from spec.state import State
+from spec.state import State, WatchEvent
 
 NAME = "scheduler"
+NO_ASSUME = "scheduler-no-assume"
+MISSED_DELETE = "scheduler-missed-delete"
 MAX_NODE_SCORE = 100
 DEFAULT_CPU_REQUEST = 100  # millicores, pkg/scheduler/util/pod_resources.go (scoring only)
 DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024
@@ -73,6 +75,11 @@ class SchedulerMemory:
     """assumed pods by namespace/name, until the informer confirms or deletes them"""
 
 
+def _loses(ctx: Context, ev: WatchEvent) -> bool:
+    """Variant ``scheduler-missed-delete``: the DELETED event of a pod never reaches the scheduler cache."""
+    return ctx.flag(MISSED_DELETE) and (ev.new is None or not _selects_pod("", ev.new))
+
+
 def _selects_pod(_node: str, pod: Any) -> bool:
     """The field selector status.phase!=Succeeded,status.phase!=Failed (scheduler.go)."""
     return not pod.is_terminal()
@@ -96,13 +103,19 @@ def responsible(ctx: Context, pod: Pod) -> bool:
     return pod.spec.scheduler_name == "default-scheduler"
 
 
-def node_usage(view_pods: FrozenMap[str, Pod], memory: SchedulerMemory) -> dict[str, list[Resources]]:
-    """Per node, the requests of the pods the scheduler cache holds there (bound or assumed)."""
+def node_usage(view_pods: FrozenMap[str, Pod], memory: SchedulerMemory, assume: bool = True) -> dict[str, list[Resources]]:
+    """Per node, the requests of the pods the scheduler cache holds there (bound or assumed).
+
+    ``assume=False`` is the variant ``scheduler-no-assume``: only pods the
+    informer has delivered bound count.
+    """
     usage: dict[str, list[Resources]] = {}
     for key, pod in view_pods.items():
         entry = memory.assumed.get(key)
         if pod.spec.node_name and (entry is None or not entry.binding):
             usage.setdefault(pod.spec.node_name, []).append(pod.spec.requests())
+    if not assume:
+        return usage
     for key, entry in memory.assumed.items():
         pod = view_pods.get(key)
         if pod is None or not pod.spec.node_name or entry.binding:
@@ -172,7 +185,7 @@ def placements(ctx: Context, s: State, me: str, pod: Pod) -> tuple[list[str], st
     """The best-scoring feasible nodes for ``pod`` (all ties), or none and the FitError."""
     view = s.views[me]
     nodes: FrozenMap[str, Node] = view.cache.nodes
-    usage = node_usage(view.cache.pods, view.memory)
+    usage = node_usage(view.cache.pods, view.memory, assume=not ctx.flag(NO_ASSUME))
     feasible: list[tuple[int, str]] = []
     failures = []
     for name, node in nodes.items():
@@ -237,14 +250,15 @@ def _bind(ctx: Context, s: State, me: str, pod: str) -> State:
     entry = view.memory.assumed[pod]
     result = apiserver.bind(ctx, s, pod, entry.node, entry.uid)
     assumed = view.memory.assumed
-    assumed = assumed.set(pod, replace(entry, binding=False)) if result.ok else assumed.remove(pod)
+    keep = result.ok and not ctx.flag(NO_ASSUME)
+    assumed = assumed.set(pod, replace(entry, binding=False)) if keep else assumed.remove(pod)
     view = replace(view, memory=replace(view.memory, assumed=assumed))
     return replace(result.state, views=result.state.views.set(me, view))
 
 
 SCHEDULER = ComponentType(
     kind=NAME,
-    watches=(Watch(POD, _selects_pod), Watch(NODE)),
+    watches=(Watch(POD, _selects_pod, loses=_loses), Watch(NODE)),
     initial_memory=SchedulerMemory,
     on_event=_on_event,
     actions=(

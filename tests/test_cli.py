@@ -54,7 +54,7 @@ def test_different_seeds_take_different_walks(capsys: pytest.CaptureFixture[str]
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["simulate", "--scenario", "basci"], "kspec: error: unknown scenario 'basci'; did you mean 'basic'?"),
+        (["simulate", "--scenario", "bsci"], "kspec: error: unknown scenario 'bsci'; did you mean 'basic'?"),
         (["simulate", "--variant", "defualt"], "kspec: error: unknown variant 'defualt'; did you mean 'default'?"),
         (["simulate", "--steps", "many"], "kspec: error: Invalid value for '--steps': 'many' is not a valid integer range."),
         (["simulat"], "kspec: error: No such command 'simulat'. Did you mean 'simulate'?"),

@@ -36,6 +36,8 @@ from spec.objects import (
 from spec.state import Objects, State
 
 NAME = "endpoints-controller"
+KEEP_TERMINATING = "endpoints-keep-terminating"
+IGNORE_READINESS = "endpoints-ignore-readiness"
 
 
 def should_be_in_endpoints(pod: Pod, include_terminating: bool) -> bool:
@@ -54,10 +56,10 @@ def desired_endpoints(ctx: Context, svc: Service, cache: Objects) -> Endpoints:
     for pod in cache.pods.values():
         if pod.meta.namespace != svc.meta.namespace or not set_matches(selector, pod.meta.labels):
             continue
-        if not should_be_in_endpoints(pod, publish):
+        if not should_be_in_endpoints(pod, publish or ctx.flag(KEEP_TERMINATING)):
             continue
         addr = EndpointAddress(ip=pod.status.pod_ip, node_name=pod.spec.node_name, pod=pod.meta.key, uid=pod.meta.uid)
-        is_ready = publish or pod.status.ready
+        is_ready = publish or pod.status.ready or ctx.flag(IGNORE_READINESS)
         (ready if is_ready else not_ready).append(addr)
     ports = tuple(EndpointPort(port=p.target_port, name=p.name, protocol=p.protocol) for p in svc.spec.ports)
     meta = ObjectMeta(name=svc.meta.name, namespace=svc.meta.namespace, labels=svc.meta.labels)

@@ -47,6 +47,7 @@ from spec.objects import (
 from spec.state import State
 
 NAME = "node-lifecycle-controller"
+NO_DISRUPTION_MODE = "nodelifecycle-no-disruption-mode"
 MANAGED_TAINTS = (TAINT_UNREACHABLE, TAINT_NOT_READY, TAINT_UNSCHEDULABLE)
 
 
@@ -147,6 +148,11 @@ def full_disruption(nodes: FrozenMap[str, Node]) -> bool:
     return bool(nodes) and all(n.status.ready != "True" for n in nodes.values())
 
 
+def _disruption_mode(ctx: Context, nodes: FrozenMap[str, Node]) -> bool:
+    """Full disruption as handleDisruption sees it (never, in the variant ``nodelifecycle-no-disruption-mode``)."""
+    return not ctx.flag(NO_DISRUPTION_MODE) and full_disruption(nodes)
+
+
 def desired_taints(node: Node, disrupted: bool, now: int) -> tuple[Taint, ...]:
     """The node's taints after the NoSchedule and NoExecute tainting passes."""
     wanted: list[tuple[str, str]] = []
@@ -166,7 +172,7 @@ def desired_taints(node: Node, disrupted: bool, now: int) -> tuple[Taint, ...]:
 def _taint_guard(ctx: Context, s: State, me: str) -> Iterator[tuple[Param, ...]]:
     """Each node whose managed taints differ from what its conditions call for."""
     nodes = s.views[me].cache.nodes
-    disrupted = full_disruption(nodes)
+    disrupted = _disruption_mode(ctx, nodes)
     for name, node in nodes.items():
         if _taint_keys(desired_taints(node, disrupted, s.clock)) != _taint_keys(node.spec.taints):
             yield (name,)
@@ -180,7 +186,7 @@ def _taint(ctx: Context, s: State, me: str, node: str) -> State:
     """NodeLifecycleTaint: write the node's taints (update with the view's resourceVersion)."""
     nodes = s.views[me].cache.nodes
     cached: Node = nodes[node]
-    taints = desired_taints(cached, full_disruption(nodes), s.clock)
+    taints = desired_taints(cached, _disruption_mode(ctx, nodes), s.clock)
     return apiserver.update(ctx, s, replace(cached, spec=replace(cached.spec, taints=taints))).state
 
 

@@ -1,0 +1,128 @@
+"""Replay: re-execute a trace through the executable spec, step by step.
+
+Strict replay (the default) checks everything the trace recorded: the
+scenario and variant exist, the scenario's bounds and the spec version are
+the ones it was recorded with, every step names a known component, action and
+parameters, is enabled, and leads to a state with the recorded digest. Any
+mismatch is bad input (exit 2) naming the file, the field and the step: the
+spec drifted since the trace was recorded.
+
+Replay against another variant (``--variant``, typically ``default`` to see
+whether a fix holds) re-executes the same steps without the digest checks and
+stops where a step is no longer enabled: the trace diverged, so the recorded
+violation cannot reproduce there.
+
+The verdict: *reproduces* when the recorded invariant is violated (at the
+recorded step, in a strict replay), *no longer reproduces* otherwise.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from checker.trace import Trace, TraceError
+from spec import SPEC_VERSION
+from spec.canonical import digest, to_data
+from spec.component import Action
+from spec.errors import ActionNotEnabledError, UnknownNameError
+from spec.invariants import Monitor, Violation, get_invariant
+from spec.model import KubeModel
+from spec.scenarios import SCENARIOS
+from spec.state import State
+from spec.variants import VARIANTS, Variant
+
+
+@attrs.frozen
+class ReplayStep:
+    """One re-executed step."""
+
+    number: int
+    """1-based step number"""
+    action: Action
+    """the action"""
+    state: State
+    """the state after it"""
+    violations: tuple[Violation, ...]
+    """the recorded invariant's violations in that state"""
+
+
+@attrs.frozen
+class ReplayResult:
+    """What a replay found."""
+
+    model: KubeModel
+    """the model the trace was replayed on"""
+    initial: State
+    """the initial state"""
+    steps: tuple[ReplayStep, ...]
+    """the steps re-executed"""
+    violation_step: int | None
+    """the first step (0: the initial state) at which the recorded invariant is violated"""
+    message: str
+    """its message"""
+    diverged: str
+    """why replay stopped before the end ("" if it did not)"""
+    reproduced: bool
+    """the recorded violation reproduces"""
+
+    @property
+    def summary(self) -> str:
+        """One line: the verdict."""
+        if self.reproduced:
+            return f"violation reproduces at step {self.violation_step}: {self.message}"
+        return "violation no longer reproduces" + (f" ({self.diverged})" if self.diverged else "")
+
+
+def model_for(trace: Trace, source: str, variant: str | None = None, strict: bool = True) -> KubeModel:
+    """The model a trace runs on; TraceError naming the file and field for unknown names or drift."""
+    if trace.scenario not in SCENARIOS:
+        raise UnknownNameError("scenario", trace.scenario, SCENARIOS, where=f"{source}: scenario")
+    name = variant or trace.variant
+    if name not in VARIANTS:
+        raise UnknownNameError("variant", name, VARIANTS, where=f"{source}: variant" if variant is None else "--variant")
+    if trace.invariant is not None:
+        try:
+            get_invariant(trace.invariant)
+        except UnknownNameError as e:
+            raise UnknownNameError("invariant", trace.invariant, e.known, where=f"{source}: invariant") from None
+    scenario = SCENARIOS[trace.scenario]
+    if strict and trace.spec_version != SPEC_VERSION:
+        raise TraceError(f"{source}: spec_version: recorded with spec version {trace.spec_version}, this kspec has {SPEC_VERSION}")
+    if strict and trace.bounds != to_data(scenario.bounds):
+        raise TraceError(f"{source}: bounds: scenario {scenario.name}'s bounds changed since the trace was recorded")
+    chosen: Variant = VARIANTS[name]
+    return KubeModel(scenario, chosen)
+
+
+def replay(trace: Trace, source: str, variant: str | None = None) -> ReplayResult:
+    """Re-execute ``trace``; strict unless ``variant`` replaces the recorded variant."""
+    strict = variant is None or variant == trace.variant
+    model = model_for(trace, source, variant, strict)
+    names = [trace.invariant] if trace.invariant else []
+    monitor = Monitor(model.ctx, model.is_quiescent, names)
+    s = model.initial_states()[0]
+    if strict and digest(s) != trace.initial_digest:
+        raise TraceError(f"{source}: initial_digest: the initial state no longer matches the trace: the spec drifted since it was recorded")
+    first = (0, found[0].message) if names and (found := monitor.check_state(s)) else None
+    initial, steps, diverged = s, [], ""
+    for i, step in enumerate(trace.steps):
+        try:
+            nxt = model.next_state(s, step.action)
+        except UnknownNameError as e:
+            raise UnknownNameError(e.what, e.name, e.known, where=f"{source}: steps[{i}]") from None
+        except ActionNotEnabledError as e:
+            if strict:
+                raise TraceError(f"{source}: steps[{i}]: step {i + 1} cannot run ({e}): the spec drifted since the trace was recorded") from None
+            diverged = f"step {i + 1} is not enabled under variant {model.variant.name}: {step.action}"
+            break
+        if strict and digest(nxt) != step.digest:
+            why = "differs from the recorded one: the spec drifted since the trace was recorded"
+            raise TraceError(f"{source}: steps[{i}].digest: the state after step {i + 1} {why}")
+        violations = tuple(monitor.check_step(s, step.action, nxt)) if names else ()
+        if violations and first is None:
+            first = (i + 1, violations[0].message)
+        steps.append(ReplayStep(i + 1, step.action, nxt, violations))
+        s = nxt
+    at, message = first if first is not None else (None, "")
+    reproduced = at is not None and (not strict or at == trace.violation_step)
+    return ReplayResult(model, initial, tuple(steps), at, message, diverged, reproduced)

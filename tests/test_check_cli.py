@@ -1,0 +1,117 @@
+"""kspec check, replay, variants and invariants from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from checker import trace as tracefmt
+from checker.cli import main
+from spec.invariants import INVARIANTS
+from spec.variants import VARIANTS
+
+
+def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_variants_lists_each_with_invariant_witness_and_reference(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(["variants"], capsys)
+    assert code == 0
+    for v in VARIANTS.values():
+        assert v.name in out
+        if v.witness:
+            assert f"on scenario {v.witness}; reference: {v.reference}" in out
+
+
+def test_invariants_lists_every_invariant(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(["invariants"], capsys)
+    assert code == 0 and all(name in out for name in INVARIANTS)
+
+
+def test_check_variant_finds_saves_and_replays(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(["check", "--variant", "rs-no-expectations", "--out", str(tmp_path), "--json", str(tmp_path / "r.json")], capsys)
+    assert code == 1
+    assert "violated     rs-no-overshoot" in out and "scenario scale, variant rs-no-expectations" in out
+    saved = tmp_path / "scale--rs-no-expectations--rs-no-overshoot.json"
+    summary = json.loads((tmp_path / "r.json").read_text())
+    assert summary["violated"] and summary["runs"][0]["counterexample"] == str(saved)
+    trace = tracefmt.load(saved)
+    assert trace.invariant == "rs-no-overshoot" and trace.seed == 0 and trace.engine == "hypothesis"
+    code, out, _ = _run(["replay", str(saved)], capsys)
+    assert code == 1 and f"violation reproduces at step {trace.violation_step}" in out and "# pods" in out
+    code, out, _ = _run(["replay", str(saved), "--variant", "default", "--no-tables"], capsys)
+    assert code == 0 and "violation no longer reproduces" in out
+
+
+def test_check_default_reports_coverage_not_proof(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(["check", "--scenario", "services", "--max-examples", "10", "--out", str(tmp_path)], capsys)
+    assert code == 0
+    assert "holds        unique-cluster-ip" in out and "a bounded search, not a proof" in out
+    assert not list(tmp_path.iterdir())
+
+
+def test_check_only_selected_invariants(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(["check", "--scenario", "services", "--invariant", "unique-pod-ip", "--max-examples", "5", "--out", str(tmp_path)], capsys)
+    assert code == 0 and "unique-pod-ip" in out and "rs-converges" not in out
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["check", "--variant", "rs-no-expectation"], "did you mean 'rs-no-expectations'"),
+        (["check", "--invariant", "pod-bound-twice"], "unknown invariant 'pod-bound-twice'"),
+        (["check", "--scenario", "bsic"], "did you mean 'basic'"),
+    ],
+)
+def test_check_bad_names_exit_2(args: list[str], needle: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(args, capsys)
+    assert code == 2 and needle in err and err.count("\n") == 1
+
+
+def _saved_trace(tmp_path: Path) -> Path:
+    assert main(["check", "--variant", "kubelet-ip-by-running", "--out", str(tmp_path)]) == 1
+    return next(tmp_path.glob("*.json"))
+
+
+def _edit(path: Path, change) -> Path:  # type: ignore[no-untyped-def]
+    data = json.loads(path.read_text())
+    change(data)
+    out = path.with_name("edited.json")
+    out.write_text(json.dumps(data))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        (lambda d: d.update(scenario="basik"), "scenario: unknown scenario 'basik'; did you mean 'basic'"),
+        (lambda d: d.update(variant="nope"), "variant: unknown variant 'nope'"),
+        (lambda d: d.update(invariant="pod-runs-twice", violation_step=1), "invariant: unknown invariant"),
+        (lambda d: d["steps"][0].update(action="KubeletAdmitPods"), "steps[0]: unknown action of"),
+        (lambda d: d["steps"][0].update(component="kubelet/node-9"), "steps[0]: unknown component"),
+        (lambda d: d["steps"][1].update(digest="0" * 32), "steps[1].digest: the state after step 2 differs"),
+        (lambda d: d.update(initial_digest="f" * 32), "initial_digest: the initial state no longer matches"),
+        (lambda d: d["bounds"].update(steps=1), "bounds: scenario batch's bounds changed"),
+        (lambda d: d.update(version=2), "version: trace format version 2 is newer"),
+        (lambda d: d.update(steps=list(reversed(d["steps"]))), "cannot run"),
+    ],
+)
+def test_replay_bad_or_drifted_trace_exit_2_one_line(tmp_path: Path, change, needle: str, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    edited = _edit(_saved_trace(tmp_path), change)
+    capsys.readouterr()
+    code, out, err = _run(["replay", str(edited)], capsys)
+    assert code == 2, out
+    assert needle in err and "edited.json" in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_replay_truncated_file_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _saved_trace(tmp_path)
+    path.write_text(path.read_text()[:200])
+    capsys.readouterr()
+    code, _, err = _run(["replay", str(path)], capsys)
+    assert code == 2 and "truncated or not valid JSON" in err
