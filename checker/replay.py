@@ -109,7 +109,10 @@ def replay(trace: Trace, source: str, variant: str | None = None) -> ReplayResul
         try:
             nxt = model.next_state(s, step.action)
         except UnknownNameError as e:
-            raise UnknownNameError(e.what, e.name, e.known, where=f"{source}: steps[{i}]") from None
+            if strict:
+                raise UnknownNameError(e.what, e.name, e.known, where=f"{source}: steps[{i}]") from None
+            diverged = f"step {i + 1} names {e.what} {e.name!r}, which variant {model.variant.name} does not have"
+            break
         except ActionNotEnabledError as e:
             if strict:
                 raise TraceError(f"{source}: steps[{i}]: step {i + 1} cannot run ({e}): the spec drifted since the trace was recorded") from None
