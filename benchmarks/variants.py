@@ -46,11 +46,10 @@ def main() -> None:
         shown_steps, shown_shrunk = steps if steps is not None else "-", shrunk if shrunk is not None else "-"
         print(f"{name:<34} {variant.witness:<10} {len(found):>3}/{args.seeds} {seconds:>9.2f} {shown_steps:>13} {shown_shrunk:>7}")
         if args.corpus is not None and best is not None and best.trace is not None:
-            stem = f"{name}"
-            path = args.corpus / f"{stem}.json"
+            path = args.corpus / f"{name}.json"
             tracefmt.write(best.trace, path)
             result = replay(best.trace, path.name)
-            tracefmt.write_text(format_replay(best.trace, result, path.name, tables=False) + "\n", args.corpus / f"{stem}.txt")
+            tracefmt.write_text(format_replay(best.trace, result, path.name, tables=False) + "\n", args.corpus / f"{name}.txt")
             expected[path.name] = {"exit": 1, "invariant": best.trace.invariant, "step": best.trace.violation_step}
     if args.corpus is not None:
         tracefmt.write_json(expected, args.corpus / "expected.json")

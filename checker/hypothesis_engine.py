@@ -161,23 +161,23 @@ def machine_class(model: KubeModel, monitor: Monitor, run: _Run) -> type[RuleBas
         def step(self, data: Any) -> None:
             """Take one enabled, non-stuttering step chosen by Hypothesis."""
             s = self.state
-            steps = list(catalogue.enabled_steps(ctx, s))
-            preferred = [st_ for st_ in steps if f"{kind_of[st_[2]]} {st_[0].name}" not in self.off]
-            pool = preferred or steps
-            while pool:
-                action, adef, instance, params = chosen = _choose(data, pool)
-                nxt = adef.effect(ctx, s, instance, *params)
-                if catalogue.changed(s, nxt):
-                    break
-                pool = [x for x in pool if x is not chosen]
-                if not pool and preferred and len(preferred) < len(steps):
-                    pool, preferred = [x for x in steps if x not in preferred], []
-            else:
-                return  # nothing is enabled: the rest of the example stutters
-            run.steps += 1
-            self.actions.append(action)
-            self.state = nxt
-            self._report(monitor.check_step(s, action, nxt))
+            on: list[catalogue.Step] = []
+            off: list[catalogue.Step] = []
+            for step in catalogue.enabled_steps(ctx, s):
+                (off if f"{kind_of[step[2]]} {step[0].name}" in self.off else on).append(step)
+            for pool in (on, off):  # switched-off kinds only when nothing else changes the state
+                while pool:
+                    chosen = _choose(data, pool)
+                    action, adef, instance, params = chosen
+                    nxt = adef.effect(ctx, s, instance, *params)
+                    if catalogue.changed(s, nxt):
+                        run.steps += 1
+                        self.actions.append(action)
+                        self.state = nxt
+                        self._report(monitor.check_step(s, action, nxt))
+                        return
+                    pool = [x for x in pool if x is not chosen]
+            # nothing is enabled: the rest of the example stutters
 
         def _report(self, violations: list[Violation]) -> None:
             if violations:

@@ -173,31 +173,20 @@ def dumps(trace: Trace) -> str:
 
 def write(trace: Trace, path: str | os.PathLike[str]) -> None:
     """Write the trace to ``path`` atomically (a reader sees the old file or the new one, never a part)."""
-    target = Path(path)
-    data = dumps(trace).encode("ascii")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _replace(target, data)
-    except OSError as e:
-        raise TraceError(f"{path}: cannot write: {_os_reason(e)}") from None
-
-
-def write_text(text: str, path: str | os.PathLike[str]) -> None:
-    """Write a text file (a rendering beside a trace, say) atomically."""
-    target = Path(path)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _replace(target, text.encode("utf-8"))
-    except OSError as e:
-        raise TraceError(f"{path}: cannot write: {_os_reason(e)}") from None
+    write_text(dumps(trace), path)
 
 
 def write_json(data: Any, path: str | os.PathLike[str]) -> None:
     """Write any JSON document (a check summary, say) atomically, with sorted keys."""
+    write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=True) + "\n", path)
+
+
+def write_text(text: str, path: str | os.PathLike[str]) -> None:
+    """Write a text file atomically (creating its folder); TraceError naming the file if it cannot be written."""
     target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        _replace(target, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode("ascii"))
+        _replace(target, text.encode("utf-8"))
     except OSError as e:
         raise TraceError(f"{path}: cannot write: {_os_reason(e)}") from None
 

@@ -141,11 +141,17 @@ class ComponentType:
     """the Kubernetes source paths it follows"""
     environment: bool = False
     """an actor of the environment (user, faults, clock), not a cluster component"""
+    twin_flag: str = ""
+    """a variant flag that runs a second instance beside the first, uncoordinated (no leader election)"""
+    stale_relist_flag: str = ""
+    """a variant flag under which a restarted instance lists from the watch cache as far behind as it may lag"""
 
-    def instance_names(self, nodes: Iterable[str]) -> tuple[str, ...]:
-        """The names of its instances in a cluster with these nodes."""
+    def instance_names(self, nodes: Iterable[str], flags: frozenset[str] = frozenset()) -> tuple[str, ...]:
+        """The names of its instances in a cluster with these nodes, under these variant flags."""
         if self.per_node:
             return tuple(f"{self.kind}/{n}" for n in nodes)
+        if self.twin_flag and self.twin_flag in flags:
+            return (self.kind, f"{self.kind}-2")
         return (self.kind,)
 
 

@@ -328,13 +328,13 @@ def _component_restart_guard(ctx: Context, s: State, me: str) -> Iterator[tuple[
 def _component_restart(ctx: Context, s: State, me: str, component: str) -> State:
     """ComponentRestart: the process restarts: memory lost, every informer relists.
 
-    The relist is consistent (a quorum read), except in the variant
-    ``kubelet-stale-relist``, where a kubelet lists from the watch cache as
-    far behind as it may lag (resourceVersion=0, kubernetes/kubernetes#59848).
+    The relist is consistent (a quorum read), except under the component's
+    ``stale_relist_flag`` (the variant ``kubelet-stale-relist``), where it
+    lists from the watch cache as far behind as it may lag
+    (resourceVersion=0, kubernetes/kubernetes#59848).
     """
-    at = None
-    if ctx.flag("kubelet-stale-relist") and ctx.type_of(component).kind == "kubelet":
-        at = informer.oldest_listable(ctx, s)
+    flag = ctx.type_of(component).stale_relist_flag
+    at = informer.oldest_listable(ctx, s) if flag and ctx.flag(flag) else None
     return informer.fresh_view(ctx, spend(s, "component-restart"), component, at=at)
 
 

@@ -604,4 +604,5 @@ KUBELET = ComponentType(
     timers=_timers,
     urgent=_urgent,
     source="pkg/kubelet/kubelet.go, kubelet_pods.go, lifecycle/predicate.go, status/status_manager.go, prober, nodelease",
+    stale_relist_flag=STALE_RELIST,
 )

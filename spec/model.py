@@ -122,10 +122,7 @@ def build_context(scenario: Scenario, variant: Variant, extra: Sequence[Componen
     nodes = [n.name for n in scenario.nodes]
     components: list[tuple[str, ComponentType]] = []
     for ctype in (*CONTROL_PLANE, *extra):
-        names = ctype.instance_names(nodes)
-        if ctype is SCHEDULER and variant.changes & {"two-schedulers", "apiserver-rebind"}:
-            names = (SCHEDULER.kind, f"{SCHEDULER.kind}-2")  # two instances, no leader election
-        components += [(name, ctype) for name in names]
+        components += [(name, ctype) for name in ctype.instance_names(nodes, variant.changes)]
     for n in nodes:
         components += [(f"{ctype.kind}/{n}", ctype) for ctype in NODE_COMPONENTS]
     components += [(ctype.kind, ctype) for ctype in ENVIRONMENT]

@@ -48,6 +48,7 @@ from spec.state import State, WatchEvent
 NAME = "scheduler"
 NO_ASSUME = "scheduler-no-assume"
 MISSED_DELETE = "scheduler-missed-delete"
+TWO_SCHEDULERS = "two-schedulers"
 MAX_NODE_SCORE = 100
 DEFAULT_CPU_REQUEST = 100  # millicores, pkg/scheduler/util/pod_resources.go (scoring only)
 DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024
@@ -266,4 +267,5 @@ SCHEDULER = ComponentType(
         ActionDef("SchedulerBind", ("pod",), _bind_guard, _bind),
     ),
     source="pkg/scheduler/schedule_one.go, pkg/scheduler/eventhandlers.go, pkg/scheduler/framework/plugins",
+    twin_flag=TWO_SCHEDULERS,
 )

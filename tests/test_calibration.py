@@ -20,15 +20,6 @@ CI_EXAMPLES = 40
 DEFAULT_EXAMPLES = 300  # kspec check's default --max-examples
 
 BUGS = [v for v in VARIANTS.values() if v is not DEFAULT]
-NOT_YET_CAUGHT = {
-    # Found by longer searches and other seeds (benchmarks/variants.py), not yet by seed 0 at the default budget.
-}
-
-
-def _budget_case(v):  # type: ignore[no-untyped-def]
-    if v.name in NOT_YET_CAUGHT:
-        return pytest.param(v, marks=pytest.mark.xfail(strict=True, reason=NOT_YET_CAUGHT[v.name]), id=v.name)
-    return pytest.param(v, id=v.name)
 
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
@@ -39,7 +30,7 @@ def test_default_variant_holds_every_invariant(scenario: str) -> None:
     assert report.coverage.examples >= CI_EXAMPLES and report.coverage.steps > 0
 
 
-@pytest.mark.parametrize("variant", [_budget_case(v) for v in BUGS])
+@pytest.mark.parametrize("variant", BUGS, ids=lambda v: v.name)
 def test_every_variant_breaks_its_invariant(variant) -> None:  # type: ignore[no-untyped-def]
     report = check_one(get_scenario(variant.witness), variant, [], seed=0, max_examples=DEFAULT_EXAMPLES)
     assert report.trace is not None, f"{variant.name} was not caught on {variant.witness}"
