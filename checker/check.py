@@ -45,6 +45,8 @@ class RunReport:
     """where the counterexample was written ("" if nowhere)"""
     steps_to_first: int | None
     """steps taken until the first violation was met (before shrinking)"""
+    seconds_to_first: float | None = None
+    """seconds until the first violation was met (before shrinking)"""
 
     @property
     def violated(self) -> bool:
@@ -85,7 +87,7 @@ def check_one(
             tracefmt.write(trace, path)
             saved = str(path)
     verdicts = tuple((name, _verdict(name, trace, result.coverage)) for name in monitor.names)
-    return RunReport(scenario.name, variant.name, verdicts, result.coverage, trace, saved, result.steps_to_first)
+    return RunReport(scenario.name, variant.name, verdicts, result.coverage, trace, saved, result.steps_to_first, result.seconds_to_first)
 
 
 def _verdict(name: str, trace: tracefmt.Trace | None, coverage: Coverage) -> str:

@@ -116,7 +116,7 @@ _BUGS = (
         "kubelet-stale-relist",
         "kubelet",
         "a restarted kubelet lists from a lagging API server cache and starts a pod deleted and recreated elsewhere",
-        ("identity-runs-once",),
+        ("identity-runs-once", "phase-monotone"),
         "stateful",
         "kubernetes/kubernetes#59848",
     ),

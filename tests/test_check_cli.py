@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -115,3 +118,19 @@ def test_replay_truncated_file_exit_2(tmp_path: Path, capsys: pytest.CaptureFixt
     capsys.readouterr()
     code, _, err = _run(["replay", str(path)], capsys)
     assert code == 2 and "truncated or not valid JSON" in err
+
+
+def test_same_seed_same_counterexample_in_every_process(tmp_path: Path) -> None:
+    """``kspec check --seed S`` finds, shrinks and saves the same trace whatever PYTHONHASHSEED is."""
+    runs = []
+    for hashseed in ("0", "4242"):
+        out = tmp_path / hashseed
+        args = ["check", "--variant", "rs-no-expectations", "--seed", "3", "--out", str(out), "--json", str(out / "r.json")]
+        env = {**os.environ, "PYTHONHASHSEED": hashseed}
+        done = subprocess.run([sys.executable, "-m", "checker", *args], env=env, capture_output=True, text=True, check=False)
+        assert done.returncode == 1, done.stderr
+        summary = json.loads((out / "r.json").read_text())["runs"][0]
+        trace_bytes = (out / "scale--rs-no-expectations--rs-no-overshoot.json").read_bytes()
+        runs.append((trace_bytes, summary["examples"], summary["steps"], summary["trace_steps"], summary["message"]))
+    assert runs[0] == runs[1]
+    assert tracefmt.parse(runs[0][0].decode(), "trace").seed == 3

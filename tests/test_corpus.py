@@ -25,6 +25,14 @@ def test_one_trace_per_variant() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_trace_shows_the_bug_its_variant_is_catalogued_for(name: str) -> None:
+    """Each committed trace breaks the first invariant its variant lists, on its witness scenario."""
+    trace = tracefmt.load(CORPUS / name)
+    variant = VARIANTS[name.removesuffix(".json")]
+    assert (trace.variant, trace.scenario, trace.invariant) == (variant.name, variant.witness, variant.breaks[0])
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_replay_reproduces_the_recorded_violation(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     expected = EXPECTED[name]
     trace = tracefmt.load(CORPUS / name)
