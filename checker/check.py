@@ -1,11 +1,15 @@
 """``kspec check``: run an engine over scenarios and variants, judge each invariant, save counterexamples.
 
 Each (scenario, variant) pair is one engine run over the selected
-invariants. A run stops at the first violation, which is shrunk, replayed
-through the executable spec (``checker.replay``) and saved as a trace. Each
-invariant of a run is then *violated* (by that counterexample), *holds* (no
-example broke it; a bounded search, not a proof) or *not reached* (a
-quiescent invariant when no example reached a quiescent state).
+invariants: the Hypothesis engine (random interleavings, the violation
+shrunk) or the exhaustive explorer (every interleaving within the bounds,
+breadth-first, so the violation is a shortest one). A run stops at the first
+violation, which is replayed through the executable spec (``checker.replay``)
+and saved as a trace. Each invariant of a run is then *violated* (by that
+counterexample), *holds* (nothing broke it: in every state the explorer
+reached, or in every example Hypothesis ran; never a proof beyond the
+scenario's bounds) or *not reached* (a quiescent invariant when no quiescent
+state was reached).
 """
 
 from __future__ import annotations
@@ -16,15 +20,96 @@ from pathlib import Path
 import attrs
 
 from checker import trace as tracefmt
+from checker.explore import BFS, ExploreResult, Limits, explore
+from checker.graphs import write_graph
 from checker.hypothesis_engine import Coverage, run_hypothesis
 from checker.replay import replay
-from spec.invariants import INVARIANTS, QUIESCENT, Monitor
+from spec.component import Action
+from spec.invariants import INVARIANTS, QUIESCENT, Monitor, Violation
 from spec.model import KubeModel
 from spec.scenarios import Scenario
+from spec.state import State
 from spec.variants import Variant
 
 HOLDS, VIOLATED, NOT_REACHED = "holds", "violated", "not reached"
-ENGINES = ("hypothesis",)
+HYPOTHESIS, EXPLORE = "hypothesis", "explore"
+ENGINES = (HYPOTHESIS, EXPLORE)
+
+
+@attrs.frozen
+class ExploreOptions:
+    """How the explorer searches: order and bounds, and where to write the reachable graph."""
+
+    order: str = BFS
+    limits: Limits = attrs.field(factory=Limits)
+    graph: Path | None = None
+
+
+@attrs.frozen
+class ExploreCoverage:
+    """What an explorer run covered."""
+
+    result: ExploreResult
+    quiescent_states: int
+
+    @property
+    def seconds(self) -> float:
+        """Wall time."""
+        return self.result.seconds
+
+    def describe(self) -> str:
+        """One line: states, transitions, depth, and whether the search was complete."""
+        r = self.result
+        if r.complete:
+            extent = "complete: every reachable state"
+        elif r.stopped == "violation":
+            extent = "stopped at the first violation"
+        else:
+            extent = f"incomplete: stopped at the {r.stopped} bound"
+        return (
+            f"{r.states:,} distinct states, {r.transitions:,} transitions, depth {r.depth}, "
+            f"{self.quiescent_states:,} quiescent states, {r.seconds:.1f} s ({r.order}, {extent})"
+        )
+
+    def as_json(self) -> dict[str, object]:
+        """The run's statistics for ``--json``."""
+        r = self.result
+        return {
+            "engine": EXPLORE,
+            "order": r.order,
+            "complete": r.complete,
+            "stopped": r.stopped or None,
+            "states": r.states,
+            "transitions": r.transitions,
+            "depth": r.depth,
+            "quiescent_states": self.quiescent_states,
+            "seconds": round(r.seconds, 3),
+            "states_per_second": round(r.states / r.seconds) if r.seconds > 0 else None,
+            "bytes_per_state": round(r.bytes_per_state, 1),
+            "peak_queue": r.peak_queue,
+            "actions": {c.label: {"enabled": c.enabled, "new_states": c.new_states} for c in r.coverage},
+            "never_fired": list(r.never_fired),
+        }
+
+
+class KubeProperties:
+    """The explorer's view of the invariant catalogue: quiescence read off the successors it already has."""
+
+    def __init__(self, model: KubeModel, names: Sequence[str]) -> None:
+        self.model = model
+        self.monitor = Monitor(model.ctx, model.is_quiescent, names)
+        self.names = self.monitor.names
+        self.quiescent_states = 0
+
+    def check_state(self, state: State, successors: Sequence[tuple[Action, State]]) -> list[Violation]:
+        """State invariants, and quiescent ones if no component has work left."""
+        quiescent = self.model.quiescent_given(state, list(successors))
+        self.quiescent_states += quiescent
+        return self.monitor.check_state(state, quiescent)
+
+    def check_edge(self, before: State, action: Action, after: State) -> list[Violation]:
+        """Transition invariants."""
+        return self.monitor.check_transition(before, action, after)
 
 
 @attrs.frozen
@@ -37,7 +122,7 @@ class RunReport:
     """the variant's name"""
     verdicts: tuple[tuple[str, str], ...]
     """(invariant, holds / violated / not reached) in catalogue order"""
-    coverage: Coverage
+    coverage: Coverage | ExploreCoverage
     """what the run covered"""
     trace: tracefmt.Trace | None
     """the shrunk counterexample, if one was found"""
@@ -63,37 +148,51 @@ def check_one(
     max_examples: int,
     profile: str = "ci",
     out: Path | None = None,
+    engine: str = HYPOTHESIS,
+    explore_options: ExploreOptions | None = None,
 ) -> RunReport:
     """One engine run; the counterexample (if any) replayed, and saved under ``out``."""
     model = KubeModel(scenario, variant)
-    monitor = Monitor(model.ctx, model.is_quiescent, invariants)
-    result = run_hypothesis(model, monitor, seed=seed, max_examples=max_examples, profile=profile)
+    coverage: Coverage | ExploreCoverage
+    if engine == EXPLORE:
+        found, coverage, steps_to_first, seconds_to_first, trace_seed = _explore(model, invariants, explore_options or ExploreOptions())
+    else:
+        monitor = Monitor(model.ctx, model.is_quiescent, invariants)
+        result = run_hypothesis(model, monitor, seed=seed, max_examples=max_examples, profile=profile)
+        found = (result.found.actions, result.found.violation) if result.found is not None else None
+        coverage, steps_to_first, seconds_to_first, trace_seed = result.coverage, result.steps_to_first, result.seconds_to_first, seed
     trace, saved = None, ""
-    if result.found is not None:
-        v = result.found.violation
-        trace = tracefmt.record(
-            model,
-            result.found.actions,
-            engine="hypothesis",
-            seed=seed,
-            invariant=v.invariant,
-            violation_step=len(result.found.actions),
-            message=v.message,
-        )
+    if found is not None:
+        actions, v = found
+        trace = tracefmt.record(model, actions, engine=engine, seed=trace_seed, invariant=v.invariant, violation_step=len(actions), message=v.message)
         confirmed = replay(trace, "<engine>")
         assert confirmed.reproduced, f"the executable spec does not confirm the counterexample: {confirmed.summary}"
         if out is not None:
             path = out / f"{scenario.name}--{variant.name}--{v.invariant}.json"
             tracefmt.write(trace, path)
             saved = str(path)
-    verdicts = tuple((name, _verdict(name, trace, result.coverage)) for name in monitor.names)
-    return RunReport(scenario.name, variant.name, verdicts, result.coverage, trace, saved, result.steps_to_first, result.seconds_to_first)
+    names = Monitor(model.ctx, model.is_quiescent, invariants).names
+    verdicts = tuple((name, _verdict(name, trace, coverage.quiescent_states)) for name in names)
+    return RunReport(scenario.name, variant.name, verdicts, coverage, trace, saved, steps_to_first, seconds_to_first)
 
 
-def _verdict(name: str, trace: tracefmt.Trace | None, coverage: Coverage) -> str:
+def _explore(
+    model: KubeModel, invariants: Sequence[str], options: ExploreOptions
+) -> tuple[tuple[tuple[Action, ...], Violation] | None, ExploreCoverage, int | None, float | None, None]:
+    properties = KubeProperties(model, invariants)
+    result = explore(model, properties, order=options.order, limits=options.limits, graph=options.graph is not None)
+    if options.graph is not None:
+        write_graph(result.graph, options.graph)
+    coverage = ExploreCoverage(result, properties.quiescent_states)
+    if result.found is None:
+        return None, coverage, None, None, None
+    return (result.found.actions, result.found.violation), coverage, result.transitions, result.seconds, None
+
+
+def _verdict(name: str, trace: tracefmt.Trace | None, quiescent_states: int) -> str:
     if trace is not None and trace.invariant == name:
         return VIOLATED
-    if INVARIANTS[name].kind == QUIESCENT and coverage.quiescent_states == 0:
+    if INVARIANTS[name].kind == QUIESCENT and quiescent_states == 0:
         return NOT_REACHED
     return HOLDS
 
@@ -107,11 +206,23 @@ def check_all(
     profile: str = "ci",
     out: Path | None = None,
     progress: Callable[[RunReport], None] | None = None,
+    engine: str = HYPOTHESIS,
+    explore_options: ExploreOptions | None = None,
 ) -> list[RunReport]:
     """Every run in order, reporting each as it finishes."""
     reports = []
     for scenario, variant in runs:
-        report = check_one(scenario, variant, invariants, seed=seed, max_examples=max_examples, profile=profile, out=out)
+        report = check_one(
+            scenario,
+            variant,
+            invariants,
+            seed=seed,
+            max_examples=max_examples,
+            profile=profile,
+            out=out,
+            engine=engine,
+            explore_options=explore_options,
+        )
         if progress is not None:
             progress(report)
         reports.append(report)
@@ -128,10 +239,7 @@ def to_json(reports: Sequence[RunReport]) -> dict[str, object]:
             {
                 "scenario": r.scenario,
                 "variant": r.variant,
-                "examples": r.coverage.examples,
-                "steps": r.coverage.steps,
-                "quiescent_states": r.coverage.quiescent_states,
-                "seconds": round(r.coverage.seconds, 3),
+                **r.coverage.as_json(),
                 "verdicts": dict(r.verdicts),
                 "counterexample": r.saved or None,
                 "trace_steps": len(r.trace.steps) if r.trace else None,

@@ -15,6 +15,9 @@ import click
 
 from checker import check as checking
 from checker import trace as tracefmt
+from checker.explore import ORDERS, Limits
+from checker.graphs import check_graph_path
+from checker.hypothesis_engine import Coverage
 from checker.render import cluster_tables, format_replay, format_tables
 from checker.replay import replay as replay_trace
 from checker.simulate import random_walk
@@ -97,8 +100,14 @@ def _runs(scenario_name: str | None, variant_name: str | None) -> list[tuple[Sce
 @click.option("--variant", "variant_name", default=None, help="behaviour variant (see `kspec variants`) [default: default]")
 @click.option("--engine", type=click.Choice(checking.ENGINES), default="hypothesis", show_default=True, help="search engine")
 @click.option("--invariant", "invariant_names", multiple=True, help="check only this invariant (repeatable) [default: all]")
-@click.option("--seed", type=int, default=0, show_default=True, help="seed; the same seed finds the same counterexample")
-@click.option("--max-examples", type=click.IntRange(min=1), default=300, show_default=True, help="examples per scenario")
+@click.option("--seed", type=int, default=0, show_default=True, help="seed; the same seed finds the same counterexample (hypothesis)")
+@click.option("--max-examples", type=click.IntRange(min=1), default=300, show_default=True, help="examples per scenario (hypothesis)")
+@click.option("--order", type=click.Choice(ORDERS), default="bfs", show_default=True, help="search order (explore); bfs: shortest counterexamples")
+@click.option("--depth", type=click.IntRange(min=0), default=None, help="do not expand states deeper than this (explore) [default: no bound]")
+@click.option("--max-states", type=click.IntRange(min=1), default=None, help="stop after this many distinct states (explore) [default: no bound]")
+@click.option("--time-limit", type=click.FloatRange(min=0), default=None, help="stop after this many seconds a scenario (explore) [default: none]")
+@click.option("--graph", "graph_file", type=click.Path(dir_okay=False), default=None, help="write the reachable graph (explore): .graphml or .dot")
+@click.option("--require-coverage", is_flag=True, default=False, help="fail (exit 1) when some kind of action never fired (explore)")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="kspec-out", show_default=True, help="folder for counterexamples")
 @click.option("--json", "json_file", type=click.Path(dir_okay=False), default=None, help="also write the results as JSON")
 def check(
@@ -108,6 +117,12 @@ def check(
     invariant_names: tuple[str, ...],
     seed: int,
     max_examples: int,
+    order: str,
+    depth: int | None,
+    max_states: int | None,
+    time_limit: float | None,
+    graph_file: str | None,
+    require_coverage: bool,
     out_dir: str,
     json_file: str | None,
 ) -> int:
@@ -115,43 +130,63 @@ def check(
     for name in invariant_names:
         get_invariant(name)
     runs = _runs(scenario_name, variant_name)
+    if engine != checking.EXPLORE and (graph_file or require_coverage or depth is not None or max_states or time_limit is not None):
+        raise click.UsageError("--depth, --max-states, --time-limit, --graph and --require-coverage need --engine explore")
+    if graph_file and len(runs) > 1:
+        raise click.UsageError("--graph needs a single run: choose one --scenario")
+    if graph_file:
+        check_graph_path(graph_file)
     total = len(runs)
     done = [0]
 
     def progress(report: checking.RunReport) -> None:
         done[0] += 1
-        c = report.coverage
         if total > 1:
-            click.echo(
-                f"[{done[0]}/{total}] {report.scenario} / {report.variant}: {c.examples} examples, {c.steps:,} steps, {c.seconds:.1f} s", err=True
-            )
+            click.echo(f"[{done[0]}/{total}] {report.scenario} / {report.variant}: {report.coverage.describe()}", err=True)
 
-    reports = checking.check_all(runs, list(invariant_names), seed=seed, max_examples=max_examples, out=Path(out_dir), progress=progress)
+    options = checking.ExploreOptions(order, Limits(depth, max_states, time_limit), Path(graph_file) if graph_file else None)
+    out = Path(out_dir)
+    reports = checking.check_all(
+        runs, list(invariant_names), seed=seed, max_examples=max_examples, out=out, progress=progress, engine=engine, explore_options=options
+    )
     for report in reports:
         _print_report(report, engine, seed)
-    examples = sum(r.coverage.examples for r in reports)
-    steps = sum(r.coverage.steps for r in reports)
-    violated = [r for r in reports if r.violated]
     if json_file:
         tracefmt.write_json(checking.to_json(reports), json_file)
+    violated = [r for r in reports if r.violated]
     if violated:
         click.echo(f"result: {len(violated)} of {len(reports)} runs found a violation")
         return EXIT_VIOLATION
-    click.echo(f"result: no invariant violated in {len(reports)} runs ({examples:,} examples, {steps:,} steps; a bounded search, not a proof)")
+    uncovered = [r for r in reports if isinstance(r.coverage, checking.ExploreCoverage) and r.coverage.result.never_fired]
+    if engine == checking.EXPLORE:
+        click.echo(f"result: no invariant violated in {len(reports)} runs ({_extent(reports)})")
+    else:
+        examples = sum(r.coverage.examples for r in reports if isinstance(r.coverage, Coverage))
+        steps = sum(r.coverage.steps for r in reports if isinstance(r.coverage, Coverage))
+        click.echo(f"result: no invariant violated in {len(reports)} runs ({examples:,} examples, {steps:,} steps; a bounded search, not a proof)")
+    if require_coverage and uncovered:
+        click.echo(f"result: --require-coverage: some kinds of action never fired in {len(uncovered)} of {len(reports)} runs")
+        return EXIT_VIOLATION
     return EXIT_OK
 
 
+def _extent(reports: Sequence[checking.RunReport]) -> str:
+    complete = sum(1 for r in reports if isinstance(r.coverage, checking.ExploreCoverage) and r.coverage.result.complete)
+    if complete == len(reports):
+        return "every reachable state of each scenario's finite instance was checked"
+    return f"{complete} of {len(reports)} searches complete; the others stopped at a bound, so this is not a proof"
+
+
 def _print_report(report: checking.RunReport, engine: str, seed: int) -> None:
-    c = report.coverage
-    click.echo(
-        f"scenario {report.scenario}, variant {report.variant} ({engine}, seed {seed}): "
-        f"{c.examples} examples, {c.steps:,} steps, {c.quiescent_states:,} quiescent states, {c.seconds:.1f} s"
-    )
+    how = f"{engine}, seed {seed}" if engine == checking.HYPOTHESIS else engine
+    click.echo(f"scenario {report.scenario}, variant {report.variant} ({how}): {report.coverage.describe()}")
     for name, verdict in report.verdicts:
         line = f"  {verdict:<12} {name}"
         if verdict == checking.VIOLATED and report.trace is not None:
             line += f": {report.trace.message} ({len(report.trace.steps)} steps; saved {report.saved})"
         click.echo(line)
+    if isinstance(report.coverage, checking.ExploreCoverage) and report.coverage.result.never_fired:
+        click.echo(f"  never fired: {', '.join(report.coverage.result.never_fired)}")
 
 
 @cli.command()

@@ -82,6 +82,20 @@ class Coverage:
     seconds: float
     """wall time"""
 
+    def describe(self) -> str:
+        """One line: examples, steps, quiescent states, time."""
+        return f"{self.examples} examples, {self.steps:,} steps, {self.quiescent_states:,} quiescent states, {self.seconds:.1f} s"
+
+    def as_json(self) -> dict[str, object]:
+        """The run's statistics for ``--json``."""
+        return {
+            "engine": "hypothesis",
+            "examples": self.examples,
+            "steps": self.steps,
+            "quiescent_states": self.quiescent_states,
+            "seconds": round(self.seconds, 3),
+        }
+
 
 @attrs.frozen
 class RunResult:
@@ -99,15 +113,6 @@ class RunResult:
 
 class _Violated(Exception):
     """Raised inside the machine to make Hypothesis shrink the example."""
-
-
-def action_kinds(model: KubeModel) -> list[str]:
-    """The swarm's switchable units: ``<component kind> <action name>``, sorted."""
-    kinds = set()
-    for _, ctype in model.ctx.components:
-        for adef in catalogue.action_defs(ctype):
-            kinds.add(f"{ctype.kind} {adef.name}")
-    return sorted(kinds)
 
 
 class _Run:
@@ -140,7 +145,7 @@ def _choose(data: Any, steps: list[catalogue.Step]) -> catalogue.Step:
 def machine_class(model: KubeModel, monitor: Monitor, run: _Run) -> type[RuleBasedStateMachine]:
     """A RuleBasedStateMachine over ``model``'s catalogue that checks ``monitor``'s invariants."""
     ctx = model.ctx
-    kinds = action_kinds(model)
+    kinds = model.action_labels()
     kind_of = {name: ctype.kind for name, ctype in ctx.components}
 
     class KubeMachine(RuleBasedStateMachine):

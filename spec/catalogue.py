@@ -150,3 +150,18 @@ def is_quiescent(ctx: Context, s: State) -> bool:
         if changed(s, adef.effect(ctx, s, instance, *params)):
             return False
     return not armed_timers(ctx, s)
+
+
+def quiescent_given(ctx: Context, s: State, successors: list[tuple[Action, State]]) -> bool:
+    """``is_quiescent`` for a state whose successors are already known: none of them a component's, no armed timer."""
+    return all(ctx.type_of(action.component).environment for action, _ in successors) and not armed_timers(ctx, s)
+
+
+def action_label(ctx: Context, action: Action) -> str:
+    """The kind of an action for coverage and swarm testing: ``<component kind> <action name>``."""
+    return f"{ctx.type_of(action.component).kind} {action.name}"
+
+
+def action_labels(ctx: Context) -> list[str]:
+    """Every action kind the context's components define, sorted."""
+    return sorted({f"{ctype.kind} {adef.name}" for _, ctype in ctx.components for adef in action_defs(ctype)})

@@ -472,14 +472,21 @@ class Monitor:
         self.quiescent_checks = [i for i in chosen if i.kind == QUIESCENT]
         self.names = tuple(i.name for i in chosen)
 
-    def check_state(self, s: State) -> list[Violation]:
-        """The state and (if ``s`` is quiescent) quiescent invariants ``s`` breaks."""
+    def check_state(self, s: State, quiescent: bool | None = None) -> list[Violation]:
+        """The state and (if ``s`` is quiescent) quiescent invariants ``s`` breaks.
+
+        ``quiescent`` says whether ``s`` is quiescent when the caller already
+        knows (None: ask the model).
+        """
         out = [Violation(i.name, m) for i in self.state_checks if (m := i.check(self.ctx, s)) is not None]
-        if self.quiescent_checks and self.quiescent(s):
+        if self.quiescent_checks and (self.quiescent(s) if quiescent is None else quiescent):
             out += [Violation(i.name, m) for i in self.quiescent_checks if (m := i.check(self.ctx, s)) is not None]
         return out
 
+    def check_transition(self, before: State, action: Action, after: State) -> list[Violation]:
+        """The transition invariants the step ``before -action-> after`` breaks."""
+        return [Violation(i.name, m) for i in self.transition_checks if (m := i.check(self.ctx, before, action, after)) is not None]
+
     def check_step(self, before: State, action: Action, after: State) -> list[Violation]:
         """Every selected invariant the step ``before -action-> after`` breaks (transition ones first)."""
-        out = [Violation(i.name, m) for i in self.transition_checks if (m := i.check(self.ctx, before, action, after)) is not None]
-        return out + self.check_state(after)
+        return self.check_transition(before, action, after) + self.check_state(after)

@@ -116,6 +116,18 @@ class KubeModel:
         """No component has work left and no timer is armed."""
         return catalogue.is_quiescent(self.ctx, state)
 
+    def quiescent_given(self, state: State, successors: list[tuple[Action, State]]) -> bool:
+        """``is_quiescent`` for a state whose successors are already known."""
+        return catalogue.quiescent_given(self.ctx, state, successors)
+
+    def action_label(self, action: Action) -> str:
+        """``<component kind> <action name>``: the unit of action coverage."""
+        return catalogue.action_label(self.ctx, action)
+
+    def action_labels(self) -> list[str]:
+        """Every action kind of this model's components, sorted."""
+        return catalogue.action_labels(self.ctx)
+
 
 def build_context(scenario: Scenario, variant: Variant, extra: Sequence[ComponentType] = ()) -> Context:
     """Instances in catalogue order: control plane (and ``extra``), per-node components, environment."""

@@ -1,0 +1,445 @@
+"""The exhaustive explorer: every interleaving of a model up to a bound.
+
+Works on the model interface (``spec.model.Model``): ``initial_states()`` and
+``successors(state)``. Optional hooks a model may offer:
+
+- ``fingerprint(state) -> int``: a stable 64-bit fingerprint (default:
+  ``spec.fingerprint.fingerprint``, a Merkle digest of the canonical form);
+- ``action_label(action) -> str`` and ``action_labels() -> list[str]``: the
+  unit of action coverage, and every label the model can produce (so that
+  one that never fires is flagged).
+
+Visited states are kept as fingerprints in :class:`FingerprintTable`, an
+open-addressing table of two 64-bit arrays (the fingerprint and its parent's,
+from which a counterexample is rebuilt by re-executing the path), not a
+Python set of objects. Breadth-first order (the default) finds a shortest
+counterexample; depth-first order is available on request.
+
+What the explorer checks is a :class:`Properties`: invariants of each
+reachable state (given its successors, so that a model can tell quiescence
+without recomputing them) and of every transition, also those into states
+already visited. The search stops at the first violation.
+A run that exhausted every reachable state within its bounds is *complete*;
+otherwise it says which bound stopped it, and a complete run is still only
+about this scenario's finite instance and bounds.
+"""
+
+from __future__ import annotations
+
+import time
+from array import array
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+import attrs
+
+from spec.fingerprint import fingerprint as default_fingerprint
+from spec.invariants import Violation
+
+BFS, DFS = "bfs", "dfs"
+ORDERS = (BFS, DFS)
+MAX_DEPTH = 0xFFFF
+"""The deepest depth the table records (16 bits, with depth-first order)."""
+
+
+class Properties(Protocol):
+    """What the explorer checks; every method returns the violations found (empty if none)."""
+
+    names: tuple[str, ...]
+
+    def check_state(self, state: Any, successors: Sequence[tuple[Any, Any]]) -> list[Violation]:
+        """Invariants of a reachable state, given its successors."""
+        ...
+
+    def check_edge(self, before: Any, action: Any, after: Any) -> list[Violation]:
+        """Invariants of one transition."""
+        ...
+
+
+@attrs.frozen
+class StatePredicates:
+    """Properties from plain predicates ``state -> message or None``, for models outside Kubernetes."""
+
+    predicates: tuple[tuple[str, Callable[[Any], str | None]], ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The invariants' names."""
+        return tuple(name for name, _ in self.predicates)
+
+    def check_state(self, state: Any, successors: Sequence[tuple[Any, Any]]) -> list[Violation]:
+        """Every predicate ``state`` breaks."""
+        return [Violation(name, m) for name, check in self.predicates if (m := check(state)) is not None]
+
+    def check_edge(self, before: Any, action: Any, after: Any) -> list[Violation]:
+        """No transition invariants."""
+        return []
+
+
+@attrs.frozen
+class Limits:
+    """Where a search stops (None: no bound)."""
+
+    depth: int | None = None
+    """states deeper than this are not expanded"""
+    states: int | None = None
+    """stop after this many distinct states"""
+    seconds: float | None = None
+    """stop after this much wall time"""
+
+
+_M64 = (1 << 64) - 1
+
+
+def table_key(fp: int) -> int:
+    """The table's key for a 64-bit fingerprint: a bijective mix (splitmix64's finaliser), never 0.
+
+    Mixing spreads structured fingerprints (a model whose states are small
+    integers may use the state itself) over the table's slots; 0 marks an
+    empty slot, so the one fingerprint that mixes to 0 is stored as 1.
+    """
+    z = fp & _M64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
+    return (z ^ (z >> 31)) or 1
+
+
+class FingerprintTable:
+    """Visited states as table keys (see :func:`table_key`) with their parents' keys (0: an initial state).
+
+    Linear probing in two ``array('Q')``: 16 bytes a slot, grown (doubled)
+    when three quarters full, so between 21 and 43 bytes a state. Depth-first
+    order also keeps each state's depth (2 more bytes a slot) so that a state
+    reached again by a shorter path is expanded again within the depth bound.
+    """
+
+    def __init__(self, capacity: int = 1 << 12, depths: bool = False) -> None:
+        size = 1
+        while size < capacity:
+            size <<= 1
+        self._init(size, depths)
+
+    def _init(self, size: int, depths: bool) -> None:
+        self._mask = size - 1
+        self._keys = array("Q", bytes(8 * size))
+        self._parents = array("Q", bytes(8 * size))
+        self._depths: array[int] | None = array("H", bytes(2 * size)) if depths else None
+        self.count = 0
+        self._limit = size * 3 // 4
+
+    def _slot(self, key: int) -> int:
+        keys, mask = self._keys, self._mask
+        i = key & mask
+        while True:
+            k = keys[i]
+            if k == key or k == 0:
+                return i
+            i = (i + 1) & mask
+
+    def add(self, key: int, parent: int, depth: int = 0) -> bool:
+        """Record ``key`` if it is new (True), else leave it (False)."""
+        i = self._slot(key)
+        if self._keys[i] == key:
+            return False
+        self._keys[i] = key
+        self._parents[i] = parent
+        if self._depths is not None:
+            self._depths[i] = min(depth, MAX_DEPTH)
+        self.count += 1
+        if self.count > self._limit:
+            self._grow()
+        return True
+
+    def __contains__(self, key: int) -> bool:
+        return self._keys[self._slot(key)] == key
+
+    def parent(self, key: int) -> int:
+        """The key ``key`` was first reached from (0 for an initial state)."""
+        return self._parents[self._slot(key)]
+
+    def depth(self, key: int) -> int:
+        """The depth recorded for ``key`` (depth-first tables only)."""
+        assert self._depths is not None
+        return self._depths[self._slot(key)]
+
+    def relink(self, key: int, parent: int, depth: int) -> None:
+        """``key`` was reached again by a shorter path: remember that one."""
+        assert self._depths is not None
+        i = self._slot(key)
+        self._parents[i] = parent
+        self._depths[i] = min(depth, MAX_DEPTH)
+
+    def _grow(self) -> None:
+        keys, parents, depths = self._keys, self._parents, self._depths
+        self._init(2 * len(keys), depths is not None)
+        for i, key in enumerate(keys):
+            if key:
+                j = self._slot(key)
+                self._keys[j] = key
+                self._parents[j] = parents[i]
+                if depths is not None and self._depths is not None:
+                    self._depths[j] = depths[i]
+                self.count += 1
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the table's arrays."""
+        extra = len(self._depths) * 2 if self._depths is not None else 0
+        return len(self._keys) * 16 + extra
+
+
+@attrs.frozen
+class ActionCoverage:
+    """How often one kind of action was enabled in an expanded state, and led to a new state."""
+
+    label: str
+    enabled: int
+    new_states: int
+
+
+@attrs.frozen
+class Progress:
+    """A snapshot of a running search."""
+
+    states: int
+    transitions: int
+    depth: int
+    queue: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        """Distinct states per second so far."""
+        return self.states / self.seconds if self.seconds > 0 else 0.0
+
+
+@attrs.frozen
+class Found:
+    """A violation and the path that leads to it (the violating step is the last)."""
+
+    violation: Violation
+    actions: tuple[Any, ...]
+
+
+@attrs.frozen
+class ExploreResult:
+    """What a search covered, whether it was complete, and the violation it found (if any)."""
+
+    order: str
+    complete: bool
+    stopped: str
+    """why an incomplete search stopped: "violation", "depth", "states" or "time" ("" if complete)"""
+    states: int
+    """distinct states reached"""
+    expanded: int
+    """states whose invariants were checked and successors computed"""
+    transitions: int
+    depth: int
+    """the greatest depth expanded"""
+    seconds: float
+    table_bytes: int
+    peak_queue: int
+    coverage: tuple[ActionCoverage, ...]
+    found: Found | None
+    graph: Any = None
+    """the reachable graph (networkx.DiGraph of fingerprints, edges labelled with actions), when asked for"""
+
+    @property
+    def bytes_per_state(self) -> float:
+        """Bytes of the visited-state table per distinct state."""
+        return self.table_bytes / self.states if self.states else 0.0
+
+    @property
+    def never_fired(self) -> tuple[str, ...]:
+        """Action kinds that were never enabled in any expanded state."""
+        return tuple(c.label for c in self.coverage if c.enabled == 0)
+
+
+class _Search:
+    """The state of one search: the table, counters, coverage and the optional graph."""
+
+    def __init__(self, model: Any, properties: Properties, order: str, limits: Limits, graph: bool) -> None:
+        if order not in ORDERS:
+            raise ValueError(f"unknown search order {order!r}; expected one of {', '.join(ORDERS)}")
+        self.model = model
+        self.properties = properties
+        self.order = order
+        self.limits = limits
+        model_fp: Callable[[Any], int] = getattr(model, "fingerprint", default_fingerprint)
+        self.fp: Callable[[Any], int] = lambda state: table_key(model_fp(state))
+        self.label: Callable[[Any], str] = getattr(model, "action_label", str)
+        labels = model.action_labels() if hasattr(model, "action_labels") else []
+        self.enabled: dict[str, int] = dict.fromkeys(labels, 0)
+        self.new: dict[str, int] = dict.fromkeys(labels, 0)
+        self.table = FingerprintTable(depths=order == DFS)
+        self.transitions = 0
+        self.expanded = 0
+        self.max_depth = 0
+        self.peak_queue = 0
+        self.truncated = False
+        self.started = time.perf_counter()
+        self.graph: Any = None
+        if graph:
+            import networkx as nx
+
+            self.graph = nx.DiGraph()
+
+    def count(self, action: Any, new: bool) -> None:
+        label = self.label(action)
+        self.enabled[label] = self.enabled.get(label, 0) + 1
+        if new:
+            self.new[label] = self.new.get(label, 0) + 1
+        else:
+            self.new.setdefault(label, 0)
+
+    def coverage(self) -> tuple[ActionCoverage, ...]:
+        return tuple(ActionCoverage(label, self.enabled[label], self.new[label]) for label in sorted(self.enabled))
+
+    def out_of_budget(self) -> str:
+        if self.limits.states is not None and self.table.count >= self.limits.states:
+            return "states"
+        if self.limits.seconds is not None and time.perf_counter() - self.started >= self.limits.seconds:
+            return "time"
+        return ""
+
+    def snapshot(self, depth: int, queue: int) -> Progress:
+        return Progress(self.table.count, self.transitions, depth, queue, time.perf_counter() - self.started)
+
+    def path_to(self, fp: int) -> list[int]:
+        """Fingerprints from an initial state to ``fp``, following the recorded parents."""
+        path = [fp]
+        while (parent := self.table.parent(path[-1])) != 0:
+            path.append(parent)
+        return path[::-1]
+
+    def actions_to(self, fp: int) -> list[Any]:
+        """Re-execute the recorded path to ``fp`` and return its actions."""
+        path = self.path_to(fp)
+        state = next(s for s in self.model.initial_states() if self.fp(s) == path[0])
+        actions = []
+        for target in path[1:]:
+            action, state = next((a, t) for a, t in self.model.successors(state) if self.fp(t) == target)
+            actions.append(action)
+        return actions
+
+    def result(self, complete: bool, stopped: str, found: Found | None) -> ExploreResult:
+        return ExploreResult(
+            order=self.order,
+            complete=complete,
+            stopped=stopped,
+            states=self.table.count,
+            expanded=self.expanded,
+            transitions=self.transitions,
+            depth=self.max_depth,
+            seconds=time.perf_counter() - self.started,
+            table_bytes=self.table.nbytes,
+            peak_queue=self.peak_queue,
+            coverage=self.coverage(),
+            found=found,
+            graph=self.graph,
+        )
+
+
+def explore(
+    model: Any,
+    properties: Properties,
+    *,
+    order: str = BFS,
+    limits: Limits = Limits(),
+    graph: bool = False,
+    progress: Callable[[Progress], None] | None = None,
+    progress_every: float = 2.0,
+) -> ExploreResult:
+    """Visit every state of ``model`` reachable within ``limits``, checking ``properties``; stop at the first violation.
+
+    A state's invariants are checked when it is expanded (its successors are
+    computed once, for both), a transition's when it is generated; in
+    breadth-first order both come in order of depth, so the first violation
+    found is at the least depth.
+    """
+    search = _Search(model, properties, order, limits, graph)
+    initial = []
+    for state in model.initial_states():
+        fp = search.fp(state)
+        if search.table.add(fp, 0, 0):
+            if search.graph is not None:
+                search.graph.add_node(fp)
+            initial.append((state, fp, 0))
+    if order == BFS:
+        return _bfs(search, initial, progress, progress_every)
+    return _dfs(search, initial, progress, progress_every)
+
+
+def _expand(search: _Search, state: Any, fp: int, depth: int) -> tuple[list[tuple[Any, int, bool]], Found | None]:
+    """Check one state and its transitions; return its successors (state, fingerprint, new) or a violation."""
+    successors = search.model.successors(state)
+    search.expanded += 1
+    bad = search.properties.check_state(state, successors)
+    if bad:
+        return [], Found(bad[0], tuple(search.actions_to(fp)))
+    bound = search.limits.depth
+    if bound is not None and depth >= bound:
+        search.truncated = search.truncated or bool(successors)
+        return [], None
+    out = []
+    for action, nxt in successors:
+        nfp = search.fp(nxt)
+        new = search.table.add(nfp, fp, depth + 1)
+        search.transitions += 1
+        search.count(action, new)
+        if search.graph is not None:
+            search.graph.add_edge(fp, nfp, action=str(action))
+        bad = search.properties.check_edge(state, action, nxt)
+        if bad:
+            return [], Found(bad[0], (*search.actions_to(fp), action))
+        out.append((nxt, nfp, new))
+    return out, None
+
+
+def _bfs(search: _Search, initial: list[tuple[Any, int, int]], progress: Callable[[Progress], None] | None, every: float) -> ExploreResult:
+    queue: deque[tuple[Any, int, int]] = deque(initial)
+    last = time.perf_counter()
+    while queue:
+        stop = search.out_of_budget()
+        if stop:
+            return search.result(False, stop, None)
+        state, fp, depth = queue.popleft()
+        search.max_depth = max(search.max_depth, depth)
+        out, found = _expand(search, state, fp, depth)
+        if found is not None:
+            return search.result(False, "violation", found)
+        queue.extend((nxt, nfp, depth + 1) for nxt, nfp, new in out if new)
+        search.peak_queue = max(search.peak_queue, len(queue))
+        if progress is not None and time.perf_counter() - last >= every:
+            last = time.perf_counter()
+            progress(search.snapshot(depth, len(queue)))
+    return search.result(not search.truncated, "depth" if search.truncated else "", None)
+
+
+def _dfs(search: _Search, initial: list[tuple[Any, int, int]], progress: Callable[[Progress], None] | None, every: float) -> ExploreResult:
+    stack: list[tuple[Any, int, int]] = list(reversed(initial))
+    last = time.perf_counter()
+    bound = search.limits.depth
+    while stack:
+        stop = search.out_of_budget()
+        if stop:
+            return search.result(False, stop, None)
+        state, fp, depth = stack.pop()
+        if depth > search.table.depth(fp):
+            continue  # reached again by a shorter path since it was pushed; that copy is expanded instead
+        search.max_depth = max(search.max_depth, depth)
+        out, found = _expand(search, state, fp, depth)
+        if found is not None:
+            return search.result(False, "violation", found)
+        for nxt, nfp, new in reversed(out):
+            if new:
+                stack.append((nxt, nfp, depth + 1))
+            elif bound is not None and depth + 1 < search.table.depth(nfp):
+                search.table.relink(nfp, fp, depth + 1)  # a shorter path: expand it again within the bound
+                stack.append((nxt, nfp, depth + 1))
+        search.peak_queue = max(search.peak_queue, len(stack))
+        if progress is not None and time.perf_counter() - last >= every:
+            last = time.perf_counter()
+            progress(search.snapshot(depth, len(stack)))
+    return search.result(not search.truncated, "depth" if search.truncated else "", None)

@@ -1,0 +1,1 @@
+"""Models outside Kubernetes with published state counts, to calibrate the engines."""

@@ -1,0 +1,165 @@
+"""The exhaustive explorer: exact state counts, shortest counterexamples, bounds, the table, the graph."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import networkx as nx
+import pytest
+from calibration.twophase import LABELS, TwoPhase
+
+from checker import trace as tracefmt
+from checker.cli import main
+from checker.explore import BFS, DFS, FingerprintTable, Limits, Progress, StatePredicates, explore, table_key
+from spec.fingerprint import fingerprint
+from spec.model import KubeModel
+from spec.scenarios import get_scenario
+
+
+def _consistent(model: TwoPhase) -> StatePredicates:
+    return StatePredicates((("consistent", model.consistent),))
+
+
+@pytest.mark.parametrize("order", [BFS, DFS])
+def test_twophase_3_has_the_288_states_tlc_counts(order: str) -> None:
+    model = TwoPhase(3)
+    result = explore(model, _consistent(model), order=order)
+    assert (result.states, result.complete, result.stopped, result.found) == (288, True, "", None)
+    assert result.expanded == 288 and result.never_fired == ()
+    assert sorted(c.label for c in result.coverage) == sorted(LABELS)
+
+
+@pytest.mark.parametrize("n", [1, 2, 4])
+def test_breadth_and_depth_first_agree(n: int) -> None:
+    model = TwoPhase(n)
+    counts = {order: explore(model, _consistent(model), order=order).states for order in (BFS, DFS)}
+    assert counts[BFS] == counts[DFS]
+
+
+@pytest.mark.parametrize("depth", [0, 1, 3, 6])
+def test_depth_bound_counts_the_same_states_in_either_order(depth: int) -> None:
+    """A depth-first search re-expands a state reached again by a shorter path, so both orders see every state within the bound."""
+    model = TwoPhase(4)
+    bfs = explore(model, _consistent(model), limits=Limits(depth=depth))
+    dfs = explore(model, _consistent(model), order=DFS, limits=Limits(depth=depth))
+    assert bfs.states == dfs.states and not bfs.complete and not dfs.complete
+    assert bfs.stopped == dfs.stopped == "depth" and bfs.depth == depth
+
+
+def test_a_bound_that_is_never_hit_leaves_the_search_complete() -> None:
+    model = TwoPhase(3)
+    result = explore(model, _consistent(model), limits=Limits(depth=100, states=10_000))
+    assert result.complete and result.states == 288
+
+
+def test_state_bound_stops_and_says_so() -> None:
+    model = TwoPhase(4)
+    result = explore(model, _consistent(model), limits=Limits(states=100))
+    assert not result.complete and result.stopped == "states" and 100 <= result.states < 200
+
+
+def test_bfs_counterexample_is_shortest_and_replays() -> None:
+    model = TwoPhase(3, eager_commit=True)
+    result = explore(model, _consistent(model))
+    assert result.found is not None and result.stopped == "violation"
+    actions = result.found.actions
+    assert len(actions) == 5  # prepare, TM receives it, commit, that RM commits, another aborts
+    state = model.initial_states()[0]
+    for action in actions:
+        state = model.next_state(state, action)
+    assert model.consistent(state) is not None
+    dfs = explore(model, _consistent(model), order=DFS)
+    assert dfs.found is not None and len(dfs.found.actions) >= len(actions)
+
+
+def test_progress_reports_while_searching() -> None:
+    seen: list[Progress] = []
+    model = TwoPhase(5)
+    explore(model, _consistent(model), progress=seen.append, progress_every=0.0)
+    assert seen and seen[-1].states <= 8832 and seen[-1].rate > 0
+    assert [p.states for p in seen] == sorted(p.states for p in seen)
+
+
+def test_fingerprint_table_keeps_parents_across_growth() -> None:
+    table = FingerprintTable(capacity=4)
+    keys = [table_key(i) for i in range(5000)]
+    assert all(table.add(k, keys[i - 1] if i else 0) for i, k in enumerate(keys))
+    assert not table.add(keys[17], 0) and table.count == 5000
+    assert table.parent(keys[17]) == keys[16] and table.parent(keys[0]) == 0
+    assert table_key(10_000) not in table and keys[4999] in table
+    assert table.nbytes / table.count <= 43
+
+
+def test_table_key_is_never_zero_and_distinct_for_small_integers() -> None:
+    keys = {table_key(i) for i in range(100_000)}
+    assert len(keys) == 100_000 and 0 not in keys
+
+
+def test_fingerprints_are_structural_and_process_independent() -> None:
+    model = KubeModel(get_scenario("basic"))
+    initial = model.initial_states()[0]
+    fresh = KubeModel(get_scenario("basic")).initial_states()[0]
+    assert initial is not fresh and fingerprint(initial) == fingerprint(fresh)
+    successors = [s for _, s in model.successors(initial)]
+    assert len({fingerprint(s) for s in successors}) == len(set(successors)) > 1
+    code = "from spec.fingerprint import fingerprint; from spec.model import KubeModel; from spec.scenarios import get_scenario; "
+    code += "print(fingerprint(KubeModel(get_scenario('basic')).initial_states()[0]))"
+    outs = {
+        subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True, text=True, check=True).stdout
+        for seed in ("0", "777")
+    }
+    assert outs == {f"{fingerprint(initial)}\n"}
+
+
+def test_check_explore_finds_the_shortest_trace_and_it_replays(tmp_path: Path) -> None:
+    args = ["check", "--engine", "explore", "--variant", "apiserver-clusterip-lag", "--out", str(tmp_path), "--json", str(tmp_path / "r.json")]
+    assert main(args) == 1
+    run = json.loads((tmp_path / "r.json").read_text())["runs"][0]
+    assert run["engine"] == "explore" and run["trace_steps"] == 2 and run["stopped"] == "violation"
+    saved = Path(run["counterexample"])
+    trace = tracefmt.load(saved)
+    assert trace.engine == "explore" and trace.seed is None and trace.invariant == "unique-cluster-ip"
+    assert main(["replay", str(saved), "--no-tables"]) == 1
+
+
+@pytest.mark.parametrize("suffix", [".graphml", ".dot"])
+def test_check_explore_writes_the_reachable_graph(tmp_path: Path, suffix: str, capsys: pytest.CaptureFixture[str]) -> None:
+    graph = tmp_path / f"g{suffix}"
+    args = ["check", "--engine", "explore", "--scenario", "services", "--depth", "3", "--graph", str(graph), "--json", str(tmp_path / "r.json")]
+    assert main([*args, "--out", str(tmp_path)]) == 0
+    run = json.loads((tmp_path / "r.json").read_text())["runs"][0]
+    assert not run["complete"] and run["stopped"] == "depth"
+    assert "incomplete: stopped at the depth bound" in capsys.readouterr().out
+    text = graph.read_text()
+    if suffix == ".graphml":
+        g = nx.read_graphml(graph)
+        assert g.number_of_nodes() == run["states"] and g.number_of_edges() > 0
+        assert all(data["action"] for _, _, data in g.edges(data=True))
+    else:
+        assert text.startswith("digraph states {") and text.count(" -> ") > 0
+
+
+def test_require_coverage_fails_when_an_action_never_fires(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["check", "--engine", "explore", "--scenario", "services", "--depth", "2", "--require-coverage", "--out", str(tmp_path)]
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    assert "never fired: " in out and "scheduler SchedulerBind" in out and "--require-coverage" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--graph", "g.png", "--engine", "explore", "--scenario", "basic"], "unknown graph format '.png'"),
+        (["--depth", "3"], "need --engine explore"),
+        (["--engine", "explore", "--graph", "g.dot"], "--graph needs a single run"),
+        (["--engine", "explore", "--order", "random"], "'random' is not one of 'bfs', 'dfs'"),
+    ],
+)
+def test_explore_options_misused_exit_2(args: list[str], needle: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", *args]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and err.count("\n") == 1
