@@ -99,6 +99,7 @@ class KubeProperties:
         self.model = model
         self.monitor = Monitor(model.ctx, model.is_quiescent, names)
         self.names = self.monitor.names
+        self.edge_checks = bool(self.monitor.transition_checks)
         self.quiescent_states = 0
 
     def check_state(self, state: State, successors: Sequence[tuple[Action, State]]) -> list[Violation]:

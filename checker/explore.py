@@ -46,7 +46,10 @@ MAX_DEPTH = 0xFFFF
 class Properties(Protocol):
     """What the explorer checks; every method returns the violations found (empty if none)."""
 
-    names: tuple[str, ...]
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The invariants checked."""
+        ...
 
     def check_state(self, state: Any, successors: Sequence[tuple[Any, Any]]) -> list[Violation]:
         """Invariants of a reachable state, given its successors."""
@@ -62,6 +65,8 @@ class StatePredicates:
     """Properties from plain predicates ``state -> message or None``, for models outside Kubernetes."""
 
     predicates: tuple[tuple[str, Callable[[Any], str | None]], ...]
+    edge_checks = False
+    """no transition invariants: the explorer skips ``check_edge``"""
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -266,12 +271,14 @@ class _Search:
         self.properties = properties
         self.order = order
         self.limits = limits
-        model_fp: Callable[[Any], int] = getattr(model, "fingerprint", default_fingerprint)
-        self.fp: Callable[[Any], int] = lambda state: table_key(model_fp(state))
+        self.model_fp: Callable[[Any], int] = getattr(model, "fingerprint", default_fingerprint)
         self.label: Callable[[Any], str] = getattr(model, "action_label", str)
-        labels = model.action_labels() if hasattr(model, "action_labels") else []
-        self.enabled: dict[str, int] = dict.fromkeys(labels, 0)
-        self.new: dict[str, int] = dict.fromkeys(labels, 0)
+        self.labels: list[str] = model.action_labels() if hasattr(model, "action_labels") else []
+        self.edge_checks = bool(getattr(properties, "edge_checks", True))
+        self.enabled: dict[Any, int] = {}
+        """times each action was enabled in an expanded state (per action, summed per label at the end)"""
+        self.new: dict[Any, int] = {}
+        """times each action led to a new state"""
         self.table = FingerprintTable(depths=order == DFS)
         self.transitions = 0
         self.expanded = 0
@@ -285,16 +292,18 @@ class _Search:
 
             self.graph = nx.DiGraph()
 
-    def count(self, action: Any, new: bool) -> None:
-        label = self.label(action)
-        self.enabled[label] = self.enabled.get(label, 0) + 1
-        if new:
-            self.new[label] = self.new.get(label, 0) + 1
-        else:
-            self.new.setdefault(label, 0)
+    def fp(self, state: Any) -> int:
+        """The table key of ``state``."""
+        return table_key(self.model_fp(state))
 
     def coverage(self) -> tuple[ActionCoverage, ...]:
-        return tuple(ActionCoverage(label, self.enabled[label], self.new[label]) for label in sorted(self.enabled))
+        enabled = dict.fromkeys(self.labels, 0)
+        new = dict.fromkeys(self.labels, 0)
+        for action, n in self.enabled.items():
+            label = self.label(action)
+            enabled[label] = enabled.get(label, 0) + n
+            new[label] = new.get(label, 0) + self.new.get(action, 0)
+        return tuple(ActionCoverage(label, enabled[label], new[label]) for label in sorted(enabled))
 
     def out_of_budget(self) -> str:
         if self.limits.states is not None and self.table.count >= self.limits.states:
@@ -382,18 +391,23 @@ def _expand(search: _Search, state: Any, fp: int, depth: int) -> tuple[list[tupl
     if bound is not None and depth >= bound:
         search.truncated = search.truncated or bool(successors)
         return [], None
-    out = []
+    out: list[tuple[Any, int, bool]] = []
+    model_fp, add, enabled, new_by_action = search.model_fp, search.table.add, search.enabled, search.new
     for action, nxt in successors:
-        nfp = search.fp(nxt)
-        new = search.table.add(nfp, fp, depth + 1)
-        search.transitions += 1
-        search.count(action, new)
+        nfp = table_key(model_fp(nxt))
+        new = add(nfp, fp, depth + 1)
+        enabled[action] = enabled.get(action, 0) + 1
+        if new:
+            new_by_action[action] = new_by_action.get(action, 0) + 1
         if search.graph is not None:
             search.graph.add_edge(fp, nfp, action=str(action))
-        bad = search.properties.check_edge(state, action, nxt)
-        if bad:
-            return [], Found(bad[0], (*search.actions_to(fp), action))
+        if search.edge_checks:
+            bad = search.properties.check_edge(state, action, nxt)
+            if bad:
+                search.transitions += len(out) + 1
+                return [], Found(bad[0], (*search.actions_to(fp), action))
         out.append((nxt, nfp, new))
+    search.transitions += len(out)
     return out, None
 
 

@@ -13,6 +13,7 @@ import pytest
 from calibration.twophase import LABELS, TwoPhase
 
 from checker import trace as tracefmt
+from checker.check import KubeProperties
 from checker.cli import main
 from checker.explore import BFS, DFS, FingerprintTable, Limits, Progress, StatePredicates, explore, table_key
 from spec.fingerprint import fingerprint
@@ -163,3 +164,15 @@ def test_explore_options_misused_exit_2(args: list[str], needle: str, capsys: py
     assert main(["check", *args]) == 2
     err = capsys.readouterr().err
     assert needle in err and err.count("\n") == 1
+
+
+MANIFEST = json.loads((Path(__file__).resolve().parent / "state_counts.json").read_text())["scenarios"]
+
+
+@pytest.mark.parametrize("name", sorted(MANIFEST))
+def test_scenario_state_counts_are_pinned_and_order_independent(name: str) -> None:
+    """A spec change that changes a scenario's state space is noticed here (re-pin with benchmarks/explore.py --pin if intended)."""
+    model = KubeModel(get_scenario(name))
+    pinned = MANIFEST[name]
+    counts = {order: explore(model, KubeProperties(model, []), order=order, limits=Limits(depth=pinned["depth"])).states for order in (BFS, DFS)}
+    assert counts == {BFS: pinned["states"], DFS: pinned["states"]}, f"{name}: state space changed; pinned {pinned}"

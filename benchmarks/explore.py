@@ -1,0 +1,170 @@
+"""The exhaustive explorer's figures: TwoPhase beside Spin, the built-in scenarios, and state-space growth.
+
+    python benchmarks/explore.py [--twophase 3 5 6 7 8] [--no-spin] [--scenarios] [--growth DEPTH]
+    python benchmarks/explore.py --pin tests/state_counts.json
+
+*TwoPhase*: the TLA+ two-phase commit (tests/calibration/twophase.py) with N
+resource managers, breadth-first: distinct states, seconds, states per
+second, bytes of the visited-state table per state; and, if Debian's ``spin``
+and a C compiler are installed, Spin 6 on the same model (one ``d_step`` per
+action instance, so that Spin's stored states are TLC's distinct states),
+exhaustive, without partial-order reduction.
+
+*Scenarios*: each built-in scenario explored breadth-first to the depth
+pinned in tests/state_counts.json: distinct states, seconds, states per
+second, bytes per state.
+
+*Growth*: distinct states within DEPTH steps of a settled cluster running a
+ReplicaSet behind a Service, for 1 to 4 nodes and 1 to 4 replicas.
+
+``--pin FILE`` explores every built-in scenario to the least depth with at
+least 500 states, in both orders, and writes the manifest the tests check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from calibration.twophase import TwoPhase  # noqa: E402
+
+from checker.check import KubeProperties  # noqa: E402
+from checker.explore import BFS, DFS, Limits, StatePredicates, explore  # noqa: E402
+from checker.trace import write_json  # noqa: E402
+from spec.model import KubeModel  # noqa: E402
+from spec.scenarios import SCENARIOS, Bounds, Scenario, container, node, replicaset, service  # noqa: E402
+
+PIN_TARGET = 500
+"""--pin chooses the least depth at which a scenario has at least this many states"""
+
+
+def promela(n: int) -> str:
+    """TwoPhase with ``n`` RMs in Promela, one d_step per action instance."""
+    alts = []
+    for r in range(n):
+        alts += [
+            f":: d_step {{ tm == 0 && msgPrepared[{r}] && !tmPrepared[{r}] -> tmPrepared[{r}] = 1 }}",
+            f":: d_step {{ rm[{r}] == 0 -> rm[{r}] = 1; msgPrepared[{r}] = 1 }}",
+            f":: d_step {{ rm[{r}] == 0 -> rm[{r}] = 3 }}",
+            f":: d_step {{ msgCommit && rm[{r}] != 2 -> rm[{r}] = 2 }}",
+            f":: d_step {{ msgAbort && rm[{r}] != 3 -> rm[{r}] = 3 }}",
+        ]
+    everyone = " && ".join(f"tmPrepared[{r}]" for r in range(n))
+    alts += [f":: d_step {{ tm == 0 && {everyone} -> tm = 1; msgCommit = 1 }}", ":: d_step { tm == 0 -> tm = 2; msgAbort = 1 }"]
+    body = "\n    ".join(alts)
+    return (
+        f"byte rm[{n}];\nbyte tm;\nbool tmPrepared[{n}];\nbool msgPrepared[{n}];\nbool msgCommit;\nbool msgAbort;\n"
+        f"active proctype twophase() {{\nend: do\n    {body}\n  od\n}}\n"
+    )
+
+
+def run_spin(n: int) -> tuple[int, float] | None:
+    """Spin's stored states and wall time (compile excluded) for TwoPhase ``n``, or None without spin/gcc."""
+    if not (shutil.which("spin") and shutil.which("gcc")):
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "twophase.pml").write_text(promela(n))
+        subprocess.run(["spin", "-a", "twophase.pml"], cwd=tmp, check=True, capture_output=True)
+        subprocess.run(["gcc", "-O2", "-DNOREDUCE", "-DSAFETY", "-o", "pan", "pan.c"], cwd=tmp, check=True, capture_output=True)
+        started = time.perf_counter()
+        out = subprocess.run(["./pan", "-m1000"], cwd=tmp, check=True, capture_output=True, text=True).stdout
+        seconds = time.perf_counter() - started
+    stored = re.search(r"(\d+) states, stored", out)
+    return (int(stored.group(1)), seconds) if stored else None
+
+
+def twophase_rows(sizes: list[int], spin: bool) -> None:
+    print(f"{'TwoPhase RMs':>12} {'states':>10} {'seconds':>8} {'states/s':>9} {'bytes/state':>11} {'spin states':>11} {'spin s':>7} {'ratio':>6}")
+    for n in sizes:
+        model = TwoPhase(n)
+        result = explore(model, StatePredicates((("consistent", model.consistent),)))
+        theirs = run_spin(n) if spin else None
+        spin_states, spin_s, ratio = (f"{theirs[0]:,}", f"{theirs[1]:.2f}", f"{result.seconds / theirs[1]:.1f}x") if theirs else ("-", "-", "-")
+        rate = result.states / result.seconds
+        ours = f"{n:>12} {result.states:>10,} {result.seconds:>8.2f} {rate:>9,.0f} {result.bytes_per_state:>11.1f}"
+        print(f"{ours} {spin_states:>11} {spin_s:>7} {ratio:>6}")
+
+
+def scenario_rows(manifest: dict[str, dict[str, int]]) -> None:
+    print(f"{'scenario':<14} {'depth':>5} {'states':>7} {'seconds':>8} {'states/s':>9} {'bytes/state':>11}")
+    for name, pinned in manifest.items():
+        model = KubeModel(SCENARIOS[name])
+        result = explore(model, KubeProperties(model, []), limits=Limits(depth=pinned["depth"]))
+        rate = result.states / result.seconds
+        print(f"{name:<14} {pinned['depth']:>5} {result.states:>7,} {result.seconds:>8.2f} {rate:>9,.0f} {result.bytes_per_state:>11.1f}")
+
+
+def growth_scenario(nodes: int, replicas: int) -> Scenario:
+    """A settled cluster of ``nodes`` nodes running a ReplicaSet of ``replicas`` behind a Service; one pod may be deleted."""
+    return Scenario(
+        name=f"growth-{nodes}n-{replicas}r",
+        summary="growth benchmark",
+        nodes=tuple(node(f"node-{i}") for i in range(1, nodes + 1)),
+        objects=(replicaset("web", replicas, container(readiness_probe=True)), service("web", "web")),
+        bounds=Bounds(budgets={"delete-pod": 1}, steps=100),
+        settle=True,
+    )
+
+
+def growth_rows(depth: int) -> None:
+    print(f"distinct states within {depth} steps (rows: nodes, columns: replicas)")
+    print(f"{'nodes':>5} " + " ".join(f"{r:>8}" for r in range(1, 5)))
+    for nodes in range(1, 5):
+        counts = []
+        for replicas in range(1, 5):
+            model = KubeModel(growth_scenario(nodes, replicas))
+            counts.append(explore(model, KubeProperties(model, []), limits=Limits(depth=depth)).states)
+        print(f"{nodes:>5} " + " ".join(f"{c:>8,}" for c in counts))
+
+
+def pin(path: Path) -> None:
+    """Explore each scenario to the least depth with PIN_TARGET states, in both orders, and write the manifest."""
+    scenarios = {}
+    for name, scenario in SCENARIOS.items():
+        model = KubeModel(scenario)
+        depth = 0
+        while True:
+            counts = {order: explore(model, KubeProperties(model, []), order=order, limits=Limits(depth=depth)) for order in (BFS, DFS)}
+            assert counts[BFS].states == counts[DFS].states, f"{name}: breadth-first and depth-first disagree at depth {depth}"
+            if counts[BFS].states >= PIN_TARGET or counts[BFS].complete:
+                break
+            depth += 1
+        scenarios[name] = {"depth": depth, "states": counts[BFS].states}
+        print(f"{name}: {counts[BFS].states} states within depth {depth}")
+    note = "distinct states of each built-in scenario within a depth bound, the same breadth- and depth-first; written by benchmarks/explore.py --pin"
+    write_json({"note": note, "scenarios": scenarios}, path)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--twophase", type=int, nargs="*", default=None, help="TwoPhase sizes (default 3 5 6 7)")
+    parser.add_argument("--no-spin", action="store_true", help="do not run Spin beside TwoPhase")
+    parser.add_argument("--scenarios", action="store_true", help="explore the built-in scenarios to their pinned depths")
+    parser.add_argument("--growth", type=int, default=None, metavar="DEPTH", help="state-space growth with nodes and replicas")
+    parser.add_argument("--pin", type=Path, default=None, metavar="FILE", help="write the state-count manifest")
+    args = parser.parse_args()
+    if args.pin is not None:
+        pin(args.pin)
+        return
+    everything = args.twophase is None and not args.scenarios and args.growth is None
+    if args.twophase is not None or everything:
+        twophase_rows(args.twophase or [3, 5, 6, 7], spin=not args.no_spin)
+    if args.scenarios or everything:
+        manifest = json.loads((ROOT / "tests" / "state_counts.json").read_text())["scenarios"]
+        scenario_rows(manifest)
+    if args.growth is not None:
+        growth_rows(args.growth)
+
+
+if __name__ == "__main__":
+    main()
