@@ -20,7 +20,7 @@ from pathlib import Path
 import attrs
 
 from checker import trace as tracefmt
-from checker.explore import BFS, ExploreResult, Limits, explore
+from checker.explore import BFS, Eventually, ExploreResult, Limits, explore
 from checker.graphs import write_graph
 from checker.hypothesis_engine import Coverage, run_hypothesis
 from checker.replay import replay
@@ -43,6 +43,13 @@ class ExploreOptions:
     order: str = BFS
     limits: Limits = attrs.field(factory=Limits)
     graph: Path | None = None
+    eventually: bool = False
+    """also check the eventual property ``converges`` on the reachable graph"""
+
+
+CONVERGES = "converges"
+"""The eventual property: from every reachable state, a quiescent state where the convergence invariants hold is reachable."""
+CONVERGENCE = ("rs-converges", "endpoints-converge", "proxy-converges")
 
 
 @attrs.frozen
@@ -66,10 +73,13 @@ class ExploreCoverage:
             extent = "stopped at the first violation"
         else:
             extent = f"incomplete: stopped at the {r.stopped} bound"
-        return (
+        line = (
             f"{r.states:,} distinct states, {r.transitions:,} transitions, depth {r.depth}, "
             f"{self.quiescent_states:,} quiescent states, {r.seconds:.1f} s ({r.order}, {extent})"
         )
+        for v in r.eventual:
+            line += f"; eventually {v.name}: {v.doomed:,} doomed states, {v.undecided:,} beyond the bounds (undecided)"
+        return line
 
     def as_json(self) -> dict[str, object]:
         """The run's statistics for ``--json``."""
@@ -89,6 +99,7 @@ class ExploreCoverage:
             "peak_queue": r.peak_queue,
             "actions": {c.label: {"enabled": c.enabled, "new_states": c.new_states} for c in r.coverage},
             "never_fired": list(r.never_fired),
+            "eventually": {v.name: {"doomed": v.doomed, "undecided": v.undecided} for v in r.eventual},
         }
 
 
@@ -111,6 +122,12 @@ class KubeProperties:
     def check_edge(self, before: State, action: Action, after: State) -> list[Violation]:
         """Transition invariants."""
         return self.monitor.check_transition(before, action, after)
+
+    def converged(self, state: State, successors: Sequence[tuple[Action, State]]) -> bool:
+        """Quiescent, with every ReplicaSet, Endpoints and kube-proxy converged (the good states of ``converges``)."""
+        if not self.model.quiescent_given(state, list(successors)):
+            return False
+        return all(INVARIANTS[name].check(self.model.ctx, state) is None for name in CONVERGENCE)
 
 
 @attrs.frozen
@@ -165,9 +182,18 @@ def check_one(
     trace, saved = None, ""
     if found is not None:
         actions, v = found
-        trace = tracefmt.record(model, actions, engine=engine, seed=trace_seed, invariant=v.invariant, violation_step=len(actions), message=v.message)
+        eventual = v.invariant not in INVARIANTS  # a doomed state: a plain trace, the property is judged on the graph
+        trace = tracefmt.record(
+            model,
+            actions,
+            engine=engine,
+            seed=trace_seed,
+            invariant=None if eventual else v.invariant,
+            violation_step=None if eventual else len(actions),
+            message=f"{v.invariant}: {v.message}" if eventual else v.message,
+        )
         confirmed = replay(trace, "<engine>")
-        assert confirmed.reproduced, f"the executable spec does not confirm the counterexample: {confirmed.summary}"
+        assert eventual or confirmed.reproduced, f"the executable spec does not confirm the counterexample: {confirmed.summary}"
         if out is not None:
             path = out / f"{scenario.name}--{variant.name}--{v.invariant}.json"
             tracefmt.write(trace, path)
@@ -181,13 +207,18 @@ def _explore(
     model: KubeModel, invariants: Sequence[str], options: ExploreOptions
 ) -> tuple[tuple[tuple[Action, ...], Violation] | None, ExploreCoverage, int | None, float | None, None]:
     properties = KubeProperties(model, invariants)
-    result = explore(model, properties, order=options.order, limits=options.limits, graph=options.graph is not None)
+    eventually = [Eventually(CONVERGES, properties.converged)] if options.eventually else []
+    result = explore(model, properties, order=options.order, limits=options.limits, graph=options.graph is not None, eventually=eventually)
     if options.graph is not None:
         write_graph(result.graph, options.graph)
     coverage = ExploreCoverage(result, properties.quiescent_states)
-    if result.found is None:
-        return None, coverage, None, None, None
-    return (result.found.actions, result.found.violation), coverage, result.transitions, result.seconds, None
+    if result.found is not None:
+        return (result.found.actions, result.found.violation), coverage, result.transitions, result.seconds, None
+    for v in result.eventual:
+        if v.path is not None:
+            message = f"after these steps no quiescent state where {', '.join(CONVERGENCE)} hold can be reached ({v.doomed} such states)"
+            return (v.path, Violation(f"eventually-{v.name}", message)), coverage, result.transitions, result.seconds, None
+    return None, coverage, None, None, None
 
 
 def _verdict(name: str, trace: tracefmt.Trace | None, quiescent_states: int) -> str:

@@ -107,6 +107,7 @@ def _runs(scenario_name: str | None, variant_name: str | None) -> list[tuple[Sce
 @click.option("--max-states", type=click.IntRange(min=1), default=None, help="stop after this many distinct states (explore) [default: no bound]")
 @click.option("--time-limit", type=click.FloatRange(min=0), default=None, help="stop after this many seconds a scenario (explore) [default: none]")
 @click.option("--graph", "graph_file", type=click.Path(dir_okay=False), default=None, help="write the reachable graph (explore): .graphml or .dot")
+@click.option("--eventually", is_flag=True, default=False, help="also check that a converged quiescent state stays reachable (explore)")
 @click.option("--require-coverage", is_flag=True, default=False, help="fail (exit 1) when some kind of action never fired (explore)")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="kspec-out", show_default=True, help="folder for counterexamples")
 @click.option("--json", "json_file", type=click.Path(dir_okay=False), default=None, help="also write the results as JSON")
@@ -122,6 +123,7 @@ def check(
     max_states: int | None,
     time_limit: float | None,
     graph_file: str | None,
+    eventually: bool,
     require_coverage: bool,
     out_dir: str,
     json_file: str | None,
@@ -130,8 +132,8 @@ def check(
     for name in invariant_names:
         get_invariant(name)
     runs = _runs(scenario_name, variant_name)
-    if engine != checking.EXPLORE and (graph_file or require_coverage or depth is not None or max_states or time_limit is not None):
-        raise click.UsageError("--depth, --max-states, --time-limit, --graph and --require-coverage need --engine explore")
+    if engine != checking.EXPLORE and (graph_file or eventually or require_coverage or depth is not None or max_states or time_limit is not None):
+        raise click.UsageError("--depth, --max-states, --time-limit, --graph, --eventually and --require-coverage need --engine explore")
     if graph_file and len(runs) > 1:
         raise click.UsageError("--graph needs a single run: choose one --scenario")
     if graph_file:
@@ -144,7 +146,7 @@ def check(
         if total > 1:
             click.echo(f"[{done[0]}/{total}] {report.scenario} / {report.variant}: {report.coverage.describe()}", err=True)
 
-    options = checking.ExploreOptions(order, Limits(depth, max_states, time_limit), Path(graph_file) if graph_file else None)
+    options = checking.ExploreOptions(order, Limits(depth, max_states, time_limit), Path(graph_file) if graph_file else None, eventually)
     out = Path(out_dir)
     reports = checking.check_all(
         runs, list(invariant_names), seed=seed, max_examples=max_examples, out=out, progress=progress, engine=engine, explore_options=options
@@ -185,6 +187,8 @@ def _print_report(report: checking.RunReport, engine: str, seed: int) -> None:
         if verdict == checking.VIOLATED and report.trace is not None:
             line += f": {report.trace.message} ({len(report.trace.steps)} steps; saved {report.saved})"
         click.echo(line)
+    if report.trace is not None and report.trace.invariant is None:
+        click.echo(f"  violated     {report.trace.message} ({len(report.trace.steps)} steps; saved {report.saved})")
     if isinstance(report.coverage, checking.ExploreCoverage) and report.coverage.result.never_fired:
         click.echo(f"  never fired: {', '.join(report.coverage.result.never_fired)}")
 

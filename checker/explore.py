@@ -83,6 +83,36 @@ class StatePredicates:
 
 
 @attrs.frozen
+class Eventually:
+    """An eventual property: from every reachable state, some state where ``good`` holds is still reachable.
+
+    ``good(state, successors)`` is evaluated on each expanded state. Checked
+    on the reachable graph once the search is over: a state from which no
+    good state can be reached is a violation (the system is doomed there).
+    States the search did not expand (beyond a bound) count as possibly good,
+    so a bounded search never raises a false alarm, and says what it could
+    not decide. Simplified: no fairness, so a cycle that could leave toward a
+    good state but need not (a lasso) is not reported.
+    """
+
+    name: str
+    good: Callable[[Any, Sequence[tuple[Any, Any]]], bool]
+
+
+@attrs.frozen
+class EventualVerdict:
+    """The outcome of one eventual property."""
+
+    name: str
+    doomed: int
+    """reachable states from which no good state is reachable"""
+    undecided: int
+    """states not expanded (beyond a bound), taken as possibly good"""
+    path: tuple[Any, ...] | None
+    """the actions to the shallowest doomed state"""
+
+
+@attrs.frozen
 class Limits:
     """Where a search stops (None: no bound)."""
 
@@ -249,6 +279,8 @@ class ExploreResult:
     found: Found | None
     graph: Any = None
     """the reachable graph (networkx.DiGraph of fingerprints, edges labelled with actions), when asked for"""
+    eventual: tuple[EventualVerdict, ...] = ()
+    """the verdicts of the eventual properties, if any were asked for"""
 
     @property
     def bytes_per_state(self) -> float:
@@ -264,9 +296,13 @@ class ExploreResult:
 class _Search:
     """The state of one search: the table, counters, coverage and the optional graph."""
 
-    def __init__(self, model: Any, properties: Properties, order: str, limits: Limits, graph: bool) -> None:
+    def __init__(self, model: Any, properties: Properties, order: str, limits: Limits, graph: bool, eventually: Sequence[Eventually]) -> None:
         if order not in ORDERS:
             raise ValueError(f"unknown search order {order!r}; expected one of {', '.join(ORDERS)}")
+        self.eventually = tuple(eventually)
+        self.good: dict[str, set[int]] = {e.name: set() for e in self.eventually}
+        self.expanded_keys: set[int] = set()
+        graph = graph or bool(self.eventually)
         self.model = model
         self.properties = properties
         self.order = order
@@ -347,7 +383,26 @@ class _Search:
             coverage=self.coverage(),
             found=found,
             graph=self.graph,
+            eventual=tuple(self.verdict(e) for e in self.eventually) if found is None else (),
         )
+
+    def verdict(self, prop: Eventually) -> EventualVerdict:
+        """Which states cannot reach a good one, on the graph built during the search."""
+        undecided = [n for n in self.graph.nodes if n not in self.expanded_keys]
+        frontier = list(self.good[prop.name]) + undecided
+        coreachable = set(frontier)
+        while frontier:
+            node = frontier.pop()
+            for parent in self.graph.predecessors(node):
+                if parent not in coreachable:
+                    coreachable.add(parent)
+                    frontier.append(parent)
+        doomed = [n for n in self.graph.nodes if n not in coreachable]
+        path = None
+        if doomed:
+            shallowest = min(doomed, key=lambda n: (len(self.path_to(n)), n))
+            path = tuple(self.actions_to(shallowest))
+        return EventualVerdict(prop.name, len(doomed), len(undecided), path)
 
 
 def explore(
@@ -357,6 +412,7 @@ def explore(
     order: str = BFS,
     limits: Limits = Limits(),
     graph: bool = False,
+    eventually: Sequence[Eventually] = (),
     progress: Callable[[Progress], None] | None = None,
     progress_every: float = 2.0,
 ) -> ExploreResult:
@@ -365,9 +421,10 @@ def explore(
     A state's invariants are checked when it is expanded (its successors are
     computed once, for both), a transition's when it is generated; in
     breadth-first order both come in order of depth, so the first violation
-    found is at the least depth.
+    found is at the least depth. ``eventually`` properties are judged on the
+    reachable graph (built for them) when no safety violation was found.
     """
-    search = _Search(model, properties, order, limits, graph)
+    search = _Search(model, properties, order, limits, graph, eventually)
     initial = []
     for state in model.initial_states():
         fp = search.fp(state)
@@ -387,10 +444,15 @@ def _expand(search: _Search, state: Any, fp: int, depth: int) -> tuple[list[tupl
     bad = search.properties.check_state(state, successors)
     if bad:
         return [], Found(bad[0], tuple(search.actions_to(fp)))
+    for prop in search.eventually:
+        if prop.good(state, successors):
+            search.good[prop.name].add(fp)
     bound = search.limits.depth
     if bound is not None and depth >= bound:
         search.truncated = search.truncated or bool(successors)
         return [], None
+    if search.eventually:
+        search.expanded_keys.add(fp)  # every edge out of it is in the graph
     out: list[tuple[Any, int, bool]] = []
     model_fp, add, enabled, new_by_action = search.model_fp, search.table.add, search.enabled, search.new
     for action, nxt in successors:

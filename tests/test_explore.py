@@ -15,7 +15,7 @@ from calibration.twophase import LABELS, TwoPhase
 from checker import trace as tracefmt
 from checker.check import KubeProperties
 from checker.cli import main
-from checker.explore import BFS, DFS, FingerprintTable, Limits, Progress, StatePredicates, explore, table_key
+from checker.explore import BFS, DFS, Eventually, EventualVerdict, FingerprintTable, Limits, Progress, StatePredicates, explore, table_key
 from spec.fingerprint import fingerprint
 from spec.model import KubeModel
 from spec.scenarios import get_scenario
@@ -176,3 +176,54 @@ def test_scenario_state_counts_are_pinned_and_order_independent(name: str) -> No
     pinned = MANIFEST[name]
     counts = {order: explore(model, KubeProperties(model, []), order=order, limits=Limits(depth=pinned["depth"])).states for order in (BFS, DFS)}
     assert counts == {BFS: pinned["states"], DFS: pinned["states"]}, f"{name}: state space changed; pinned {pinned}"
+
+
+def _decided(model: TwoPhase) -> list[Eventually]:
+    return [Eventually("decided", model.decided)]
+
+
+def test_every_twophase_state_can_still_reach_a_decision() -> None:
+    model = TwoPhase(3)
+    result = explore(model, _consistent(model), eventually=_decided(model))
+    assert result.complete and result.eventual == (EventualVerdict("decided", 0, 0, None),)
+
+
+def test_a_doomed_state_is_found_with_the_shortest_path_to_it() -> None:
+    model = TwoPhase(3, tm_never_aborts=True)
+    result = explore(model, _consistent(model), eventually=_decided(model))
+    (verdict,) = result.eventual
+    assert verdict.doomed > 0 and verdict.undecided == 0
+    assert verdict.path is not None and sorted(name for name, _ in verdict.path) == ["RMChooseToAbort", "RMPrepare"]
+    # one RM aborted, another prepared: the TM can neither commit nor abort, and the prepared RM waits forever
+    state = model.initial_states()[0]
+    for action in verdict.path:
+        state = model.next_state(state, action)
+    assert not model.decided(state)
+
+
+def test_a_bounded_search_leaves_the_frontier_undecided_rather_than_doomed() -> None:
+    model = TwoPhase(3)
+    result = explore(model, _consistent(model), eventually=_decided(model), limits=Limits(depth=3))
+    (verdict,) = result.eventual
+    assert verdict.doomed == 0 and verdict.undecided > 0
+
+
+def test_eventually_converges_finds_a_doomed_state_of_kube_proxy_keep_stale(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The services scenario is small enough to explore completely: with stale rules kept, convergence becomes unreachable."""
+    args = ["check", "--engine", "explore", "--variant", "kube-proxy-keep-stale", "--invariant", "unique-pod-ip", "--eventually"]
+    assert main([*args, "--out", str(tmp_path), "--json", str(tmp_path / "r.json")]) == 1
+    run = json.loads((tmp_path / "r.json").read_text())["runs"][0]
+    assert run["complete"] and run["eventually"]["converges"]["doomed"] > 0 and run["eventually"]["converges"]["undecided"] == 0
+    trace = tracefmt.load(tmp_path / "services--kube-proxy-keep-stale--eventually-converges.json")
+    assert trace.invariant is None and trace.message.startswith("eventually-converges: ") and 0 < len(trace.steps) <= 6
+    assert "violated     eventually-converges" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_services_holds_every_invariant_in_every_reachable_state(tmp_path: Path) -> None:
+    """The default model, explored completely on services: every invariant holds and convergence stays reachable."""
+    args = ["check", "--engine", "explore", "--scenario", "services", "--eventually", "--out", str(tmp_path), "--json", str(tmp_path / "r.json")]
+    assert main(args) == 0
+    run = json.loads((tmp_path / "r.json").read_text())["runs"][0]
+    assert run["complete"] and run["eventually"]["converges"] == {"doomed": 0, "undecided": 0}
+    assert set(run["verdicts"].values()) == {"holds"}

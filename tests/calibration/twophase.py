@@ -26,11 +26,18 @@ LABELS = ("RMChooseToAbort", "RMPrepare", "RMRcvAbortMsg", "RMRcvCommitMsg", "TM
 
 
 class TwoPhase:
-    """Two-phase commit with ``n`` resource managers; ``eager_commit`` is a bug: the TM commits before all have prepared."""
+    """Two-phase commit with ``n`` resource managers.
 
-    def __init__(self, n: int, eager_commit: bool = False) -> None:
+    Two bugs to calibrate the checkers with: ``eager_commit``, the TM commits
+    before every RM has prepared (breaks consistency); ``tm_never_aborts``,
+    the TM cannot abort, so once an RM has chosen to abort the others wait
+    forever (breaks "eventually every RM has decided").
+    """
+
+    def __init__(self, n: int, eager_commit: bool = False, tm_never_aborts: bool = False) -> None:
         self.n = n
         self.eager_commit = eager_commit
+        self.tm_never_aborts = tm_never_aborts
         self.tm_shift = 2 * n
         self.prepared_shift = self.tm_shift + 2
         self.msg_shift = self.prepared_shift + n
@@ -65,7 +72,8 @@ class TwoPhase:
                     out.append((("TMRcvPrepared", r), s | (1 << (self.prepared_shift + r))))
             if prepared == self.all_rms or (self.eager_commit and prepared):
                 out.append((("TMCommit", -1), (s & ~(3 << self.tm_shift)) | (TM_COMMITTED << self.tm_shift) | self.commit_bit))
-            out.append((("TMAbort", -1), (s & ~(3 << self.tm_shift)) | (TM_ABORTED << self.tm_shift) | self.abort_bit))
+            if not self.tm_never_aborts:
+                out.append((("TMAbort", -1), (s & ~(3 << self.tm_shift)) | (TM_ABORTED << self.tm_shift) | self.abort_bit))
         for r in range(self.n):
             state = self.rm(s, r)
             if state == WORKING:
@@ -106,3 +114,7 @@ class TwoPhase:
         if COMMITTED in states and ABORTED in states:
             return "one RM committed while another aborted"
         return None
+
+    def decided(self, s: int, successors: object = ()) -> bool:
+        """Every RM has committed or aborted (the good states of the eventual property)."""
+        return all(self.rm(s, r) in (COMMITTED, ABORTED) for r in range(self.n))
