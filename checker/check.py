@@ -106,9 +106,9 @@ class ExploreCoverage:
 class KubeProperties:
     """The explorer's view of the invariant catalogue: quiescence read off the successors it already has."""
 
-    def __init__(self, model: KubeModel, names: Sequence[str]) -> None:
+    def __init__(self, model: KubeModel, names: Sequence[str] | Monitor) -> None:
         self.model = model
-        self.monitor = Monitor(model.ctx, model.is_quiescent, names)
+        self.monitor = names if isinstance(names, Monitor) else Monitor(model.ctx, model.is_quiescent, names)
         self.names = self.monitor.names
         self.edge_checks = bool(self.monitor.transition_checks)
         self.quiescent_states = 0
@@ -171,11 +171,11 @@ def check_one(
 ) -> RunReport:
     """One engine run; the counterexample (if any) replayed, and saved under ``out``."""
     model = KubeModel(scenario, variant)
+    monitor = Monitor(model.ctx, model.is_quiescent, invariants)
     coverage: Coverage | ExploreCoverage
     if engine == EXPLORE:
-        found, coverage, steps_to_first, seconds_to_first, trace_seed = _explore(model, invariants, explore_options or ExploreOptions())
+        found, coverage, steps_to_first, seconds_to_first, trace_seed = _explore(model, monitor, explore_options or ExploreOptions())
     else:
-        monitor = Monitor(model.ctx, model.is_quiescent, invariants)
         result = run_hypothesis(model, monitor, seed=seed, max_examples=max_examples, profile=profile)
         found = (result.found.actions, result.found.violation) if result.found is not None else None
         coverage, steps_to_first, seconds_to_first, trace_seed = result.coverage, result.steps_to_first, result.seconds_to_first, seed
@@ -198,15 +198,14 @@ def check_one(
             path = out / f"{scenario.name}--{variant.name}--{v.invariant}.json"
             tracefmt.write(trace, path)
             saved = str(path)
-    names = Monitor(model.ctx, model.is_quiescent, invariants).names
-    verdicts = tuple((name, _verdict(name, trace, coverage.quiescent_states)) for name in names)
+    verdicts = tuple((name, _verdict(name, trace, coverage.quiescent_states)) for name in monitor.names)
     return RunReport(scenario.name, variant.name, verdicts, coverage, trace, saved, steps_to_first, seconds_to_first)
 
 
 def _explore(
-    model: KubeModel, invariants: Sequence[str], options: ExploreOptions
+    model: KubeModel, monitor: Monitor, options: ExploreOptions
 ) -> tuple[tuple[tuple[Action, ...], Violation] | None, ExploreCoverage, int | None, float | None, None]:
-    properties = KubeProperties(model, invariants)
+    properties = KubeProperties(model, monitor)
     eventually = [Eventually(CONVERGES, properties.converged)] if options.eventually else []
     result = explore(model, properties, order=options.order, limits=options.limits, graph=options.graph is not None, eventually=eventually)
     if options.graph is not None:
