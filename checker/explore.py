@@ -34,6 +34,7 @@ from typing import Any, Protocol
 
 import attrs
 
+from checker.switches import fewest_switches as least_switching
 from spec.fingerprint import fingerprint as default_fingerprint
 from spec.invariants import Violation
 
@@ -321,6 +322,7 @@ class _Search:
         self.max_depth = 0
         self.peak_queue = 0
         self.truncated = False
+        self.polish = False
         self.started = time.perf_counter()
         self.graph: Any = None
         if graph:
@@ -413,6 +415,7 @@ def explore(
     limits: Limits = Limits(),
     graph: bool = False,
     eventually: Sequence[Eventually] = (),
+    fewest_switches: bool = True,
     progress: Callable[[Progress], None] | None = None,
     progress_every: float = 2.0,
 ) -> ExploreResult:
@@ -423,8 +426,12 @@ def explore(
     breadth-first order both come in order of depth, so the first violation
     found is at the least depth. ``eventually`` properties are judged on the
     reachable graph (built for them) when no safety violation was found.
+    With ``fewest_switches`` (breadth-first only), the counterexample is,
+    among the shortest, one with the fewest switches between components
+    (``checker.switches``).
     """
     search = _Search(model, properties, order, limits, graph, eventually)
+    search.polish = fewest_switches
     initial = []
     for state in model.initial_states():
         fp = search.fp(state)
@@ -484,13 +491,19 @@ def _bfs(search: _Search, initial: list[tuple[Any, int, int]], progress: Callabl
         search.max_depth = max(search.max_depth, depth)
         out, found = _expand(search, state, fp, depth)
         if found is not None:
-            return search.result(False, "violation", found)
+            return search.result(False, "violation", _fewest_switches(search, found) if search.polish else found)
         queue.extend((nxt, nfp, depth + 1) for nxt, nfp, new in out if new)
         search.peak_queue = max(search.peak_queue, len(queue))
         if progress is not None and time.perf_counter() - last >= every:
             last = time.perf_counter()
             progress(search.snapshot(depth, len(queue)))
     return search.result(not search.truncated, "depth" if search.truncated else "", None)
+
+
+def _fewest_switches(search: _Search, found: Found) -> Found:
+    """Among the shortest counterexamples of the same invariant, the one with the fewest component switches."""
+    better = least_switching(search.model, search.fp, search.properties, found.violation.invariant, len(found.actions))
+    return found if better is None else Found(better[1], better[0])
 
 
 def _dfs(search: _Search, initial: list[tuple[Any, int, int]], progress: Callable[[Progress], None] | None, every: float) -> ExploreResult:

@@ -120,6 +120,10 @@ class KubeModel:
         """``is_quiescent`` for a state whose successors are already known."""
         return catalogue.quiescent_given(self.ctx, state, successors)
 
+    def action_component(self, action: Action) -> str:
+        """The component instance that takes ``action``."""
+        return action.component
+
     def action_label(self, action: Action) -> str:
         """``<component kind> <action name>``: the unit of action coverage."""
         return catalogue.action_label(self.ctx, action)

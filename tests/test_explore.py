@@ -6,7 +6,9 @@ import json
 import os
 import subprocess
 import sys
+from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import pytest
@@ -19,6 +21,7 @@ from checker.explore import BFS, DFS, Eventually, EventualVerdict, FingerprintTa
 from spec.fingerprint import fingerprint
 from spec.model import KubeModel
 from spec.scenarios import get_scenario
+from spec.variants import get_variant
 
 
 def _consistent(model: TwoPhase) -> StatePredicates:
@@ -227,3 +230,38 @@ def test_services_holds_every_invariant_in_every_reachable_state(tmp_path: Path)
     run = json.loads((tmp_path / "r.json").read_text())["runs"][0]
     assert run["complete"] and run["eventually"]["converges"] == {"doomed": 0, "undecided": 0}
     assert set(run["verdicts"].values()) == {"holds"}
+
+
+def _switches(model: TwoPhase, actions: tuple[tuple[str, int], ...]) -> int:
+    comps = [model.action_component(a) for a in actions]
+    return sum(1 for a, b in pairwise(comps) if a != b)
+
+
+def test_shortest_counterexample_with_the_fewest_component_switches() -> None:
+    """Same length as plain breadth-first search finds, but each component's steps kept together where possible."""
+    model = TwoPhase(3, eager_commit=True)
+    plain = explore(model, _consistent(model), fewest_switches=False)
+    polished = explore(model, _consistent(model))
+    assert plain.found is not None and polished.found is not None
+    assert len(polished.found.actions) == len(plain.found.actions) == 5
+    assert _switches(model, polished.found.actions) <= _switches(model, plain.found.actions)
+    # an RM prepares, the TM receives it and commits, that RM commits (two switches at least), another RM aborts (one more)
+    assert _switches(model, polished.found.actions) == 3
+    state = model.initial_states()[0]
+    for action in polished.found.actions:
+        state = model.next_state(state, action)
+    assert model.consistent(state) == polished.found.violation.message
+
+
+def test_explorer_counterexamples_keep_components_together_on_kubernetes(tmp_path: Path) -> None:
+    plain_model = KubeModel(get_scenario("services"), get_variant("kube-proxy-keep-stale"))
+    props = KubeProperties(plain_model, ["proxy-converges"])
+    plain = explore(plain_model, props, fewest_switches=False)
+    polished = explore(plain_model, props)
+    assert plain.found is not None and polished.found is not None
+    assert len(plain.found.actions) == len(polished.found.actions)
+
+    def switches(actions: tuple[Any, ...]) -> int:
+        return sum(1 for a, b in pairwise(actions) if a.component != b.component)
+
+    assert switches(polished.found.actions) < switches(plain.found.actions)  # 2 switches instead of 5

@@ -100,6 +100,10 @@ class TwoPhase:
         """The state itself: a perfect encoding in fewer than 64 bits for n <= 8."""
         return s
 
+    def action_component(self, action: tuple[str, int]) -> str:
+        """The TM, or the RM that acts."""
+        return "TM" if action[0].startswith("TM") else f"RM{action[1]}"
+
     def action_label(self, action: tuple[str, int]) -> str:
         """The action's name, without the RM."""
         return action[0]
