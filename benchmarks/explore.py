@@ -11,8 +11,9 @@ action instance, so that Spin's stored states are TLC's distinct states),
 exhaustive, without partial-order reduction.
 
 *Scenarios*: each built-in scenario explored breadth-first to the depth
-pinned in tests/state_counts.json: distinct states, seconds, states per
-second, bytes per state.
+pinned in tests/state_counts.json, and ``services`` completely: distinct
+states, seconds, states per second, bytes per state, and the time with
+``--workers`` processes (default 2).
 
 *Growth*: distinct states within DEPTH steps of a settled cluster running a
 ReplicaSet behind a Service, for 1 to 4 nodes and 1 to 4 replicas.
@@ -95,13 +96,22 @@ def twophase_rows(sizes: list[int], spin: bool) -> None:
         print(f"{ours} {spin_states:>11} {spin_s:>7} {ratio:>6}")
 
 
-def scenario_rows(manifest: dict[str, dict[str, int]]) -> None:
-    print(f"{'scenario':<14} {'depth':>5} {'states':>7} {'seconds':>8} {'states/s':>9} {'bytes/state':>11}")
-    for name, pinned in manifest.items():
+def scenario_rows(manifest: dict[str, dict[str, int]], workers: int) -> None:
+    print(
+        f"{'scenario':<14} {'depth':>5} {'states':>7} {'seconds':>8} {'states/s':>9} {'bytes/state':>11} {f'{workers} workers s':>12} {'speedup':>7}"
+    )
+    runs = [(name, pinned["depth"]) for name, pinned in manifest.items()] + [("services", None)]
+    for name, depth in runs:
         model = KubeModel(SCENARIOS[name])
-        result = explore(model, KubeProperties(model, []), limits=Limits(depth=pinned["depth"]))
-        rate = result.states / result.seconds
-        print(f"{name:<14} {pinned['depth']:>5} {result.states:>7,} {result.seconds:>8.2f} {rate:>9,.0f} {result.bytes_per_state:>11.1f}")
+        one = explore(model, KubeProperties(model, []), limits=Limits(depth=depth))
+        many = explore(model, KubeProperties(model, []), limits=Limits(depth=depth), workers=workers)
+        assert (one.states, one.transitions) == (many.states, many.transitions)
+        rate = one.states / one.seconds
+        shown = "complete" if depth is None else str(depth)
+        print(
+            f"{name:<14} {shown:>5} {one.states:>7,} {one.seconds:>8.2f} {rate:>9,.0f} {one.bytes_per_state:>11.1f} "
+            f"{many.seconds:>12.2f} {one.seconds / many.seconds:>6.2f}x"
+        )
 
 
 def growth_scenario(nodes: int, replicas: int) -> Scenario:
@@ -150,6 +160,7 @@ def main() -> None:
     parser.add_argument("--twophase", type=int, nargs="*", default=None, help="TwoPhase sizes (default 3 5 6 7)")
     parser.add_argument("--no-spin", action="store_true", help="do not run Spin beside TwoPhase")
     parser.add_argument("--scenarios", action="store_true", help="explore the built-in scenarios to their pinned depths")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes for the second timing of each scenario")
     parser.add_argument("--growth", type=int, default=None, metavar="DEPTH", help="state-space growth with nodes and replicas")
     parser.add_argument("--pin", type=Path, default=None, metavar="FILE", help="write the state-count manifest")
     args = parser.parse_args()
@@ -161,7 +172,7 @@ def main() -> None:
         twophase_rows(args.twophase or [3, 5, 6, 7], spin=not args.no_spin)
     if args.scenarios or everything:
         manifest = json.loads((ROOT / "tests" / "state_counts.json").read_text())["scenarios"]
-        scenario_rows(manifest)
+        scenario_rows(manifest, args.workers)
     if args.growth is not None:
         growth_rows(args.growth)
 

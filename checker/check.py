@@ -45,6 +45,8 @@ class ExploreOptions:
     graph: Path | None = None
     eventually: bool = False
     """also check the eventual property ``converges`` on the reachable graph"""
+    workers: int = 1
+    """processes for a breadth-first search"""
 
 
 CONVERGES = "converges"
@@ -97,6 +99,7 @@ class ExploreCoverage:
             "states_per_second": round(r.states / r.seconds) if r.seconds > 0 else None,
             "bytes_per_state": round(r.bytes_per_state, 1),
             "peak_queue": r.peak_queue,
+            "workers": r.workers,
             "actions": {c.label: {"enabled": c.enabled, "new_states": c.new_states} for c in r.coverage},
             "never_fired": list(r.never_fired),
             "eventually": {v.name: {"doomed": v.doomed, "undecided": v.undecided} for v in r.eventual},
@@ -207,7 +210,15 @@ def _explore(
 ) -> tuple[tuple[tuple[Action, ...], Violation] | None, ExploreCoverage, int | None, float | None, None]:
     properties = KubeProperties(model, monitor)
     eventually = [Eventually(CONVERGES, properties.converged)] if options.eventually else []
-    result = explore(model, properties, order=options.order, limits=options.limits, graph=options.graph is not None, eventually=eventually)
+    result = explore(
+        model,
+        properties,
+        order=options.order,
+        limits=options.limits,
+        graph=options.graph is not None,
+        eventually=eventually,
+        workers=options.workers,
+    )
     if options.graph is not None:
         write_graph(result.graph, options.graph)
     coverage = ExploreCoverage(result, properties.quiescent_states)

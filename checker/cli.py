@@ -107,6 +107,7 @@ def _runs(scenario_name: str | None, variant_name: str | None) -> list[tuple[Sce
 @click.option("--max-states", type=click.IntRange(min=1), default=None, help="stop after this many distinct states (explore) [default: no bound]")
 @click.option("--time-limit", type=click.FloatRange(min=0), default=None, help="stop after this many seconds a scenario (explore) [default: none]")
 @click.option("--graph", "graph_file", type=click.Path(dir_okay=False), default=None, help="write the reachable graph (explore): .graphml or .dot")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="processes for a breadth-first search (explore)")
 @click.option("--eventually", is_flag=True, default=False, help="also check that a converged quiescent state stays reachable (explore)")
 @click.option("--require-coverage", is_flag=True, default=False, help="fail (exit 1) when some kind of action never fired (explore)")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="kspec-out", show_default=True, help="folder for counterexamples")
@@ -123,6 +124,7 @@ def check(
     max_states: int | None,
     time_limit: float | None,
     graph_file: str | None,
+    workers: int,
     eventually: bool,
     require_coverage: bool,
     out_dir: str,
@@ -134,6 +136,8 @@ def check(
     runs = _runs(scenario_name, variant_name)
     if engine != checking.EXPLORE and (graph_file or eventually or require_coverage or depth is not None or max_states or time_limit is not None):
         raise click.UsageError("--depth, --max-states, --time-limit, --graph, --eventually and --require-coverage need --engine explore")
+    if workers > 1 and (engine != checking.EXPLORE or order != "bfs"):
+        raise click.UsageError("--workers needs --engine explore with --order bfs")
     if graph_file and len(runs) > 1:
         raise click.UsageError("--graph needs a single run: choose one --scenario")
     if graph_file:
@@ -146,7 +150,7 @@ def check(
         if total > 1:
             click.echo(f"[{done[0]}/{total}] {report.scenario} / {report.variant}: {report.coverage.describe()}", err=True)
 
-    options = checking.ExploreOptions(order, Limits(depth, max_states, time_limit), Path(graph_file) if graph_file else None, eventually)
+    options = checking.ExploreOptions(order, Limits(depth, max_states, time_limit), Path(graph_file) if graph_file else None, eventually, workers)
     out = Path(out_dir)
     reports = checking.check_all(
         runs, list(invariant_names), seed=seed, max_examples=max_examples, out=out, progress=progress, engine=engine, explore_options=options

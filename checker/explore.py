@@ -282,6 +282,8 @@ class ExploreResult:
     """the reachable graph (networkx.DiGraph of fingerprints, edges labelled with actions), when asked for"""
     eventual: tuple[EventualVerdict, ...] = ()
     """the verdicts of the eventual properties, if any were asked for"""
+    workers: int = 1
+    """processes that searched"""
 
     @property
     def bytes_per_state(self) -> float:
@@ -323,6 +325,7 @@ class _Search:
         self.peak_queue = 0
         self.truncated = False
         self.polish = False
+        self.workers = 1
         self.started = time.perf_counter()
         self.graph: Any = None
         if graph:
@@ -360,15 +363,19 @@ class _Search:
             path.append(parent)
         return path[::-1]
 
-    def actions_to(self, fp: int) -> list[Any]:
-        """Re-execute the recorded path to ``fp`` and return its actions."""
+    def walk_to(self, fp: int) -> tuple[list[Any], Any]:
+        """Re-execute the recorded path to ``fp``: its actions and the state it ends in."""
         path = self.path_to(fp)
         state = next(s for s in self.model.initial_states() if self.fp(s) == path[0])
         actions = []
         for target in path[1:]:
             action, state = next((a, t) for a, t in self.model.successors(state) if self.fp(t) == target)
             actions.append(action)
-        return actions
+        return actions, state
+
+    def actions_to(self, fp: int) -> list[Any]:
+        """Re-execute the recorded path to ``fp`` and return its actions."""
+        return self.walk_to(fp)[0]
 
     def result(self, complete: bool, stopped: str, found: Found | None) -> ExploreResult:
         return ExploreResult(
@@ -386,6 +393,7 @@ class _Search:
             found=found,
             graph=self.graph,
             eventual=tuple(self.verdict(e) for e in self.eventually) if found is None else (),
+            workers=self.workers,
         )
 
     def verdict(self, prop: Eventually) -> EventualVerdict:
@@ -416,6 +424,7 @@ def explore(
     graph: bool = False,
     eventually: Sequence[Eventually] = (),
     fewest_switches: bool = True,
+    workers: int = 1,
     progress: Callable[[Progress], None] | None = None,
     progress_every: float = 2.0,
 ) -> ExploreResult:
@@ -428,10 +437,23 @@ def explore(
     reachable graph (built for them) when no safety violation was found.
     With ``fewest_switches`` (breadth-first only), the counterexample is,
     among the shortest, one with the fewest switches between components
-    (``checker.switches``).
+    (``checker.switches``). ``workers`` > 1 spreads a breadth-first search
+    over that many processes (``checker.parallel``), with the same result.
     """
     search = _Search(model, properties, order, limits, graph, eventually)
     search.polish = fewest_switches
+    search.workers = workers
+    if workers > 1:
+        if order != BFS:
+            raise ValueError("several workers search breadth-first only")
+        from checker.parallel import parallel_bfs
+
+        found, stop = parallel_bfs(search, workers, progress, progress_every)
+        if found is not None:
+            return search.result(False, "violation", _fewest_switches(search, found) if search.polish else found)
+        if stop:
+            return search.result(False, stop, None)
+        return search.result(not search.truncated, "depth" if search.truncated else "", None)
     initial = []
     for state in model.initial_states():
         fp = search.fp(state)

@@ -161,6 +161,7 @@ def test_require_coverage_fails_when_an_action_never_fires(tmp_path: Path, capsy
         (["--depth", "3"], "need --engine explore"),
         (["--engine", "explore", "--graph", "g.dot"], "--graph needs a single run"),
         (["--engine", "explore", "--order", "random"], "'random' is not one of 'bfs', 'dfs'"),
+        (["--engine", "explore", "--order", "dfs", "--workers", "2"], "--workers needs --engine explore with --order bfs"),
     ],
 )
 def test_explore_options_misused_exit_2(args: list[str], needle: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -265,3 +266,24 @@ def test_explorer_counterexamples_keep_components_together_on_kubernetes(tmp_pat
         return sum(1 for a, b in pairwise(actions) if a.component != b.component)
 
     assert switches(polished.found.actions) < switches(plain.found.actions)  # 2 switches instead of 5
+
+
+def _summary(result: Any) -> tuple[Any, ...]:
+    return (result.states, result.transitions, result.depth, result.complete, result.stopped, result.coverage, result.found, result.eventual)
+
+
+@pytest.mark.parametrize(("model", "limits"), [(TwoPhase(4), Limits()), (TwoPhase(3, eager_commit=True), Limits()), (TwoPhase(5), Limits(depth=6))])
+def test_two_workers_find_what_one_finds(model: TwoPhase, limits: Limits) -> None:
+    one = explore(model, _consistent(model), limits=limits, eventually=_decided(model))
+    two = explore(model, _consistent(model), limits=limits, eventually=_decided(model), workers=2)
+    assert _summary(one) == _summary(two) and two.workers == 2
+
+
+def test_two_workers_on_kubernetes_match_one(tmp_path: Path) -> None:
+    model = KubeModel(get_scenario("services"), get_variant("kube-proxy-keep-stale"))
+    one, two = KubeProperties(model, ["proxy-converges"]), KubeProperties(model, ["proxy-converges"])
+    results = [explore(model, one), explore(model, two, workers=2)]
+    assert _summary(results[0]) == _summary(results[1]) and results[0].found is not None
+    assert one.quiescent_states == two.quiescent_states > 0
+    bounded = [explore(model, KubeProperties(model, ["unique-pod-ip"]), limits=Limits(depth=6), workers=w) for w in (1, 2)]
+    assert _summary(bounded[0]) == _summary(bounded[1])
