@@ -256,6 +256,8 @@ class Found:
 
     violation: Violation
     actions: tuple[Any, ...]
+    on_edge: bool = False
+    """broken by the last transition (a transition invariant), not by the state it reached"""
 
 
 @attrs.frozen
@@ -496,7 +498,7 @@ def _expand(search: _Search, state: Any, fp: int, depth: int) -> tuple[list[tupl
             bad = search.properties.check_edge(state, action, nxt)
             if bad:
                 search.transitions += len(out) + 1
-                return [], Found(bad[0], (*search.actions_to(fp), action))
+                return [], Found(bad[0], (*search.actions_to(fp), action), on_edge=True)
         out.append((nxt, nfp, new))
     search.transitions += len(out)
     return out, None
@@ -524,8 +526,9 @@ def _bfs(search: _Search, initial: list[tuple[Any, int, int]], progress: Callabl
 
 def _fewest_switches(search: _Search, found: Found) -> Found:
     """Among the shortest counterexamples of the same invariant, the one with the fewest component switches."""
-    better = least_switching(search.model, search.fp, search.properties, found.violation.invariant, len(found.actions))
-    return found if better is None else Found(better[1], better[0])
+    budget = 2 * search.table.count + 1000
+    better = least_switching(search.model, search.fp, search.properties, found.violation.invariant, len(found.actions), found.on_edge, budget)
+    return found if better is None else Found(better[1], better[0], found.on_edge)
 
 
 def _dfs(search: _Search, initial: list[tuple[Any, int, int]], progress: Callable[[Progress], None] | None, every: float) -> ExploreResult:

@@ -218,5 +218,5 @@ def _consume(search: _Search, result: StateResult, owner: int, depth: int, expan
     search.transitions += len(out)
     if violation is not None:
         path, state = search.walk_to(key)
-        return Found(violation, (*path, search.model.successors(state)[index][0]))
+        return Found(violation, (*path, search.model.successors(state)[index][0]), on_edge=True)
     return None

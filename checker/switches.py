@@ -9,8 +9,10 @@ k. So the breadth-first layers up to d are explored again, keeping for each
 reached; among the violating end points the fewest switches win (ties: the
 first reached, so the result is deterministic).
 
-The cost is one more breadth-first search to depth d, with the state
-invariants checked only in the last layer.
+The cost is one more breadth-first search to depth d, with the violated
+invariant checked only in the last layer (on its transitions or on its
+states, whichever kind it is); it is abandoned, keeping the counterexample
+first found, beyond a budget of states.
 """
 
 from __future__ import annotations
@@ -43,10 +45,16 @@ def fewest_switches(
     properties: Any,
     invariant: str,
     depth: int,
+    on_edge: bool,
+    budget: int,
 ) -> tuple[tuple[Any, ...], Any] | None:
     """The actions of a shortest violation of ``invariant`` (length ``depth``) with the fewest component switches, and that violation.
 
-    None if there is none at that depth (the caller keeps what it had).
+    ``on_edge``: the violation is of a transition invariant (checked on the
+    transitions into the last layer), else of a state one (checked on the
+    last layer's states). None if there is none at that depth, or if more
+    than ``budget`` states would have to be generated (the caller keeps the
+    counterexample it had).
     """
     component = _component(model)
     layer: dict[int, Any] = {}
@@ -67,7 +75,7 @@ def fewest_switches(
                 if tk in seen and tk not in following:
                     continue  # nearer the initial states: not on a shortest path
                 comp = component(action)
-                bad = [v for v in properties.check_edge(s, action, t) if v.invariant == invariant] if k == depth - 1 else []
+                bad = [v for v in properties.check_edge(s, action, t) if v.invariant == invariant] if on_edge and k == depth - 1 else []
                 if bad:
                     edge: dict[Any, Record] = {}
                     _extend(best[key], edge, key, action, comp)
@@ -76,9 +84,11 @@ def fewest_switches(
                 if tk not in seen:
                     seen.add(tk)
                     following[tk] = t
+                    if len(seen) > budget:
+                        return None
         history.append(records)
         layer = following
-    for key, s in layer.items():
+    for key, s in layer.items() if not on_edge else ():
         bad = [v for v in properties.check_state(s, model.successors(s)) if v.invariant == invariant]
         for last, record in history[-1][key].items() if bad else ():
             ends.append((record[0], len(ends), ("state", (key, last)), bad[0]))
