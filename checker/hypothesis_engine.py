@@ -145,7 +145,7 @@ def _choose(data: Any, steps: list[catalogue.Step]) -> catalogue.Step:
 def machine_class(model: KubeModel, monitor: Monitor, run: _Run) -> type[RuleBasedStateMachine]:
     """A RuleBasedStateMachine over ``model``'s catalogue that checks ``monitor``'s invariants."""
     ctx = model.ctx
-    kinds = model.action_labels()
+    kinds = catalogue.action_labels(ctx, possible_only=False)  # the swarm's units: every kind, so seeds keep their meaning
     kind_of = {name: ctype.kind for name, ctype in ctx.components}
 
     class KubeMachine(RuleBasedStateMachine):

@@ -162,6 +162,7 @@ def action_label(ctx: Context, action: Action) -> str:
     return f"{ctx.type_of(action.component).kind} {action.name}"
 
 
-def action_labels(ctx: Context) -> list[str]:
-    """Every action kind the context's components define, sorted."""
-    return sorted({f"{ctype.kind} {adef.name}" for _, ctype in ctx.components for adef in action_defs(ctype)})
+def action_labels(ctx: Context, possible_only: bool = True) -> list[str]:
+    """Every action kind the context's components define (by default, only those its scenario can enable), sorted."""
+    defs = [(ctype, adef) for _, ctype in ctx.components for adef in action_defs(ctype)]
+    return sorted({f"{ctype.kind} {adef.name}" for ctype, adef in defs if not possible_only or adef.possible(ctx.scenario)})

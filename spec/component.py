@@ -68,6 +68,8 @@ class ActionDef:
     """(ctx, state, instance) -> the enabled parameter tuples, in a stable order"""
     effect: Effect
     """(ctx, state, instance, *params) -> the next state"""
+    possible: Callable[[Any], bool] = attrs.field(default=lambda scenario: True)
+    """scenario -> whether the scenario can ever enable it (an environment action whose budget is 0 cannot)"""
 
 
 WatchFilter = Callable[[str, Any], bool]

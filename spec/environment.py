@@ -22,8 +22,8 @@ is down is not partitioned), so a restarted machine always reaches the API.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from spec import apiserver, informer
 from spec.component import ActionDef, ComponentType, Context, Param, node_of
@@ -41,7 +41,20 @@ from spec.objects import (
 from spec.runtime import Connection
 from spec.state import ComponentState, State
 
+if TYPE_CHECKING:
+    from spec.scenarios import Scenario
+
 EXIT_CODES = (0, 1)
+
+
+def _granted(name: str) -> Callable[[Scenario], bool]:
+    """ActionDef.possible for an operation of budget ``name``: the scenario grants at least one."""
+    return lambda scenario: scenario.bounds.budgets.get(name, 0) > 0
+
+
+def _clock_runs(scenario: Scenario) -> bool:
+    """ActionDef.possible of Tick: the scenario lets the clock advance."""
+    return scenario.bounds.clock_limit > 0
 
 
 def budget_left(ctx: Context, s: State, name: str) -> bool:
@@ -187,14 +200,14 @@ def _cordon(ctx: Context, s: State, me: str, node: str, unschedulable: bool) -> 
 USER = ComponentType(
     kind="user",
     actions=(
-        ActionDef("UserCreate", ("kind", "name"), _create_guard, _create),
-        ActionDef("UserScaleReplicaSet", ("rs", "replicas"), _scale_guard, _scale),
-        ActionDef("UserDeletePod", ("pod",), _delete_pod_guard, _delete_pod),
-        ActionDef("UserDeleteReplicaSet", ("rs", "orphan"), _delete_rs_guard, _delete_rs),
-        ActionDef("UserDeleteService", ("service",), _delete_svc_guard, _delete_svc),
-        ActionDef("UserForceDeletePod", ("pod",), _force_guard, _force_delete),
-        ActionDef("UserRelabelPod", ("pod", "labels"), _relabel_guard, _relabel),
-        ActionDef("UserCordon", ("node", "unschedulable"), _cordon_guard, _cordon),
+        ActionDef("UserCreate", ("kind", "name"), _create_guard, _create, _granted("create")),
+        ActionDef("UserScaleReplicaSet", ("rs", "replicas"), _scale_guard, _scale, _granted("scale")),
+        ActionDef("UserDeletePod", ("pod",), _delete_pod_guard, _delete_pod, _granted("delete-pod")),
+        ActionDef("UserDeleteReplicaSet", ("rs", "orphan"), _delete_rs_guard, _delete_rs, _granted("delete-replicaset")),
+        ActionDef("UserDeleteService", ("service",), _delete_svc_guard, _delete_svc, _granted("delete-service")),
+        ActionDef("UserForceDeletePod", ("pod",), _force_guard, _force_delete, _granted("force-delete")),
+        ActionDef("UserRelabelPod", ("pod", "labels"), _relabel_guard, _relabel, _granted("relabel")),
+        ActionDef("UserCordon", ("node", "unschedulable"), _cordon_guard, _cordon, _granted("cordon")),
     ),
     source="kubectl create/scale/delete/label/cordon",
     environment=True,
@@ -376,15 +389,15 @@ def _connect(ctx: Context, s: State, me: str, node: str, service: str, backend: 
 FAULT = ComponentType(
     kind="fault",
     actions=(
-        ActionDef("NodeCrash", ("node",), _crash_guard, _crash),
-        ActionDef("NodeRestart", ("node",), _restart_node_guard, _restart_node),
-        ActionDef("NodePartition", ("node",), _partition_guard, _partition),
-        ActionDef("NodeHeal", ("node",), _heal_guard, _heal),
-        ActionDef("ContainerExit", ("pod", "container", "code"), _exit_guard, _exit),
-        ActionDef("ContainerUnhealthy", ("pod", "container"), _unhealthy_guard, _unhealthy),
-        ActionDef("ComponentRestart", ("component",), _component_restart_guard, _component_restart),
-        ActionDef("WatchReset", ("component", "kind", "revision"), _watch_reset_guard, _watch_reset),
-        ActionDef("ClientConnect", ("node", "service", "backend"), _connect_guard, _connect),
+        ActionDef("NodeCrash", ("node",), _crash_guard, _crash, _granted("node-crash")),
+        ActionDef("NodeRestart", ("node",), _restart_node_guard, _restart_node, _granted("node-crash")),
+        ActionDef("NodePartition", ("node",), _partition_guard, _partition, _granted("partition")),
+        ActionDef("NodeHeal", ("node",), _heal_guard, _heal, _granted("partition")),
+        ActionDef("ContainerExit", ("pod", "container", "code"), _exit_guard, _exit, _granted("container-exit")),
+        ActionDef("ContainerUnhealthy", ("pod", "container"), _unhealthy_guard, _unhealthy, _granted("container-unhealthy")),
+        ActionDef("ComponentRestart", ("component",), _component_restart_guard, _component_restart, _granted("component-restart")),
+        ActionDef("WatchReset", ("component", "kind", "revision"), _watch_reset_guard, _watch_reset, _granted("watch-reset")),
+        ActionDef("ClientConnect", ("node", "service", "backend"), _connect_guard, _connect, _granted("connect")),
     ),
     source="the environment",
     environment=True,
@@ -426,7 +439,7 @@ def _tick(ctx: Context, s: State, me: str) -> State:
     return replace(s, clock=s.clock + 1)
 
 
-CLOCK = ComponentType(kind="clock", actions=(ActionDef("Tick", (), _tick_guard, _tick),), source="the passage of time", environment=True)
+CLOCK = ComponentType(kind="clock", actions=(ActionDef("Tick", (), _tick_guard, _tick, _clock_runs),), source="the passage of time", environment=True)
 
 ENVIRONMENT = (USER, FAULT, CLOCK)
 """The environment's component types, in catalogue order."""

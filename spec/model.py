@@ -129,7 +129,7 @@ class KubeModel:
         return catalogue.action_label(self.ctx, action)
 
     def action_labels(self) -> list[str]:
-        """Every action kind of this model's components, sorted."""
+        """Every action kind of this model's components that its scenario can enable, sorted."""
         return catalogue.action_labels(self.ctx)
 
 

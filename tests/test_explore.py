@@ -287,3 +287,11 @@ def test_two_workers_on_kubernetes_match_one(tmp_path: Path) -> None:
     assert one.quiescent_states == two.quiescent_states > 0
     bounded = [explore(model, KubeProperties(model, ["unique-pod-ip"]), limits=Limits(depth=6), workers=w) for w in (1, 2)]
     assert _summary(bounded[0]) == _summary(bounded[1])
+
+
+def test_coverage_leaves_out_actions_the_scenario_cannot_enable() -> None:
+    """A fault with no budget is not 'never fired': --require-coverage flags only what the scenario should exercise."""
+    labels = KubeModel(get_scenario("services")).action_labels()
+    assert "user UserDeleteService" in labels and "scheduler SchedulerBind" in labels
+    assert "fault NodeCrash" not in labels and "clock Tick" not in labels
+    assert "fault NodeCrash" in KubeModel(get_scenario("node-failure")).action_labels()
