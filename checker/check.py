@@ -20,7 +20,7 @@ from pathlib import Path
 import attrs
 
 from checker import trace as tracefmt
-from checker.explore import BFS, Eventually, ExploreResult, Limits, explore
+from checker.explore import BFS, Eventually, ExploreResult, Limits, Progress, explore
 from checker.graphs import write_graph
 from checker.hypothesis_engine import Coverage, run_hypothesis
 from checker.replay import replay
@@ -47,6 +47,9 @@ class ExploreOptions:
     """also check the eventual property ``converges`` on the reachable graph"""
     workers: int = 1
     """processes for a breadth-first search"""
+    progress: Callable[[Progress], None] | None = attrs.field(default=None, eq=False)
+    """called every ``progress_every`` seconds while the explorer runs"""
+    progress_every: float = 2.0
 
 
 CONVERGES = "converges"
@@ -218,6 +221,8 @@ def _explore(
         graph=options.graph is not None,
         eventually=eventually,
         workers=options.workers,
+        progress=options.progress,
+        progress_every=options.progress_every,
     )
     if options.graph is not None:
         write_graph(result.graph, options.graph)

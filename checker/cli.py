@@ -15,7 +15,7 @@ import click
 
 from checker import check as checking
 from checker import trace as tracefmt
-from checker.explore import ORDERS, Limits
+from checker.explore import ORDERS, Limits, Progress
 from checker.graphs import check_graph_path
 from checker.hypothesis_engine import Coverage
 from checker.render import cluster_tables, format_replay, format_tables
@@ -150,7 +150,11 @@ def check(
         if total > 1:
             click.echo(f"[{done[0]}/{total}] {report.scenario} / {report.variant}: {report.coverage.describe()}", err=True)
 
-    options = checking.ExploreOptions(order, Limits(depth, max_states, time_limit), Path(graph_file) if graph_file else None, eventually, workers)
+    def searching(p: Progress) -> None:
+        click.echo(f"  ... {p.states:,} states ({p.rate:,.0f}/s), {p.transitions:,} transitions, depth {p.depth}, queue {p.queue:,}", err=True)
+
+    limits = Limits(depth, max_states, time_limit)
+    options = checking.ExploreOptions(order, limits, Path(graph_file) if graph_file else None, eventually, workers, searching)
     out = Path(out_dir)
     reports = checking.check_all(
         runs, list(invariant_names), seed=seed, max_examples=max_examples, out=out, progress=progress, engine=engine, explore_options=options

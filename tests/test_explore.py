@@ -15,13 +15,13 @@ import pytest
 from calibration.twophase import LABELS, TwoPhase
 
 from checker import trace as tracefmt
-from checker.check import KubeProperties
+from checker.check import EXPLORE, ExploreOptions, KubeProperties, check_one
 from checker.cli import main
 from checker.explore import BFS, DFS, Eventually, EventualVerdict, FingerprintTable, Limits, Progress, StatePredicates, explore, table_key
 from spec.fingerprint import fingerprint
 from spec.model import KubeModel
 from spec.scenarios import get_scenario
-from spec.variants import get_variant
+from spec.variants import DEFAULT, get_variant
 
 
 def _consistent(model: TwoPhase) -> StatePredicates:
@@ -295,3 +295,11 @@ def test_coverage_leaves_out_actions_the_scenario_cannot_enable() -> None:
     assert "user UserDeleteService" in labels and "scheduler SchedulerBind" in labels
     assert "fault NodeCrash" not in labels and "clock Tick" not in labels
     assert "fault NodeCrash" in KubeModel(get_scenario("node-failure")).action_labels()
+
+
+def test_check_reports_progress_while_exploring() -> None:
+    seen: list[Progress] = []
+    options = ExploreOptions(limits=Limits(depth=4), progress=seen.append, progress_every=0.0)
+    report = check_one(get_scenario("services"), DEFAULT, [], seed=0, max_examples=1, engine=EXPLORE, explore_options=options)
+    assert seen and seen[-1].states <= report.coverage.result.states  # type: ignore[union-attr]
+    assert max(p.depth for p in seen) <= 4 and all(p.queue >= 0 for p in seen)
