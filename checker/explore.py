@@ -526,8 +526,10 @@ def _bfs(search: _Search, initial: list[tuple[Any, int, int]], progress: Callabl
 
 def _fewest_switches(search: _Search, found: Found) -> Found:
     """Among the shortest counterexamples of the same invariant, the one with the fewest component switches."""
-    budget = 2 * search.table.count + 1000
-    better = least_switching(search.model, search.fp, search.properties, found.violation.invariant, len(found.actions), found.on_edge, budget)
+    budget = search.table.count + 1000  # about as many states again as the search visited: deterministic, unlike a time budget
+    deadline = float("inf") if search.limits.seconds is None else search.started + search.limits.seconds
+    invariant, depth = found.violation.invariant, len(found.actions)
+    better = least_switching(search.model, search.fp, search.properties, invariant, depth, found.on_edge, budget, deadline)
     return found if better is None else Found(better[1], better[0], found.on_edge)
 
 

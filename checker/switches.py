@@ -12,11 +12,12 @@ first reached, so the result is deterministic).
 The cost is one more breadth-first search to depth d, with the violated
 invariant checked only in the last layer (on its transitions or on its
 states, whichever kind it is); it is abandoned, keeping the counterexample
-first found, beyond a budget of states.
+first found, beyond a budget of states or time.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -47,14 +48,16 @@ def fewest_switches(
     depth: int,
     on_edge: bool,
     budget: int,
+    deadline: float = float("inf"),
 ) -> tuple[tuple[Any, ...], Any] | None:
     """The actions of a shortest violation of ``invariant`` (length ``depth``) with the fewest component switches, and that violation.
 
     ``on_edge``: the violation is of a transition invariant (checked on the
     transitions into the last layer), else of a state one (checked on the
     last layer's states). None if there is none at that depth, or if more
-    than ``budget`` states would have to be generated (the caller keeps the
-    counterexample it had).
+    than ``budget`` states would have to be generated or ``deadline``
+    (``time.perf_counter()``) passes (the caller keeps the counterexample it
+    had).
     """
     component = _component(model)
     layer: dict[int, Any] = {}
@@ -70,6 +73,8 @@ def fewest_switches(
         records: dict[int, dict[Any, Record]] = {}
         following: dict[int, Any] = {}
         for key, s in layer.items():
+            if time.perf_counter() > deadline:
+                return None
             for action, t in model.successors(s):
                 tk = key_of(t)
                 if tk in seen and tk not in following:
