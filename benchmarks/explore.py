@@ -1,6 +1,6 @@
 """The exhaustive explorer's figures: TwoPhase beside Spin, the built-in scenarios, and state-space growth.
 
-    python benchmarks/explore.py [--twophase 3 5 6 7 8] [--no-spin] [--scenarios] [--growth DEPTH]
+    python benchmarks/explore.py [--twophase 3 5 6 7 8] [--no-spin] [--scenarios] [--growth DEPTH] [--variants SECONDS]
     python benchmarks/explore.py --pin tests/state_counts.json
 
 *TwoPhase*: the TLA+ two-phase commit (tests/calibration/twophase.py) with N
@@ -14,6 +14,10 @@ exhaustive, without partial-order reduction.
 pinned in tests/state_counts.json, and ``services`` completely: distinct
 states, seconds, states per second, bytes per state, and the time with
 ``--workers`` processes (default 2).
+
+*Variants* (``--variants SECONDS``): each bug variant on its witness
+scenario, breadth-first within SECONDS, looking for the first invariant it
+breaks; the counterexample's length beside the committed Hypothesis trace's.
 
 *Growth*: distinct states within DEPTH steps of a settled cluster running a
 ReplicaSet behind a Service, for 1 to 4 nodes and 1 to 4 replicas.
@@ -39,11 +43,12 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from calibration.twophase import TwoPhase  # noqa: E402
 
-from checker.check import KubeProperties  # noqa: E402
+from checker.check import EXPLORE, ExploreCoverage, ExploreOptions, KubeProperties, check_one  # noqa: E402
 from checker.explore import BFS, DFS, Limits, StatePredicates, explore  # noqa: E402
 from checker.trace import write_json  # noqa: E402
 from spec.model import KubeModel  # noqa: E402
-from spec.scenarios import SCENARIOS, Bounds, Scenario, container, node, replicaset, service  # noqa: E402
+from spec.scenarios import SCENARIOS, Bounds, Scenario, container, get_scenario, node, replicaset, service  # noqa: E402
+from spec.variants import DEFAULT, VARIANTS  # noqa: E402
 
 PIN_TARGET = 500
 """--pin chooses the least depth at which a scenario has at least this many states"""
@@ -114,6 +119,25 @@ def scenario_rows(manifest: dict[str, dict[str, int]], workers: int) -> None:
         )
 
 
+def variant_rows(seconds: float) -> None:
+    """Each variant on its witness scenario, breadth-first within ``seconds``, beside the committed Hypothesis trace."""
+    expected = json.loads((ROOT / "counterexamples" / "expected.json").read_text())
+    print(f"{'variant':<34} {'scenario':<10} {'result':<8} {'states':>8} {'depth':>5} {'seconds':>8} {'explore':>7} {'hypothesis':>10}")
+    for name, variant in VARIANTS.items():
+        if variant is DEFAULT:
+            continue
+        options = ExploreOptions(limits=Limits(seconds=seconds))
+        report = check_one(
+            get_scenario(variant.witness), variant, variant.breaks[:1], seed=0, max_examples=1, engine=EXPLORE, explore_options=options
+        )
+        assert isinstance(report.coverage, ExploreCoverage)
+        r = report.coverage.result
+        length = str(len(report.trace.steps)) if report.trace else "-"
+        outcome = "found" if report.trace else f"{r.stopped} bound"
+        hypothesis = expected[f"{name}.json"]["step"]
+        print(f"{name:<34} {variant.witness:<10} {outcome:<8} {r.states:>8,} {r.depth:>5} {r.seconds:>8.1f} {length:>7} {hypothesis:>10}")
+
+
 def growth_scenario(nodes: int, replicas: int) -> Scenario:
     """A settled cluster of ``nodes`` nodes running a ReplicaSet of ``replicas`` behind a Service; one pod may be deleted."""
     return Scenario(
@@ -162,12 +186,13 @@ def main() -> None:
     parser.add_argument("--scenarios", action="store_true", help="explore the built-in scenarios to their pinned depths")
     parser.add_argument("--workers", type=int, default=2, help="worker processes for the second timing of each scenario")
     parser.add_argument("--growth", type=int, default=None, metavar="DEPTH", help="state-space growth with nodes and replicas")
+    parser.add_argument("--variants", type=float, default=None, metavar="SECONDS", help="each variant, breadth-first within SECONDS")
     parser.add_argument("--pin", type=Path, default=None, metavar="FILE", help="write the state-count manifest")
     args = parser.parse_args()
     if args.pin is not None:
         pin(args.pin)
         return
-    everything = args.twophase is None and not args.scenarios and args.growth is None
+    everything = args.twophase is None and not args.scenarios and args.growth is None and args.variants is None
     if args.twophase is not None or everything:
         twophase_rows(args.twophase or [3, 5, 6, 7], spin=not args.no_spin)
     if args.scenarios or everything:
@@ -175,6 +200,8 @@ def main() -> None:
         scenario_rows(manifest, args.workers)
     if args.growth is not None:
         growth_rows(args.growth)
+    if args.variants is not None:
+        variant_rows(args.variants)
 
 
 if __name__ == "__main__":
