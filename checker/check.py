@@ -121,7 +121,7 @@ class KubeProperties:
 
     def check_state(self, state: State, successors: Sequence[tuple[Action, State]]) -> list[Violation]:
         """State invariants, and quiescent ones if no component has work left."""
-        quiescent = self.model.quiescent_given(state, list(successors))
+        quiescent = self.model.quiescent_given(state, successors)
         self.quiescent_states += quiescent
         return self.monitor.check_state(state, quiescent)
 
@@ -131,7 +131,7 @@ class KubeProperties:
 
     def converged(self, state: State, successors: Sequence[tuple[Action, State]]) -> bool:
         """Quiescent, with every ReplicaSet, Endpoints and kube-proxy converged (the good states of ``converges``)."""
-        if not self.model.quiescent_given(state, list(successors)):
+        if not self.model.quiescent_given(state, successors):
             return False
         return all(INVARIANTS[name].check(self.model.ctx, state) is None for name in CONVERGENCE)
 
@@ -180,7 +180,9 @@ def check_one(
     monitor = Monitor(model.ctx, model.is_quiescent, invariants)
     coverage: Coverage | ExploreCoverage
     if engine == EXPLORE:
-        found, coverage, steps_to_first, seconds_to_first, trace_seed = _explore(model, monitor, explore_options or ExploreOptions())
+        found, coverage = _explore(model, monitor, explore_options or ExploreOptions())
+        steps_to_first, seconds_to_first = (coverage.result.transitions, coverage.result.seconds) if found else (None, None)
+        trace_seed = None  # the explorer has no randomness
     else:
         result = run_hypothesis(model, monitor, seed=seed, max_examples=max_examples, profile=profile)
         found = (result.found.actions, result.found.violation) if result.found is not None else None
@@ -208,9 +210,8 @@ def check_one(
     return RunReport(scenario.name, variant.name, verdicts, coverage, trace, saved, steps_to_first, seconds_to_first)
 
 
-def _explore(
-    model: KubeModel, monitor: Monitor, options: ExploreOptions
-) -> tuple[tuple[tuple[Action, ...], Violation] | None, ExploreCoverage, int | None, float | None, None]:
+def _explore(model: KubeModel, monitor: Monitor, options: ExploreOptions) -> tuple[tuple[tuple[Action, ...], Violation] | None, ExploreCoverage]:
+    """The explorer's first violation (a safety one, else a doomed state of ``converges``) and what it covered."""
     properties = KubeProperties(model, monitor)
     eventually = [Eventually(CONVERGES, properties.converged)] if options.eventually else []
     result = explore(
@@ -228,12 +229,12 @@ def _explore(
         write_graph(result.graph, options.graph)
     coverage = ExploreCoverage(result, properties.quiescent_states)
     if result.found is not None:
-        return (result.found.actions, result.found.violation), coverage, result.transitions, result.seconds, None
+        return (result.found.actions, result.found.violation), coverage
     for v in result.eventual:
         if v.path is not None:
             message = f"after these steps no quiescent state where {', '.join(CONVERGENCE)} hold can be reached ({v.doomed} such states)"
-            return (v.path, Violation(f"eventually-{v.name}", message)), coverage, result.transitions, result.seconds, None
-    return None, coverage, None, None, None
+            return (v.path, Violation(f"eventually-{v.name}", message)), coverage
+    return None, coverage
 
 
 def _verdict(name: str, trace: tracefmt.Trace | None, quiescent_states: int) -> str:

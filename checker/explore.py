@@ -326,7 +326,6 @@ class _Search:
         self.max_depth = 0
         self.peak_queue = 0
         self.truncated = False
-        self.polish = False
         self.workers = 1
         self.started = time.perf_counter()
         self.graph: Any = None
@@ -354,6 +353,17 @@ class _Search:
         if self.limits.seconds is not None and time.perf_counter() - self.started >= self.limits.seconds:
             return "time"
         return ""
+
+    def seed(self) -> list[tuple[Any, int]]:
+        """Record the distinct initial states (depth 0): each with its key."""
+        seeded = []
+        for state in self.model.initial_states():
+            key = self.fp(state)
+            if self.table.add(key, 0, 0):
+                if self.graph is not None:
+                    self.graph.add_node(key)
+                seeded.append((state, key))
+        return seeded
 
     def snapshot(self, depth: int, queue: int) -> Progress:
         return Progress(self.table.count, self.transitions, depth, queue, time.perf_counter() - self.started)
@@ -442,30 +452,24 @@ def explore(
     (``checker.switches``). ``workers`` > 1 spreads a breadth-first search
     over that many processes (``checker.parallel``), with the same result.
     """
+    if workers > 1 and order != BFS:
+        raise ValueError("several workers search breadth-first only")
     search = _Search(model, properties, order, limits, graph, eventually)
-    search.polish = fewest_switches
     search.workers = workers
     if workers > 1:
-        if order != BFS:
-            raise ValueError("several workers search breadth-first only")
         from checker.parallel import parallel_bfs
 
         found, stop = parallel_bfs(search, workers, progress, progress_every)
-        if found is not None:
-            return search.result(False, "violation", _fewest_switches(search, found) if search.polish else found)
-        if stop:
-            return search.result(False, stop, None)
-        return search.result(not search.truncated, "depth" if search.truncated else "", None)
-    initial = []
-    for state in model.initial_states():
-        fp = search.fp(state)
-        if search.table.add(fp, 0, 0):
-            if search.graph is not None:
-                search.graph.add_node(fp)
-            initial.append((state, fp, 0))
-    if order == BFS:
-        return _bfs(search, initial, progress, progress_every)
-    return _dfs(search, initial, progress, progress_every)
+    elif order == BFS:
+        found, stop = _bfs(search, progress, progress_every)
+    else:
+        found, stop = _dfs(search, progress, progress_every)
+    if found is not None:
+        polish = fewest_switches and order == BFS
+        return search.result(False, "violation", _fewest_switches(search, found) if polish else found)
+    if stop:
+        return search.result(False, stop, None)
+    return search.result(not search.truncated, "depth" if search.truncated else "", None)
 
 
 def _expand(search: _Search, state: Any, fp: int, depth: int) -> tuple[list[tuple[Any, int, bool]], Found | None]:
@@ -504,24 +508,28 @@ def _expand(search: _Search, state: Any, fp: int, depth: int) -> tuple[list[tupl
     return out, None
 
 
-def _bfs(search: _Search, initial: list[tuple[Any, int, int]], progress: Callable[[Progress], None] | None, every: float) -> ExploreResult:
-    queue: deque[tuple[Any, int, int]] = deque(initial)
+Outcome = tuple[Found | None, str]
+"""A search's first violation (if any) and the bound that stopped it ("" if none)."""
+
+
+def _bfs(search: _Search, progress: Callable[[Progress], None] | None, every: float) -> Outcome:
+    queue: deque[tuple[Any, int, int]] = deque((state, key, 0) for state, key in search.seed())
     last = time.perf_counter()
     while queue:
         stop = search.out_of_budget()
         if stop:
-            return search.result(False, stop, None)
+            return None, stop
         state, fp, depth = queue.popleft()
         search.max_depth = max(search.max_depth, depth)
         out, found = _expand(search, state, fp, depth)
         if found is not None:
-            return search.result(False, "violation", _fewest_switches(search, found) if search.polish else found)
+            return found, ""
         queue.extend((nxt, nfp, depth + 1) for nxt, nfp, new in out if new)
         search.peak_queue = max(search.peak_queue, len(queue))
         if progress is not None and time.perf_counter() - last >= every:
             last = time.perf_counter()
             progress(search.snapshot(depth, len(queue)))
-    return search.result(not search.truncated, "depth" if search.truncated else "", None)
+    return None, ""
 
 
 def _fewest_switches(search: _Search, found: Found) -> Found:
@@ -533,21 +541,21 @@ def _fewest_switches(search: _Search, found: Found) -> Found:
     return found if better is None else Found(better[1], better[0], found.on_edge)
 
 
-def _dfs(search: _Search, initial: list[tuple[Any, int, int]], progress: Callable[[Progress], None] | None, every: float) -> ExploreResult:
-    stack: list[tuple[Any, int, int]] = list(reversed(initial))
+def _dfs(search: _Search, progress: Callable[[Progress], None] | None, every: float) -> Outcome:
+    stack: list[tuple[Any, int, int]] = [(state, key, 0) for state, key in reversed(search.seed())]
     last = time.perf_counter()
     bound = search.limits.depth
     while stack:
         stop = search.out_of_budget()
         if stop:
-            return search.result(False, stop, None)
+            return None, stop
         state, fp, depth = stack.pop()
         if depth > search.table.depth(fp):
             continue  # reached again by a shorter path since it was pushed; that copy is expanded instead
         search.max_depth = max(search.max_depth, depth)
         out, found = _expand(search, state, fp, depth)
         if found is not None:
-            return search.result(False, "violation", found)
+            return found, ""
         for nxt, nfp, new in reversed(out):
             if new:
                 stack.append((nxt, nfp, depth + 1))
@@ -558,4 +566,4 @@ def _dfs(search: _Search, initial: list[tuple[Any, int, int]], progress: Callabl
         if progress is not None and time.perf_counter() - last >= every:
             last = time.perf_counter()
             progress(search.snapshot(depth, len(stack)))
-    return search.result(not search.truncated, "depth" if search.truncated else "", None)
+    return None, ""

@@ -40,58 +40,55 @@ StateResult = tuple[int, Any, int, list[tuple[str, int, str | None]], tuple[bool
 quiescent states the properties counted)"""
 
 
+class _Worker:
+    """One worker process: the model and properties it inherited, and the states of the current level it holds."""
+
+    def __init__(self, model: Any, properties: Any, eventually: tuple[Any, ...], texts: bool) -> None:
+        self.model = model
+        self.properties = properties
+        self.eventually = eventually
+        self.texts = texts
+        self.model_fp: Callable[[Any], int] = getattr(model, "fingerprint", default_fingerprint)
+        self.label: Callable[[Any], str] = getattr(model, "action_label", str)
+        self.edge_checks = bool(getattr(properties, "edge_checks", True))
+        self.held = {table_key(self.model_fp(s)): s for s in model.initial_states()}
+
+    def serve(self, conn: Connection) -> None:
+        """Hand over states the main process moves elsewhere, expand the ones it names, level after level."""
+        while (message := conn.recv()) is not None:
+            if message[0] == "give":
+                conn.send([(key, self.held[key]) for key in message[1]])
+                continue
+            _, incoming, keys, expand = message
+            self.held.update(incoming)
+            generated: dict[int, Any] = {}
+            conn.send([self.expand(key, expand, generated) for key in keys])
+            self.held = generated
+
+    def expand(self, key: int, expand: bool, generated: dict[int, Any]) -> StateResult:
+        """One state's result; its successors are kept in ``generated`` for the next level."""
+        state, properties = self.held[key], self.properties
+        successors = self.model.successors(state)
+        good = tuple(bool(prop.good(state, successors)) for prop in self.eventually)
+        before = getattr(properties, "quiescent_states", 0)
+        bad = properties.check_state(state, successors)
+        counted = getattr(properties, "quiescent_states", 0) - before
+        if bad or not expand:
+            return (key, bad[0] if bad else None, -1, [], good, bool(successors), counted)
+        out: list[tuple[str, int, str | None]] = []
+        for i, (action, nxt) in enumerate(successors):
+            nkey = table_key(self.model_fp(nxt))
+            out.append((self.label(action), nkey, str(action) if self.texts else None))
+            generated.setdefault(nkey, nxt)
+            edge = properties.check_edge(state, action, nxt) if self.edge_checks else []
+            if edge:
+                return (key, edge[0], i, out, good, True, counted)
+        return (key, None, -1, out, good, True, counted)
+
+
 def _worker(conn: Connection, model: Any, properties: Any, eventually: tuple[Any, ...], texts: bool) -> None:
-    """Serve the main process: hand over states it moves elsewhere, expand the ones it names, level after level."""
-    model_fp: Callable[[Any], int] = getattr(model, "fingerprint", default_fingerprint)
-    label: Callable[[Any], str] = getattr(model, "action_label", str)
-    edge_checks = bool(getattr(properties, "edge_checks", True))
-    held = {table_key(model_fp(s)): s for s in model.initial_states()}
-    while True:
-        message = conn.recv()
-        if message is None:
-            return
-        if message[0] == "give":
-            conn.send([(key, held[key]) for key in message[1]])
-            continue
-        _, incoming, keys, expand = message
-        held.update(incoming)
-        generated: dict[int, Any] = {}
-        conn.send(
-            [_expand_one(model, properties, eventually, held[key], key, expand, texts, edge_checks, model_fp, label, generated) for key in keys]
-        )
-        held = generated
-
-
-def _expand_one(
-    model: Any,
-    properties: Any,
-    eventually: tuple[Any, ...],
-    state: Any,
-    key: int,
-    expand: bool,
-    texts: bool,
-    edge_checks: bool,
-    model_fp: Callable[[Any], int],
-    label: Callable[[Any], str],
-    generated: dict[int, Any],
-) -> StateResult:
-    """One state's result; its successors are kept in ``generated`` for the next level."""
-    successors = model.successors(state)
-    good = tuple(bool(prop.good(state, successors)) for prop in eventually)
-    before = getattr(properties, "quiescent_states", 0)
-    bad = properties.check_state(state, successors)
-    counted = getattr(properties, "quiescent_states", 0) - before
-    if bad or not expand:
-        return (key, bad[0] if bad else None, -1, [], good, bool(successors), counted)
-    out: list[tuple[str, int, str | None]] = []
-    for i, (action, nxt) in enumerate(successors):
-        nkey = table_key(model_fp(nxt))
-        out.append((label(action), nkey, str(action) if texts else None))
-        generated.setdefault(nkey, nxt)
-        edge = properties.check_edge(state, action, nxt) if edge_checks else []
-        if edge:
-            return (key, edge[0], i, out, good, True, counted)
-    return (key, None, -1, out, good, True, counted)
+    """A worker process's entry point."""
+    _Worker(model, properties, eventually, texts).serve(conn)
 
 
 def parallel_bfs(search: _Search, workers: int, progress: Callable[[Progress], None] | None, every: float) -> tuple[Found | None, str]:
@@ -115,13 +112,7 @@ def parallel_bfs(search: _Search, workers: int, progress: Callable[[Progress], N
 
 
 def _levels(search: _Search, pipes: list[Connection], progress: Callable[[Progress], None] | None, every: float) -> tuple[Found | None, str]:
-    frontier: list[tuple[int, int]] = []
-    for state in search.model.initial_states():
-        key = search.fp(state)
-        if search.table.add(key, 0, 0):
-            if search.graph is not None:
-                search.graph.add_node(key)
-            frontier.append((key, 0))
+    frontier = [(key, 0) for _, key in search.seed()]  # worker 0 holds the initial states
     depth, last = 0, time.perf_counter()
     while frontier:
         stop = search.out_of_budget()

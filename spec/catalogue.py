@@ -12,7 +12,7 @@ sorted containers. Nothing depends on set or dict iteration order or on
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from spec import informer
 from spec.component import Action, ActionDef, ComponentType, Context, Param, node_of
@@ -152,7 +152,7 @@ def is_quiescent(ctx: Context, s: State) -> bool:
     return not armed_timers(ctx, s)
 
 
-def quiescent_given(ctx: Context, s: State, successors: list[tuple[Action, State]]) -> bool:
+def quiescent_given(ctx: Context, s: State, successors: Sequence[tuple[Action, State]]) -> bool:
     """``is_quiescent`` for a state whose successors are already known: none of them a component's, no armed timer."""
     return all(ctx.type_of(action.component).environment for action, _ in successors) and not armed_timers(ctx, s)
 

@@ -116,7 +116,7 @@ class KubeModel:
         """No component has work left and no timer is armed."""
         return catalogue.is_quiescent(self.ctx, state)
 
-    def quiescent_given(self, state: State, successors: list[tuple[Action, State]]) -> bool:
+    def quiescent_given(self, state: State, successors: Sequence[tuple[Action, State]]) -> bool:
         """``is_quiescent`` for a state whose successors are already known."""
         return catalogue.quiescent_given(self.ctx, state, successors)
 
