@@ -50,6 +50,8 @@ class ExploreOptions:
     progress: Callable[[Progress], None] | None = attrs.field(default=None, eq=False)
     """called every ``progress_every`` seconds while the explorer runs"""
     progress_every: float = 2.0
+    symmetry: bool = False
+    """visit states that differ only by renaming interchangeable nodes once (``spec.symmetry``)"""
 
 
 CONVERGES = "converges"
@@ -63,6 +65,8 @@ class ExploreCoverage:
 
     result: ExploreResult
     quiescent_states: int
+    symmetry: int = 1
+    """permutations of interchangeable nodes folded into one state (1: no symmetry reduction)"""
 
     @property
     def seconds(self) -> float:
@@ -82,6 +86,8 @@ class ExploreCoverage:
             f"{r.states:,} distinct states, {r.transitions:,} transitions, depth {r.depth}, "
             f"{self.quiescent_states:,} quiescent states, {r.seconds:.1f} s ({r.order}, {extent})"
         )
+        if self.symmetry > 1:
+            line += f"; node symmetry: {self.symmetry} permutations per state"
         for v in r.eventual:
             line += f"; eventually {v.name}: {v.doomed:,} doomed states, {v.undecided:,} beyond the bounds (undecided)"
         return line
@@ -103,6 +109,7 @@ class ExploreCoverage:
             "bytes_per_state": round(r.bytes_per_state, 1),
             "peak_queue": r.peak_queue,
             "workers": r.workers,
+            "symmetry": self.symmetry,
             "actions": {c.label: {"enabled": c.enabled, "new_states": c.new_states} for c in r.coverage},
             "never_fired": list(r.never_fired),
             "eventually": {v.name: {"doomed": v.doomed, "undecided": v.undecided} for v in r.eventual},
@@ -176,7 +183,8 @@ def check_one(
     explore_options: ExploreOptions | None = None,
 ) -> RunReport:
     """One engine run; the counterexample (if any) replayed, and saved under ``out``."""
-    model = KubeModel(scenario, variant)
+    symmetric = engine == EXPLORE and explore_options is not None and explore_options.symmetry
+    model = KubeModel(scenario, variant, symmetry=symmetric)
     monitor = Monitor(model.ctx, model.is_quiescent, invariants)
     coverage: Coverage | ExploreCoverage
     if engine == EXPLORE:
@@ -227,7 +235,7 @@ def _explore(model: KubeModel, monitor: Monitor, options: ExploreOptions) -> tup
     )
     if options.graph is not None:
         write_graph(result.graph, options.graph)
-    coverage = ExploreCoverage(result, properties.quiescent_states)
+    coverage = ExploreCoverage(result, properties.quiescent_states, model.symmetry.order if model.symmetry else 1)
     if result.found is not None:
         return (result.found.actions, result.found.violation), coverage
     for v in result.eventual:

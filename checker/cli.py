@@ -109,6 +109,7 @@ def _runs(scenario_name: str | None, variant_name: str | None) -> list[tuple[Sce
 @click.option("--graph", "graph_file", type=click.Path(dir_okay=False), default=None, help="write the reachable graph (explore): .graphml or .dot")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="processes for a breadth-first search (explore)")
 @click.option("--eventually", is_flag=True, default=False, help="also check that a converged quiescent state stays reachable (explore)")
+@click.option("--symmetry", is_flag=True, default=False, help="visit states that differ only by renaming interchangeable nodes once (explore)")
 @click.option("--require-coverage", is_flag=True, default=False, help="fail (exit 1) when some kind of action never fired (explore)")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="kspec-out", show_default=True, help="folder for counterexamples")
 @click.option("--json", "json_file", type=click.Path(dir_okay=False), default=None, help="also write the results as JSON")
@@ -126,6 +127,7 @@ def check(
     graph_file: str | None,
     workers: int,
     eventually: bool,
+    symmetry: bool,
     require_coverage: bool,
     out_dir: str,
     json_file: str | None,
@@ -134,8 +136,9 @@ def check(
     for name in invariant_names:
         get_invariant(name)
     runs = _runs(scenario_name, variant_name)
-    if engine != checking.EXPLORE and (graph_file or eventually or require_coverage or depth is not None or max_states or time_limit is not None):
-        raise click.UsageError("--depth, --max-states, --time-limit, --graph, --eventually and --require-coverage need --engine explore")
+    explore_only = graph_file or eventually or symmetry or require_coverage or depth is not None or max_states or time_limit is not None
+    if engine != checking.EXPLORE and explore_only:
+        raise click.UsageError("--depth, --max-states, --time-limit, --graph, --eventually, --symmetry and --require-coverage need --engine explore")
     if workers > 1 and (engine != checking.EXPLORE or order != "bfs"):
         raise click.UsageError("--workers needs --engine explore with --order bfs")
     if graph_file and len(runs) > 1:
@@ -154,7 +157,7 @@ def check(
         click.echo(f"  ... {p.states:,} states ({p.rate:,.0f}/s), {p.transitions:,} transitions, depth {p.depth}, queue {p.queue:,}", err=True)
 
     limits = Limits(depth, max_states, time_limit)
-    options = checking.ExploreOptions(order, limits, Path(graph_file) if graph_file else None, eventually, workers, searching)
+    options = checking.ExploreOptions(order, limits, Path(graph_file) if graph_file else None, eventually, workers, searching, symmetry=symmetry)
     out = Path(out_dir)
     reports = checking.check_all(
         runs, list(invariant_names), seed=seed, max_examples=max_examples, out=out, progress=progress, engine=engine, explore_options=options

@@ -44,6 +44,7 @@ from spec.runtime import Machine
 from spec.scenarios import Scenario
 from spec.scheduler import SCHEDULER
 from spec.state import Api, Channels, State
+from spec.symmetry import NodeSymmetry
 from spec.variants import DEFAULT, Variant
 
 S = TypeVar("S")
@@ -84,11 +85,16 @@ class Model(Protocol[S, A]):
 class KubeModel:
     """The Kubernetes control plane for one scenario and variant."""
 
-    def __init__(self, scenario: Scenario, variant: Variant = DEFAULT, extra: Sequence[ComponentType] = ()) -> None:
+    def __init__(self, scenario: Scenario, variant: Variant = DEFAULT, extra: Sequence[ComponentType] = (), symmetry: bool = False) -> None:
         self.scenario = scenario
         self.variant = variant
         self.ctx = build_context(scenario, variant, extra)
         self._initial: State | None = None
+        self.symmetry: NodeSymmetry | None = None
+        if symmetry:
+            self.symmetry = NodeSymmetry(scenario, self.initial_states()[0])
+            self.fingerprint = self.symmetry.fingerprint
+            """with ``symmetry``: the canonical fingerprint, equal for states that differ by renaming interchangeable nodes"""
 
     def initial_states(self) -> list[State]:
         """The scenario's starting cluster (settled first if the scenario asks)."""
