@@ -221,7 +221,8 @@ def check_one(
 def _explore(model: KubeModel, monitor: Monitor, options: ExploreOptions) -> tuple[tuple[tuple[Action, ...], Violation] | None, ExploreCoverage]:
     """The explorer's first violation (a safety one, else a doomed state of ``converges``) and what it covered."""
     properties = KubeProperties(model, monitor)
-    eventually = [Eventually(CONVERGES, properties.converged)] if options.eventually else []
+    # converged() reads replica counts, endpoints and proxy rules, never a node's name: symmetric
+    eventually = [Eventually(CONVERGES, properties.converged, symmetric=True)] if options.eventually else []
     result = explore(
         model,
         properties,

@@ -5,6 +5,10 @@ Works on the model interface (``spec.model.Model``): ``initial_states()`` and
 
 - ``fingerprint(state) -> int``: a stable 64-bit fingerprint (default:
   ``spec.fingerprint.fingerprint``, a Merkle digest of the canonical form);
+  a model whose fingerprint is equal for symmetric copies of a state (a
+  symmetry reduction, ``spec.symmetry``) says so with a non-``None``
+  ``symmetry`` attribute, and then takes only eventual properties declared
+  ``symmetric``;
 - ``action_label(action) -> str`` and ``action_labels() -> list[str]``: the
   unit of action coverage, and every label the model can produce (so that
   one that never fires is flagged).
@@ -94,10 +98,17 @@ class Eventually:
     so a bounded search never raises a false alarm, and says what it could
     not decide. Simplified: no fairness, so a cycle that could leave toward a
     good state but need not (a lasso) is not reported.
+
+    ``symmetric`` declares that ``good`` gives the same answer on every
+    symmetric copy of a state. Only then is the property judged on a
+    symmetry-reduced graph: the reduced graph is a bisimulation quotient of
+    the full one (successors commute with the symmetry), so a state of it
+    reaches a good state exactly when every copy it stands for does.
     """
 
     name: str
     good: Callable[[Any, Sequence[tuple[Any, Any]]], bool]
+    symmetric: bool = False
 
 
 @attrs.frozen
@@ -454,6 +465,8 @@ def explore(
     """
     if workers > 1 and order != BFS:
         raise ValueError("several workers search breadth-first only")
+    if getattr(model, "symmetry", None) is not None and not all(e.symmetric for e in eventually):
+        raise ValueError("a symmetry-reduced search judges only eventual properties declared symmetric")
     search = _Search(model, properties, order, limits, graph, eventually)
     search.workers = workers
     if workers > 1:

@@ -25,7 +25,7 @@ Pods are *not* interchangeable: Kubernetes breaks ties by name and UID (the
 kubelet admits the oldest pod by ``(creationTimestamp, name)``; the
 ReplicaSet controller's ``getPodsToDelete`` orders equal pods by UID), so two
 pods that differ only in their generated names do not behave alike and
-renaming them would merge states that differ. The test shows it.
+renaming them would merge states that differ.
 """
 
 from __future__ import annotations
