@@ -110,7 +110,7 @@ def test_symmetry_reduces_basic_and_keeps_the_verdicts() -> None:
 def test_a_symmetric_search_finds_an_equally_short_counterexample_that_replays() -> None:
     """The path is re-executed from the initial state with real actions, so it replays on the unreduced model."""
     nodes = (node("node-1"), node("node-2"))
-    pair = Scenario(name="pair", summary="2 nodes, a ReplicaSet of 1", nodes=nodes, objects=(replicaset("web", 1, container()),), bounds=Bounds(steps=40))
+    pair = Scenario(name="pair", summary="2 nodes, RS of 1", nodes=nodes, objects=(replicaset("web", 1, container()),), bounds=Bounds(steps=40))
     variant = get_variant("apiserver-rebind")
     results = []
     for symmetric in (False, True):
