@@ -184,7 +184,7 @@ def interchangeable(scenario: Any) -> tuple[tuple[str, ...], ...]:
     named = canonical_json((scenario.objects, scenario.user))
     groups: dict[str, list[str]] = {}
     for cfg in scenario.nodes:
-        if re.search(r'(?<![\w-])' + re.escape(cfg.name) + r'(?![\w-])', named):
+        if re.search(r"(?<![\w-])" + re.escape(cfg.name) + r"(?![\w-])", named):
             continue
         groups.setdefault(canonical_json(attrs.evolve(cfg, name="")), []).append(cfg.name)
     return tuple(tuple(g) for _, g in sorted(groups.items()) if len(g) > 1)
