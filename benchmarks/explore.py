@@ -1,6 +1,6 @@
 """The exhaustive explorer's figures: TwoPhase beside Spin, the built-in scenarios, and state-space growth.
 
-    python benchmarks/explore.py [--twophase 3 5 6 7 8] [--no-spin] [--scenarios] [--growth DEPTH] [--variants SECONDS]
+    python benchmarks/explore.py [--twophase 3 5 6 7 8] [--no-spin] [--scenarios] [--growth DEPTH] [--variants SECONDS] [--symmetry DEPTH]
     python benchmarks/explore.py --pin tests/state_counts.json
 
 *TwoPhase*: the TLA+ two-phase commit (tests/calibration/twophase.py) with N
@@ -18,6 +18,12 @@ states, seconds, states per second, bytes per state, and the time with
 *Variants* (``--variants SECONDS``): each bug variant on its witness
 scenario, breadth-first within SECONDS, looking for the first invariant it
 breaks; the counterexample's length beside the committed Hypothesis trace's.
+
+*Symmetry* (``--symmetry DEPTH``): distinct states within DEPTH steps with
+and without node symmetry reduction (``spec.symmetry``), and the seconds of
+each, for every built-in scenario with interchangeable nodes and for two
+3-node scenarios of identical nodes: a ReplicaSet of 3 from creation, and a
+single pod while one node may crash or be partitioned.
 
 *Growth*: distinct states within DEPTH steps of a settled cluster running a
 ReplicaSet behind a Service, for 1 to 4 nodes and 1 to 4 replicas.
@@ -47,7 +53,8 @@ from checker.check import EXPLORE, ExploreCoverage, ExploreOptions, KubeProperti
 from checker.explore import BFS, DFS, Limits, StatePredicates, explore  # noqa: E402
 from checker.trace import write_json  # noqa: E402
 from spec.model import KubeModel  # noqa: E402
-from spec.scenarios import SCENARIOS, Bounds, Scenario, container, get_scenario, node, replicaset, service  # noqa: E402
+from spec.scenarios import SCENARIOS, Bounds, Scenario, Timing, container, fast_failover, get_scenario, node, replicaset, service  # noqa: E402
+from spec.symmetry import interchangeable  # noqa: E402
 from spec.variants import DEFAULT, VARIANTS  # noqa: E402
 
 PIN_TARGET = 500
@@ -161,6 +168,48 @@ def growth_rows(depth: int) -> None:
         print(f"{nodes:>5} " + " ".join(f"{c:>8,}" for c in counts))
 
 
+def three_node_scenarios() -> list[Scenario]:
+    """Two scenarios of three identical nodes that nothing names, so all six permutations apply."""
+    nodes = tuple(node(f"node-{i}") for i in (1, 2, 3))
+    web = replicaset("web", 3, container(readiness_probe=True))
+    failover = replicaset("web", 1, container(), tolerations=fast_failover())
+    return [
+        Scenario(
+            name="3-nodes-rs-3",
+            summary="3 nodes, a ReplicaSet of 3 behind a Service, from creation; one pod may be deleted",
+            nodes=nodes,
+            objects=(web, service("web", "web")),
+            bounds=Bounds(budgets={"delete-pod": 1}, steps=100),
+        ),
+        Scenario(
+            name="3-nodes-failure",
+            summary="3 nodes, a ReplicaSet of 1 from creation; one node may crash or be partitioned",
+            nodes=nodes,
+            objects=(failover,),
+            bounds=Bounds(budgets={"node-crash": 1, "partition": 1}, clock_limit=10, steps=120),
+            timing=Timing(node_monitor_grace=2),
+        ),
+    ]
+
+
+def symmetry_rows(depth: int) -> None:
+    """States and seconds within ``depth`` steps, without and with node symmetry reduction."""
+    print(f"distinct states within {depth} steps, without and with node symmetry reduction")
+    print(f"{'scenario':<16} {'nodes':>5} {'perms':>5} {'states':>8} {'seconds':>8} {'reduced':>8} {'seconds':>8} {'ratio':>6}")
+    scenarios = [s for s in SCENARIOS.values() if interchangeable(s)] + three_node_scenarios()
+    for scenario in scenarios:
+        results = []
+        for symmetric in (False, True):
+            model = KubeModel(scenario, symmetry=symmetric)
+            results.append((model, explore(model, KubeProperties(model, []), limits=Limits(depth=depth))))
+        (_, plain), (reduced_model, reduced) = results
+        assert reduced_model.symmetry is not None
+        print(
+            f"{scenario.name:<16} {len(scenario.nodes):>5} {reduced_model.symmetry.order:>5} {plain.states:>8,} {plain.seconds:>8.1f} "
+            f"{reduced.states:>8,} {reduced.seconds:>8.1f} {plain.states / reduced.states:>5.2f}x"
+        )
+
+
 def pin(path: Path) -> None:
     """Explore each scenario to the least depth with PIN_TARGET states, in both orders, and write the manifest."""
     scenarios = {}
@@ -187,12 +236,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="worker processes for the second timing of each scenario")
     parser.add_argument("--growth", type=int, default=None, metavar="DEPTH", help="state-space growth with nodes and replicas")
     parser.add_argument("--variants", type=float, default=None, metavar="SECONDS", help="each variant, breadth-first within SECONDS")
+    parser.add_argument("--symmetry", type=int, default=None, metavar="DEPTH", help="states with and without node symmetry reduction")
     parser.add_argument("--pin", type=Path, default=None, metavar="FILE", help="write the state-count manifest")
     args = parser.parse_args()
     if args.pin is not None:
         pin(args.pin)
         return
-    everything = args.twophase is None and not args.scenarios and args.growth is None and args.variants is None
+    everything = args.twophase is None and not args.scenarios and args.growth is None and args.variants is None and args.symmetry is None
     if args.twophase is not None or everything:
         twophase_rows(args.twophase or [3, 5, 6, 7], spin=not args.no_spin)
     if args.scenarios or everything:
@@ -202,6 +252,8 @@ def main() -> None:
         growth_rows(args.growth)
     if args.variants is not None:
         variant_rows(args.variants)
+    if args.symmetry is not None:
+        symmetry_rows(args.symmetry)
 
 
 if __name__ == "__main__":

@@ -194,7 +194,7 @@ def pod(name: str, c: Container, labels: dict[str, str] | None = None, node_name
     return Pod(meta=ObjectMeta(name=name, namespace="default", labels=labels or {}), spec=spec)
 
 
-def _fast_failover() -> tuple[Toleration, ...]:
+def fast_failover() -> tuple[Toleration, ...]:
     """Pods that tolerate an unreachable node for 2 ticks (20 s) instead of 300 s."""
     return (Toleration(key=TAINT_UNREACHABLE, operator="Exists", effect=NO_EXECUTE, toleration_seconds=2),)
 
@@ -227,7 +227,7 @@ def _scale() -> Scenario:
 
 
 def _node_failure() -> Scenario:
-    web = replicaset("web", 2, container(readiness_probe=True), tolerations=_fast_failover())
+    web = replicaset("web", 2, container(readiness_probe=True), tolerations=fast_failover())
     return Scenario(
         name="node-failure",
         summary="3 nodes running a ReplicaSet of 2; one node crashes or is partitioned (pods tolerate unreachable for 2 ticks)",
@@ -265,7 +265,7 @@ def _relist() -> Scenario:
 
 
 def _outage() -> Scenario:
-    web = replicaset("web", 2, container(readiness_probe=True), tolerations=_fast_failover())
+    web = replicaset("web", 2, container(readiness_probe=True), tolerations=fast_failover())
     return Scenario(
         name="outage",
         summary="2 nodes running a ReplicaSet of 2 may both lose the control plane (pods tolerate unreachable for 2 ticks)",
