@@ -28,6 +28,7 @@ from spec.component import Action
 from spec.invariants import INVARIANTS, QUIESCENT, Monitor, Violation
 from spec.model import KubeModel
 from spec.scenarios import Scenario
+from spec.scheduler import stranded
 from spec.state import State
 from spec.variants import Variant
 
@@ -44,7 +45,7 @@ class ExploreOptions:
     limits: Limits = attrs.field(factory=Limits)
     graph: Path | None = None
     eventually: bool = False
-    """also check the eventual property ``converges`` on the reachable graph"""
+    """also check the eventual properties ``converges`` and ``binds`` on the reachable graph"""
     workers: int = 1
     """processes for a breadth-first search"""
     progress: Callable[[Progress], None] | None = attrs.field(default=None, eq=False)
@@ -55,8 +56,14 @@ class ExploreOptions:
 
 
 CONVERGES = "converges"
-"""The eventual property: from every reachable state, a quiescent state where the convergence invariants hold is reachable."""
+"""An eventual property: from every reachable state, a quiescent state where the convergence invariants hold is reachable."""
 CONVERGENCE = ("rs-converges", "endpoints-converge", "proxy-converges")
+BINDS = "binds"
+"""An eventual property: from every reachable state, a state is reachable where no pending pod has a node that could take it."""
+EVENTUAL_MESSAGES = {
+    CONVERGES: f"no quiescent state where {', '.join(CONVERGENCE)} hold can be reached",
+    BINDS: "a pending pod that a node could take is never bound",
+}
 
 
 @attrs.frozen
@@ -142,6 +149,10 @@ class KubeProperties:
             return False
         return all(INVARIANTS[name].check(self.model.ctx, state) is None for name in CONVERGENCE)
 
+    def bound(self, state: State, _successors: Sequence[tuple[Action, State]]) -> bool:
+        """No pending pod that some node could take (the good states of ``binds``, ``spec.scheduler.stranded``)."""
+        return not stranded(self.model.ctx, state)
+
 
 @attrs.frozen
 class RunReport:
@@ -219,10 +230,12 @@ def check_one(
 
 
 def _explore(model: KubeModel, monitor: Monitor, options: ExploreOptions) -> tuple[tuple[tuple[Action, ...], Violation] | None, ExploreCoverage]:
-    """The explorer's first violation (a safety one, else a doomed state of ``converges``) and what it covered."""
+    """The explorer's first violation (a safety one, else a doomed state of an eventual property) and what it covered."""
     properties = KubeProperties(model, monitor)
-    # converged() reads replica counts, endpoints and proxy rules, never a node's name: symmetric
-    eventually = [Eventually(CONVERGES, properties.converged, symmetric=True)] if options.eventually else []
+    # both read counts, endpoints, proxy rules and node fit, never a node's name: symmetric
+    eventually = [Eventually(CONVERGES, properties.converged, symmetric=True), Eventually(BINDS, properties.bound, symmetric=True)]
+    if not options.eventually:
+        eventually = []
     result = explore(
         model,
         properties,
@@ -241,7 +254,7 @@ def _explore(model: KubeModel, monitor: Monitor, options: ExploreOptions) -> tup
         return (result.found.actions, result.found.violation), coverage
     for v in result.eventual:
         if v.path is not None:
-            message = f"after these steps no quiescent state where {', '.join(CONVERGENCE)} hold can be reached ({v.doomed} such states)"
+            message = f"after these steps {EVENTUAL_MESSAGES[v.name]} ({v.doomed} such states)"
             return (v.path, Violation(f"eventually-{v.name}", message)), coverage
     return None, coverage
 

@@ -204,6 +204,31 @@ def placements(ctx: Context, s: State, me: str, pod: Pod) -> tuple[list[str], st
     return [name for score, name in feasible if score == best], ""
 
 
+def stranded(ctx: Context, s: State) -> list[str]:
+    """Pending pods that a node could take by the API server's own state (the good states of ``binds``).
+
+    A pod is pending when it is unbound, not being deleted, not terminal and
+    named for a scheduler the cluster runs. A node could take it when the
+    Filter plugins pass with the node usage of the live non-terminal pods
+    bound there: what the scheduler's cache should hold once its informer
+    has caught up and every binding has landed. Kubernetes's liveness
+    guarantee is that such a pod does not stay pending (schedule_one.go
+    retries unschedulable pods when the cluster changes).
+    """
+    nodes = s.api.objects.nodes
+    usage: dict[str, list[Resources]] = {}
+    for pod in s.api.objects.pods.values():
+        if pod.spec.node_name and not pod.is_terminal():
+            usage.setdefault(pod.spec.node_name, []).append(pod.spec.requests())
+    out = []
+    for key, pod in s.api.objects.pods.items():
+        if pod.spec.node_name or not pod.is_active() or not responsible(ctx, pod):
+            continue
+        if any(not filter_reasons(pod, node, usage.get(name, [])) for name, node in nodes.items()):
+            out.append(key)
+    return out
+
+
 def queue(ctx: Context, s: State, me: str) -> Iterator[Pod]:
     """Unscheduled pods in the view that this scheduler would take (skipPodSchedule excluded)."""
     view = s.views[me]

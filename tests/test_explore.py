@@ -229,7 +229,7 @@ def test_services_holds_every_invariant_in_every_reachable_state(tmp_path: Path)
     args = ["check", "--engine", "explore", "--scenario", "services", "--eventually", "--out", str(tmp_path), "--json", str(tmp_path / "r.json")]
     assert main(args) == 0
     run = json.loads((tmp_path / "r.json").read_text())["runs"][0]
-    assert run["complete"] and run["eventually"]["converges"] == {"doomed": 0, "undecided": 0}
+    assert run["complete"] and run["eventually"] == {"converges": {"doomed": 0, "undecided": 0}, "binds": {"doomed": 0, "undecided": 0}}
     assert set(run["verdicts"].values()) == {"holds"}
 
 

@@ -7,11 +7,17 @@ nodeunschedulable), framework/plugins/defaultbinder.
 
 from __future__ import annotations
 
+import random
+
 import attrs
 from driver import Driver
 
+from spec.model import KubeModel
 from spec.objects import NO_EXECUTE, NO_SCHEDULE, Taint, Toleration
 from spec.scenarios import GI, MI, Bounds, NodeConfig, Scenario, UserChoices, container, node, pod, replicaset
+from spec.scheduler import stranded
+from spec.state import State
+from spec.variants import DEFAULT, get_variant
 
 SCHED = "scheduler"
 
@@ -171,3 +177,46 @@ def test_terminal_pods_free_their_node() -> None:
     d.do("fault", "ContainerExit", pod="default/job", container="app", code=0).settle(skip=(SCHED,)).deliver(SCHED)
     assert d.pod("job").status.phase == "Succeeded"
     assert list(schedule_options(d).values()) == [{"node-1"}]
+
+
+def test_stranded_pods_are_pending_pods_that_a_node_could_take() -> None:
+    """The good states of the eventual property ``binds``: judged by the API server's state, not the scheduler's cache."""
+    roomy = Driver(scenario((node("node-1", cpu=1000),), replicas=1, cpu=500)).settle(skip=(SCHED,))
+    assert stranded(roomy.ctx, roomy.state) == [p.meta.key for p in roomy.pods("web")]
+    roomy.settle()
+    assert roomy.pod("web").spec.node_name == "node-1" and stranded(roomy.ctx, roomy.state) == []
+    full = created(Driver(scenario((node("node-1", cpu=400),), replicas=1, cpu=500)))
+    assert stranded(full.ctx, full.state) == []  # no node could take it: pending, but not stranded
+
+
+def _walk_to_rest(model: KubeModel, seed: int) -> State:
+    rng = random.Random(seed)
+    state = model.initial_states()[0]
+    for _ in range(1000):
+        step = model.random_successor(state, rng)
+        if step is None:
+            return state
+        state = step[1]
+    raise AssertionError("the walk did not come to rest")
+
+
+def test_a_scheduler_that_misses_a_delete_strands_the_replacement_pod() -> None:
+    """scheduler-missed-delete (#55587): the deleted pod keeps its requests in the cache, so its replacement never fits.
+
+    Every run of the one-node scenario comes to rest; with the variant, every
+    one rests with a pod that the node could take still pending, so ``binds``
+    has no good state left; without it, none does.
+    """
+    tight = Scenario(
+        name="tight",
+        summary="one node with room for one pod, which may be deleted",
+        nodes=(node("node-1", cpu=600),),
+        objects=(replicaset("web", 1, container(cpu=400)),),
+        bounds=Bounds(budgets={"delete-pod": 1}),
+        settle=True,
+    )
+    for variant, expected in ((DEFAULT, 0), (get_variant("scheduler-missed-delete"), 1)):
+        model = KubeModel(tight, variant)
+        rested = [_walk_to_rest(model, seed) for seed in range(4)]
+        assert [len(stranded(model.ctx, s)) for s in rested] == [expected] * 4
+        assert all(model.is_quiescent(s) and len(s.api.objects.pods) == 1 for s in rested)
