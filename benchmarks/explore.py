@@ -1,6 +1,7 @@
 """The exhaustive explorer's figures: TwoPhase beside Spin, the built-in scenarios, and state-space growth.
 
-    python benchmarks/explore.py [--twophase 3 5 6 7 8] [--no-spin] [--scenarios] [--growth DEPTH] [--variants SECONDS] [--symmetry DEPTH]
+    python benchmarks/explore.py [--twophase 3 5 6 7 8] [--no-spin] [--scenarios] [--growth DEPTH] [--variants SECONDS]
+    python benchmarks/explore.py --symmetry DEPTH [--only NAME ...]
     python benchmarks/explore.py --pin tests/state_counts.json
 
 *TwoPhase*: the TLA+ two-phase commit (tests/calibration/twophase.py) with N
@@ -192,11 +193,13 @@ def three_node_scenarios() -> list[Scenario]:
     ]
 
 
-def symmetry_rows(depth: int) -> None:
-    """States and seconds within ``depth`` steps, without and with node symmetry reduction."""
+def symmetry_rows(depth: int, only: list[str] | None = None) -> None:
+    """States and seconds within ``depth`` steps, without and with node symmetry reduction (``only``: these scenarios)."""
     print(f"distinct states within {depth} steps, without and with node symmetry reduction")
     print(f"{'scenario':<16} {'nodes':>5} {'perms':>5} {'states':>8} {'seconds':>8} {'reduced':>8} {'seconds':>8} {'ratio':>6}")
     scenarios = [s for s in SCENARIOS.values() if interchangeable(s)] + three_node_scenarios()
+    if only:
+        scenarios = [s for s in scenarios if s.name in only]
     for scenario in scenarios:
         results = []
         for symmetric in (False, True):
@@ -237,6 +240,7 @@ def main() -> None:
     parser.add_argument("--growth", type=int, default=None, metavar="DEPTH", help="state-space growth with nodes and replicas")
     parser.add_argument("--variants", type=float, default=None, metavar="SECONDS", help="each variant, breadth-first within SECONDS")
     parser.add_argument("--symmetry", type=int, default=None, metavar="DEPTH", help="states with and without node symmetry reduction")
+    parser.add_argument("--only", nargs="+", default=None, metavar="NAME", help="with --symmetry: only these scenarios")
     parser.add_argument("--pin", type=Path, default=None, metavar="FILE", help="write the state-count manifest")
     args = parser.parse_args()
     if args.pin is not None:
@@ -253,7 +257,7 @@ def main() -> None:
     if args.variants is not None:
         variant_rows(args.variants)
     if args.symmetry is not None:
-        symmetry_rows(args.symmetry)
+        symmetry_rows(args.symmetry, args.only)
 
 
 if __name__ == "__main__":
