@@ -104,6 +104,8 @@ def test_symmetry_reduces_basic_and_keeps_the_verdicts() -> None:
     b = explore(reduced, KubeProperties(reduced, list(INVARIANTS)), limits=limits)
     assert (a.states, a.found) == (1698, None)
     assert b.found is None and b.states == 992 and b.depth == a.depth
+    two = explore(reduced, KubeProperties(reduced, list(INVARIANTS)), limits=limits, workers=2)
+    assert (two.states, two.transitions) == (b.states, b.transitions)
     assert {c.label for c in a.coverage if c.new_states} == {c.label for c in b.coverage if c.new_states}
 
 
