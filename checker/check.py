@@ -19,8 +19,9 @@ from pathlib import Path
 
 import attrs
 
+from checker import eventual
 from checker import trace as tracefmt
-from checker.explore import BFS, Eventually, ExploreResult, Limits, Progress, explore
+from checker.explore import BFS, ExploreResult, Limits, Progress, explore
 from checker.graphs import write_graph
 from checker.hypothesis_engine import Coverage, run_hypothesis
 from checker.replay import replay
@@ -28,7 +29,6 @@ from spec.component import Action
 from spec.invariants import INVARIANTS, QUIESCENT, Monitor, Violation
 from spec.model import KubeModel
 from spec.scenarios import Scenario
-from spec.scheduler import stranded
 from spec.state import State
 from spec.variants import Variant
 
@@ -53,17 +53,6 @@ class ExploreOptions:
     progress_every: float = 2.0
     symmetry: bool = False
     """visit states that differ only by renaming interchangeable nodes once (``spec.symmetry``)"""
-
-
-CONVERGES = "converges"
-"""An eventual property: from every reachable state, a quiescent state where the convergence invariants hold is reachable."""
-CONVERGENCE = ("rs-converges", "endpoints-converge", "proxy-converges")
-BINDS = "binds"
-"""An eventual property: from every reachable state, a state is reachable where no pending pod has a node that could take it."""
-EVENTUAL_MESSAGES = {
-    CONVERGES: f"no quiescent state where {', '.join(CONVERGENCE)} hold can be reached",
-    BINDS: "a pending pod that a node could take is never bound",
-}
 
 
 @attrs.frozen
@@ -143,16 +132,6 @@ class KubeProperties:
         """Transition invariants."""
         return self.monitor.check_transition(before, action, after)
 
-    def converged(self, state: State, successors: Sequence[tuple[Action, State]]) -> bool:
-        """Quiescent, with every ReplicaSet, Endpoints and kube-proxy converged (the good states of ``converges``)."""
-        if not self.model.quiescent_given(state, successors):
-            return False
-        return all(INVARIANTS[name].check(self.model.ctx, state) is None for name in CONVERGENCE)
-
-    def bound(self, state: State, _successors: Sequence[tuple[Action, State]]) -> bool:
-        """No pending pod that some node could take (the good states of ``binds``, ``spec.scheduler.stranded``)."""
-        return not stranded(self.model.ctx, state)
-
 
 @attrs.frozen
 class RunReport:
@@ -209,18 +188,18 @@ def check_one(
     trace, saved = None, ""
     if found is not None:
         actions, v = found
-        eventual = v.invariant not in INVARIANTS  # a doomed state: a plain trace, the property is judged on the graph
+        doomed = v.invariant not in INVARIANTS  # a doomed state: a plain trace, the property is judged on the graph
         trace = tracefmt.record(
             model,
             actions,
             engine=engine,
             seed=trace_seed,
-            invariant=None if eventual else v.invariant,
-            violation_step=None if eventual else len(actions),
-            message=f"{v.invariant}: {v.message}" if eventual else v.message,
+            invariant=None if doomed else v.invariant,
+            violation_step=None if doomed else len(actions),
+            message=f"{v.invariant}: {v.message}" if doomed else v.message,
         )
         confirmed = replay(trace, "<engine>")
-        assert eventual or confirmed.reproduced, f"the executable spec does not confirm the counterexample: {confirmed.summary}"
+        assert confirmed.reproduced or confirmed.undecided, f"the executable spec does not confirm the counterexample: {confirmed.summary}"
         if out is not None:
             path = out / f"{scenario.name}--{variant.name}--{v.invariant}.json"
             tracefmt.write(trace, path)
@@ -232,10 +211,7 @@ def check_one(
 def _explore(model: KubeModel, monitor: Monitor, options: ExploreOptions) -> tuple[tuple[tuple[Action, ...], Violation] | None, ExploreCoverage]:
     """The explorer's first violation (a safety one, else a doomed state of an eventual property) and what it covered."""
     properties = KubeProperties(model, monitor)
-    # both read counts, endpoints, proxy rules and node fit, never a node's name: symmetric
-    eventually = [Eventually(CONVERGES, properties.converged, symmetric=True), Eventually(BINDS, properties.bound, symmetric=True)]
-    if not options.eventually:
-        eventually = []
+    eventually = eventual.properties(model) if options.eventually else []
     result = explore(
         model,
         properties,
@@ -254,8 +230,8 @@ def _explore(model: KubeModel, monitor: Monitor, options: ExploreOptions) -> tup
         return (result.found.actions, result.found.violation), coverage
     for v in result.eventual:
         if v.path is not None:
-            message = f"after these steps {EVENTUAL_MESSAGES[v.name]} ({v.doomed} such states)"
-            return (v.path, Violation(f"eventually-{v.name}", message)), coverage
+            message = f"after these steps {eventual.MESSAGES[v.name]} ({v.doomed} such states)"
+            return (v.path, Violation(f"{eventual.PREFIX}{v.name}", message)), coverage
     return None, coverage
 
 

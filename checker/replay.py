@@ -13,13 +13,19 @@ stops where a step is no longer enabled: the trace diverged, so the recorded
 violation cannot reproduce there.
 
 The verdict: *reproduces* when the recorded invariant is violated (at the
-recorded step, in a strict replay), *no longer reproduces* otherwise.
+recorded step, in a strict replay), *no longer reproduces* otherwise. A
+trace of an eventual property (``eventually-converges``,
+``eventually-binds``) ends in a state from which no good state is
+reachable: replay re-judges that by exploring every state reachable from
+the last one (``checker.eventual.doomed``), and says *undecided* if that
+search does not finish within its time bound.
 """
 
 from __future__ import annotations
 
 import attrs
 
+from checker import eventual
 from checker.trace import Trace, TraceError
 from spec import SPEC_VERSION
 from spec.canonical import digest, to_data
@@ -64,12 +70,20 @@ class ReplayResult:
     """why replay stopped before the end ("" if it did not)"""
     reproduced: bool
     """the recorded violation reproduces"""
+    undecided: bool = False
+    """an eventual property's trace whose last state could not be re-judged within the bound"""
+    eventual: bool = False
+    """the trace is an eventual property's: its last state was re-judged by a search from it"""
 
     @property
     def summary(self) -> str:
         """One line: the verdict."""
         if self.reproduced:
             return f"violation reproduces at step {self.violation_step}: {self.message}"
+        if self.undecided:
+            return f"violation undecided at step {self.violation_step}: {self.message}"
+        if self.eventual and not self.diverged:
+            return f"violation no longer reproduces: {self.message}"
         return "violation no longer reproduces" + (f" ({self.diverged})" if self.diverged else "")
 
 
@@ -126,6 +140,11 @@ def replay(trace: Trace, source: str, variant: str | None = None) -> ReplayResul
             first = (i + 1, violations[0].message)
         steps.append(ReplayStep(i + 1, step.action, nxt, violations))
         s = nxt
+    prop = eventual.property_of(trace.message) if trace.invariant is None else None
+    if prop is not None and not diverged:
+        verdict, why = eventual.doomed(model, s, prop)
+        message = f"{eventual.PREFIX}{prop}: {why}"
+        return ReplayResult(model, initial, tuple(steps), len(steps), message, diverged, verdict is True, verdict is None, eventual=True)
     at, message = first if first is not None else (None, "")
     reproduced = at is not None and (not strict or at == trace.violation_step)
     return ReplayResult(model, initial, tuple(steps), at, message, diverged, reproduced)

@@ -315,8 +315,19 @@ def _services() -> Scenario:
     )
 
 
+def _replace() -> Scenario:
+    return Scenario(
+        name="replace",
+        summary="1 node with room for one pod of 400m; the ReplicaSet of 1's pod may be deleted and must be replaced",
+        nodes=(node("node-1", cpu=600),),
+        objects=(replicaset("web", 1, container(cpu=400)),),
+        bounds=Bounds(budgets={"delete-pod": 1}, steps=80),
+        settle=True,
+    )
+
+
 SCENARIOS: dict[str, Scenario] = {
-    s.name: s for s in (_basic(), _scale(), _node_failure(), _capacity(), _relist(), _outage(), _stateful(), _batch(), _services())
+    s.name: s for s in (_basic(), _scale(), _node_failure(), _capacity(), _relist(), _outage(), _stateful(), _batch(), _services(), _replace())
 }
 
 

@@ -221,6 +221,45 @@ def test_eventually_converges_finds_a_doomed_state_of_kube_proxy_keep_stale(tmp_
     trace = tracefmt.load(tmp_path / "services--kube-proxy-keep-stale--eventually-converges.json")
     assert trace.invariant is None and trace.message.startswith("eventually-converges: ") and 0 < len(trace.steps) <= 6
     assert "violated     eventually-converges" in capsys.readouterr().out
+    # replay re-judges the last state by exploring everything reachable from it
+    assert main(["replay", str(tmp_path / "services--kube-proxy-keep-stale--eventually-converges.json"), "--no-tables"]) == 1
+    assert "violation reproduces at step" in capsys.readouterr().out
+
+
+def test_eventually_binds_finds_the_pod_a_scheduler_that_misses_a_delete_strands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """scheduler-missed-delete on replace: the deleted pod's requests stay in the cache, so its replacement is never bound.
+
+    ``converges`` holds (a ReplicaSet counts a pending pod); ``binds`` does
+    not. Depth-first order reaches the runs' ends (about 50 steps) at once,
+    where breadth-first would not within minutes; the default model has no
+    doomed state in the same search.
+    """
+    args = [
+        "check",
+        "--engine",
+        "explore",
+        "--order",
+        "dfs",
+        "--scenario",
+        "replace",
+        "--invariant",
+        "pod-bound-once",
+        "--eventually",
+        "--time-limit",
+        "4",
+    ]
+    out = ["--out", str(tmp_path), "--json", str(tmp_path / "r.json")]
+    assert main([*args, "--variant", "scheduler-missed-delete", *out]) == 1
+    run = json.loads((tmp_path / "r.json").read_text())["runs"][0]
+    assert run["eventually"]["binds"]["doomed"] > 0 and run["eventually"]["converges"]["doomed"] == 0
+    saved = tmp_path / "replace--scheduler-missed-delete--eventually-binds.json"
+    assert tracefmt.load(saved).message.startswith("eventually-binds: after these steps a pending pod that a node could take is never bound")
+    capsys.readouterr()
+    assert main(["replay", str(saved), "--no-tables"]) == 1
+    assert "eventually-binds: a pending pod that a node could take is never bound: none of the" in capsys.readouterr().out
+    assert main([*args, *out]) == 0
+    run = json.loads((tmp_path / "r.json").read_text())["runs"][0]
+    assert run["eventually"]["binds"]["doomed"] == 0 and run["eventually"]["converges"]["doomed"] == 0
 
 
 @pytest.mark.slow
