@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from checker import eventual
 from checker.check import KubeProperties
 from checker.cli import main
 from checker.explore import Eventually, Limits, explore
@@ -78,20 +79,20 @@ def test_successors_commute_with_renaming(scenario: str) -> None:
 
 @pytest.mark.parametrize(("scenario", "variant"), [("basic", "default"), ("basic", "endpoints-keep-terminating"), ("node-failure", "default")])
 def test_every_property_is_blind_to_node_names(scenario: str, variant: str) -> None:
-    """Invariants, quiescence and the good states of ``converges`` give the same answer on every permuted copy."""
+    """Invariants, quiescence and the good states of both eventual properties give the same answer on every permuted copy."""
     model = KubeModel(get_scenario(scenario), get_variant(variant), symmetry=True)
-    properties = KubeProperties(model, list(INVARIANTS))
+    goods = [make(model) for make in eventual.GOOD.values()]
     checks = [inv for inv in INVARIANTS.values() if inv.kind in (STATE, QUIESCENT)]
     broken = 0
     for seed in range(3):
         for state in _walk_states(model, seed, 30):
             verdicts = [inv.check(model.ctx, state) is None for inv in checks]
             broken += not all(verdicts)
-            good = properties.converged(state, model.successors(state))
+            good = [g(state, model.successors(state)) for g in goods]
             for r in _renamers(model):
                 copy = r.rename(state)
                 assert [inv.check(model.ctx, copy) is None for inv in checks] == verdicts
-                assert properties.converged(copy, model.successors(copy)) == good
+                assert [g(copy, model.successors(copy)) for g in goods] == good
     if variant != "default":
         assert broken > 0, "no walk broke an invariant: the test would not notice a name-dependent one"
 
@@ -134,9 +135,9 @@ def test_an_eventual_property_not_declared_symmetric_is_refused() -> None:
     model = KubeModel(get_scenario("basic"), symmetry=True)
     properties = KubeProperties(model, [])
     with pytest.raises(ValueError, match="declared symmetric"):
-        explore(model, properties, limits=Limits(depth=1), eventually=[Eventually("converges", properties.converged)])
-    ok = explore(model, properties, limits=Limits(depth=2), eventually=[Eventually("converges", properties.converged, symmetric=True)])
-    assert ok.eventual[0].doomed == 0
+        explore(model, properties, limits=Limits(depth=1), eventually=[Eventually("converges", eventual.converged(model))])
+    ok = explore(model, properties, limits=Limits(depth=2), eventually=eventual.properties(model))
+    assert [(v.name, v.doomed) for v in ok.eventual] == [("converges", 0), ("binds", 0)]
 
 
 def test_cli_symmetry_reports_the_permutations_and_needs_the_explorer(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
