@@ -59,19 +59,90 @@ class Renaming:
 
     def pattern(self) -> re.Pattern[str]:
         """Whole-token matches of every moved name and prefix."""
-        tokens = [re.escape(a) for a, _ in (*self.names, *self.prefixes)]
-        return re.compile(r"(?<![\w-])(" + "|".join(sorted(tokens, key=len, reverse=True)) + r")(?![\w-])")
+        return _token_pattern([a for a, _ in (*self.names, *self.prefixes)])
+
+
+def _token_pattern(tokens: Sequence[str]) -> re.Pattern[str]:
+    """Whole-token matches of ``tokens`` (a node name is not part of a longer name)."""
+    escaped = sorted((re.escape(t) for t in tokens), key=len, reverse=True)
+    return re.compile(r"(?<![\w-])(" + "|".join(escaped) + r")(?![\w-])")
+
+
+class _Touched:
+    """Whether a value mentions anything some renaming moves; a value that does not is its own renamed copy.
+
+    Shared by every renaming and memoised on the value's identity, so the
+    renamed digest of a state reuses the plain digest of every part that
+    names no interchangeable node (most of a state, and already digested).
+    """
+
+    def __init__(self, renamings: Sequence[Renaming]) -> None:
+        self.regex = _token_pattern(sorted({a for r in renamings for a, _ in (*r.names, *r.prefixes)}))
+        self.ints: dict[str, set[int]] = {
+            "uid": {a for r in renamings for a, _ in r.uids},
+            "resource_version": {a for r in renamings for a, _ in r.revisions},
+        }
+        self.strings: dict[str, bool] = {}
+        self.memo: dict[int, tuple[Any, bool]] = {}
+
+    def __call__(self, value: Any, field: str = "") -> bool:
+        if value is None or isinstance(value, bool):
+            return False
+        if isinstance(value, str):
+            return self._text(value)
+        if isinstance(value, int):
+            return value in self.ints.get(field, ())
+        hit = self.memo.get(id(value))
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        answer = self._composite(value)
+        if len(self.memo) >= MEMO_LIMIT:
+            self.memo.clear()
+        self.memo[id(value)] = (value, answer)
+        return answer
+
+    def _text(self, value: str) -> bool:
+        out = self.strings.get(value)
+        if out is None:
+            out = self.regex.search(value) is not None
+            if len(self.strings) < MEMO_LIMIT:
+                self.strings[value] = out
+        return out
+
+    def _composite(self, value: Any) -> bool:
+        if isinstance(value, FrozenMap):
+            return any(self(k) or self(v) for k, v in value.items())
+        if isinstance(value, (tuple, frozenset)):
+            return any(self(v) for v in value)
+        if isinstance(value, Selector):
+            return self._text(str(value))
+        if attrs.has(type(value)):
+            return any(self(getattr(value, f.name), f.name) for f in attrs.fields(type(value)))
+        raise TypeError(f"no canonical form for {type(value).__name__}")
 
 
 class _Renamer:
     """Applies one :class:`Renaming`, memoising renamed strings and digests."""
 
-    def __init__(self, renaming: Renaming) -> None:
+    def __init__(self, renaming: Renaming, touched: _Touched | None = None) -> None:
+        self.touched = touched or _Touched([renaming])
         self.map = dict((*renaming.names, *renaming.prefixes))
         self.ints = {"uid": dict(renaming.uids), "resource_version": dict(renaming.revisions)}
         self.regex = renaming.pattern()
         self.strings: dict[str, str] = {}
         self.memo: dict[int, tuple[Any, bytes]] = {}
+        self.keys: dict[int, tuple[Any, tuple[Any, ...]]] = {}
+
+    def sort_key(self, value: Any) -> tuple[Any, ...]:
+        """Where the renamed ``value`` sorts among the elements of a set, memoised on its identity."""
+        hit = self.keys.get(id(value))
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        key = _sort_key(self.rename(value) if self.touched(value) else value)
+        if len(self.keys) >= MEMO_LIMIT:
+            self.keys.clear()
+        self.keys[id(value)] = (value, key)
+        return key
 
     def text(self, value: str) -> str:
         out = self.strings.get(value)
@@ -93,6 +164,8 @@ class _Renamer:
         """``digest16(rename(value))`` without building the renamed value."""
         if value is None or isinstance(value, (bool, int, str)):
             return digest16(self.scalar(value, field))
+        if not self.touched(value):
+            return digest16(value)
         hit = self.memo.get(id(value))
         if hit is not None and hit[0] is value:
             return hit[1]
@@ -108,7 +181,7 @@ class _Renamer:
             parts = [b"m", *(p for k, d in items for p in (digest16(k), d))]
         elif isinstance(value, tuple):
             if _is_sorted_set(value):
-                ordered = sorted(value, key=lambda v: _sort_key(self.rename(v)))
+                ordered = sorted(value, key=self.sort_key)
                 parts = [b"t", *(self.digest(v) for v in ordered)]
             else:
                 parts = [b"t", *(self.digest(v) for v in value)]
@@ -163,18 +236,30 @@ def _sort_key(value: Any) -> tuple[Any, ...]:
     return (7, str(value))
 
 
+_SORTED_SETS: dict[int, tuple[tuple[Any, ...], bool]] = {}
+
+
 def _is_sorted_set(value: tuple[Any, ...]) -> bool:
     """A tuple of two or more distinct values in ascending order: the model's way of storing a set.
 
     Renaming can change the order of such a tuple (addresses sort by IP, and
     IPs are renamed), so the renamed copy is sorted again. A sequence whose
     order means something is never stored sorted by value and unchanged by it
-    (watch events are ordered by revision, which renaming keeps).
+    (watch events are ordered by revision, which renaming keeps). Memoised on
+    the tuple's identity: states share most of their tuples with their
+    predecessors, and every renaming asks about the same ones.
     """
     if len(value) < 2:
         return False
+    hit = _SORTED_SETS.get(id(value))
+    if hit is not None and hit[0] is value:
+        return hit[1]
     keys = [_sort_key(v) for v in value]
-    return all(a < b for a, b in itertools.pairwise(keys))
+    answer = all(a < b for a, b in itertools.pairwise(keys))
+    if len(_SORTED_SETS) >= MEMO_LIMIT:
+        _SORTED_SETS.clear()
+    _SORTED_SETS[id(value)] = (value, answer)
+    return answer
 
 
 def interchangeable(scenario: Any) -> tuple[tuple[str, ...], ...]:
@@ -220,7 +305,8 @@ class NodeSymmetry:
             uids = tuple((o.meta.uid, p.meta.uid) for o, p in pairs)
             revisions = tuple((o.meta.resource_version, p.meta.resource_version) for o, p in pairs)
             self.renamings.append(Renaming(tuple(moved), prefixes, uids, revisions))
-        self._renamers = [_Renamer(r) for r in self.renamings]
+        touched = _Touched(self.renamings)
+        self._renamers = [_Renamer(r, touched) for r in self.renamings]
 
     @property
     def order(self) -> int:
