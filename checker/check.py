@@ -86,6 +86,8 @@ class ExploreCoverage:
             line += f"; node symmetry: {self.symmetry} permutations per state"
         for v in r.eventual:
             line += f"; eventually {v.name}: {v.doomed:,} doomed states, {v.undecided:,} beyond the bounds (undecided)"
+            if v.stalls:
+                line += f", {v.stalls:,} cycles without progress"
         return line
 
     def as_json(self) -> dict[str, object]:
@@ -108,7 +110,7 @@ class ExploreCoverage:
             "symmetry": self.symmetry,
             "actions": {c.label: {"enabled": c.enabled, "new_states": c.new_states} for c in r.coverage},
             "never_fired": list(r.never_fired),
-            "eventually": {v.name: {"doomed": v.doomed, "undecided": v.undecided} for v in r.eventual},
+            "eventually": {v.name: {"doomed": v.doomed, "undecided": v.undecided, "stalls": v.stalls} for v in r.eventual},
         }
 
 

@@ -122,6 +122,11 @@ class EventualVerdict:
     """states not expanded (beyond a bound), taken as possibly good"""
     path: tuple[Any, ...] | None
     """the actions to the shallowest doomed state"""
+    stalls: int = 0
+    """cycles of expanded states with no good state (strongly connected components): runs that may stay forever
+    without progress if nothing forces them out. Counted, not judged: telling a fair cycle from an unfair one
+    needs the actions enabled in each state, which the graph does not keep. With none and no doomed state,
+    every run that stays within the explored graph reaches a good state, whatever the fairness."""
 
 
 @attrs.frozen
@@ -435,7 +440,19 @@ class _Search:
         if doomed:
             shallowest = min(doomed, key=lambda n: (len(self.path_to(n)), n))
             path = tuple(self.actions_to(shallowest))
-        return EventualVerdict(prop.name, len(doomed), len(undecided), path)
+        return EventualVerdict(prop.name, len(doomed), len(undecided), path, self.stalls(self.good[prop.name]))
+
+    def stalls(self, good: set[int]) -> int:
+        """Cycles among expanded states that contain no good state (networkx strongly connected components)."""
+        import networkx as nx
+
+        expanded = self.graph.subgraph(n for n in self.graph.nodes if n in self.expanded_keys)
+        cycles = 0
+        for component in nx.strongly_connected_components(expanded):
+            node = next(iter(component))
+            if (len(component) > 1 or expanded.has_edge(node, node)) and not component & good:
+                cycles += 1
+        return cycles
 
 
 def explore(

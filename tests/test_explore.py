@@ -212,6 +212,32 @@ def test_a_bounded_search_leaves_the_frontier_undecided_rather_than_doomed() -> 
     assert verdict.doomed == 0 and verdict.undecided > 0
 
 
+class _Spinner:
+    """States 0 -> 1 -> 2 -> 0 spin; 2 -> 3 leaves the cycle for the good state 3 (and ``trap`` adds 4, a dead end)."""
+
+    def __init__(self, trap: bool = False) -> None:
+        self.trap = trap
+
+    def initial_states(self) -> list[int]:
+        return [0]
+
+    def successors(self, state: int) -> list[tuple[str, int]]:
+        moves = {0: [("spin", 1)], 1: [("spin", 2)], 2: [("spin", 0), ("leave", 3)], 3: [], 4: []}[state]
+        return moves + ([("fall", 4)] if self.trap and state == 1 else [])
+
+
+def test_a_cycle_without_progress_is_counted_and_a_dead_end_is_doomed() -> None:
+    """A cycle that may spin forever is a stall; it is not doomed while a good state stays reachable from it."""
+    good = [Eventually("done", lambda state, _successors: state == 3)]
+    result = explore(_Spinner(), StatePredicates(()), eventually=good)
+    (verdict,) = result.eventual
+    assert (verdict.doomed, verdict.stalls, verdict.undecided) == (0, 1, 0)
+    (verdict,) = explore(_Spinner(trap=True), StatePredicates(()), eventually=good).eventual
+    assert (verdict.doomed, verdict.stalls, verdict.path) == (1, 1, ("spin", "fall"))
+    (verdict,) = explore(_Spinner(), StatePredicates(()), eventually=[Eventually("any", lambda state, _successors: state == 1)]).eventual
+    assert verdict.stalls == 0  # the cycle passes through a good state
+
+
 def test_eventually_converges_finds_a_doomed_state_of_kube_proxy_keep_stale(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The services scenario is small enough to explore completely: with stale rules kept, convergence becomes unreachable."""
     args = ["check", "--engine", "explore", "--variant", "kube-proxy-keep-stale", "--invariant", "unique-pod-ip", "--eventually"]
@@ -268,7 +294,8 @@ def test_services_holds_every_invariant_in_every_reachable_state(tmp_path: Path)
     args = ["check", "--engine", "explore", "--scenario", "services", "--eventually", "--out", str(tmp_path), "--json", str(tmp_path / "r.json")]
     assert main(args) == 0
     run = json.loads((tmp_path / "r.json").read_text())["runs"][0]
-    assert run["complete"] and run["eventually"] == {"converges": {"doomed": 0, "undecided": 0}, "binds": {"doomed": 0, "undecided": 0}}
+    settled = {"doomed": 0, "undecided": 0, "stalls": 0}
+    assert run["complete"] and run["eventually"] == {"converges": settled, "binds": settled}
     assert set(run["verdicts"].values()) == {"holds"}
 
 
