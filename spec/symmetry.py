@@ -121,7 +121,7 @@ class _Touched:
         raise TypeError(f"no canonical form for {type(value).__name__}")
 
 
-class _Renamer:
+class Renamer:
     """Applies one :class:`Renaming`, memoising renamed strings and digests."""
 
     def __init__(self, renaming: Renaming, touched: _Touched | None = None) -> None:
@@ -306,21 +306,18 @@ class NodeSymmetry:
             revisions = tuple((o.meta.resource_version, p.meta.resource_version) for o, p in pairs)
             self.renamings.append(Renaming(tuple(moved), prefixes, uids, revisions))
         touched = _Touched(self.renamings)
-        self._renamers = [_Renamer(r, touched) for r in self.renamings]
+        self.renamers = [Renamer(r, touched) for r in self.renamings]
+        """one per renaming: ``digest(state)`` is the renamed copy's digest, ``rename(state)`` the copy itself"""
 
     @property
     def order(self) -> int:
         """How many permuted copies a state has (the group's size)."""
         return len(self.renamings) + 1
 
-    def copies(self, state: Any) -> list[Any]:
-        """Every non-identity permuted copy of ``state``."""
-        return [r.rename(state) for r in self._renamers]
-
     def fingerprint(self, state: Any) -> int:
         """The smallest fingerprint among the permuted copies of ``state``."""
         best = digest16(state)
-        for r in self._renamers:
+        for r in self.renamers:
             d = r.digest(state)
             if d < best:
                 best = d

@@ -17,7 +17,7 @@ from spec.fingerprint import digest16
 from spec.invariants import INVARIANTS, QUIESCENT, STATE
 from spec.model import KubeModel
 from spec.scenarios import Bounds, Scenario, container, get_scenario, node, replicaset
-from spec.symmetry import NodeSymmetry, _Renamer, interchangeable
+from spec.symmetry import NodeSymmetry, Renamer, interchangeable
 from spec.variants import get_variant
 
 SYMMETRIC = ("basic", "node-failure", "outage", "scale")
@@ -37,9 +37,9 @@ def _walk_states(model: KubeModel, seed: int, steps: int) -> list[Any]:
     return states
 
 
-def _renamers(model: KubeModel) -> list[_Renamer]:
+def _renamers(model: KubeModel) -> list[Renamer]:
     assert model.symmetry is not None
-    return [_Renamer(r) for r in model.symmetry.renamings]
+    return model.symmetry.renamers
 
 
 def test_interchangeable_nodes_are_the_unnamed_ones_with_equal_configurations() -> None:
