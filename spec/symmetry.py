@@ -34,7 +34,7 @@ import hashlib
 import itertools
 import re
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import attrs
 
@@ -42,6 +42,30 @@ from spec.fingerprint import MEMO_LIMIT, digest16
 from spec.frozen import FrozenMap
 from spec.labels import Selector
 from spec.state import State
+
+R = TypeVar("R")
+
+
+class _IdentityMemo(Generic[R]):
+    """Results memoised on an immutable value's identity (the value is kept beside its result, so the id stays its own).
+
+    Model values are immutable and states share most of them with their
+    predecessors, so a result computed once per object serves every state
+    that holds it. Emptied when it grows past ``MEMO_LIMIT``.
+    """
+
+    def __init__(self) -> None:
+        self.table: dict[int, tuple[Any, R]] = {}
+
+    def get(self, value: Any) -> R | None:
+        hit = self.table.get(id(value))
+        return hit[1] if hit is not None and hit[0] is value else None
+
+    def put(self, value: Any, result: R) -> R:
+        if len(self.table) >= MEMO_LIMIT:
+            self.table.clear()
+        self.table[id(value)] = (value, result)
+        return result
 
 
 @attrs.frozen
@@ -83,7 +107,7 @@ class _Touched:
             "resource_version": {a for r in renamings for a, _ in r.revisions},
         }
         self.strings: dict[str, bool] = {}
-        self.memo: dict[int, tuple[Any, bool]] = {}
+        self.memo: _IdentityMemo[bool] = _IdentityMemo()
 
     def __call__(self, value: Any, field: str = "") -> bool:
         if value is None or isinstance(value, bool):
@@ -92,14 +116,8 @@ class _Touched:
             return self._text(value)
         if isinstance(value, int):
             return value in self.ints.get(field, ())
-        hit = self.memo.get(id(value))
-        if hit is not None and hit[0] is value:
-            return hit[1]
-        answer = self._composite(value)
-        if len(self.memo) >= MEMO_LIMIT:
-            self.memo.clear()
-        self.memo[id(value)] = (value, answer)
-        return answer
+        hit = self.memo.get(value)
+        return hit if hit is not None else self.memo.put(value, self._composite(value))
 
     def _text(self, value: str) -> bool:
         out = self.strings.get(value)
@@ -130,19 +148,13 @@ class Renamer:
         self.ints = {"uid": dict(renaming.uids), "resource_version": dict(renaming.revisions)}
         self.regex = renaming.pattern()
         self.strings: dict[str, str] = {}
-        self.memo: dict[int, tuple[Any, bytes]] = {}
-        self.keys: dict[int, tuple[Any, tuple[Any, ...]]] = {}
+        self.memo: _IdentityMemo[bytes] = _IdentityMemo()
+        self.keys: _IdentityMemo[tuple[Any, ...]] = _IdentityMemo()
 
     def sort_key(self, value: Any) -> tuple[Any, ...]:
         """Where the renamed ``value`` sorts among the elements of a set, memoised on its identity."""
-        hit = self.keys.get(id(value))
-        if hit is not None and hit[0] is value:
-            return hit[1]
-        key = _sort_key(self.rename(value) if self.touched(value) else value)
-        if len(self.keys) >= MEMO_LIMIT:
-            self.keys.clear()
-        self.keys[id(value)] = (value, key)
-        return key
+        hit = self.keys.get(value)
+        return hit if hit is not None else self.keys.put(value, _sort_key(self.rename(value) if self.touched(value) else value))
 
     def text(self, value: str) -> str:
         out = self.strings.get(value)
@@ -166,14 +178,8 @@ class Renamer:
             return digest16(self.scalar(value, field))
         if not self.touched(value):
             return digest16(value)
-        hit = self.memo.get(id(value))
-        if hit is not None and hit[0] is value:
-            return hit[1]
-        d = self._composite(value)
-        if len(self.memo) >= MEMO_LIMIT:
-            self.memo.clear()
-        self.memo[id(value)] = (value, d)
-        return d
+        hit = self.memo.get(value)
+        return hit if hit is not None else self.memo.put(value, self._composite(value))
 
     def _composite(self, value: Any) -> bytes:
         if isinstance(value, FrozenMap):
@@ -236,7 +242,7 @@ def _sort_key(value: Any) -> tuple[Any, ...]:
     return (7, str(value))
 
 
-_SORTED_SETS: dict[int, tuple[tuple[Any, ...], bool]] = {}
+_SORTED_SETS: _IdentityMemo[bool] = _IdentityMemo()
 
 
 def _is_sorted_set(value: tuple[Any, ...]) -> bool:
@@ -251,15 +257,11 @@ def _is_sorted_set(value: tuple[Any, ...]) -> bool:
     """
     if len(value) < 2:
         return False
-    hit = _SORTED_SETS.get(id(value))
-    if hit is not None and hit[0] is value:
-        return hit[1]
+    hit = _SORTED_SETS.get(value)
+    if hit is not None:
+        return hit
     keys = [_sort_key(v) for v in value]
-    answer = all(a < b for a, b in itertools.pairwise(keys))
-    if len(_SORTED_SETS) >= MEMO_LIMIT:
-        _SORTED_SETS.clear()
-    _SORTED_SETS[id(value)] = (value, answer)
-    return answer
+    return _SORTED_SETS.put(value, all(a < b for a, b in itertools.pairwise(keys)))
 
 
 def interchangeable(scenario: Any) -> tuple[tuple[str, ...], ...]:
