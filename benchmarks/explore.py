@@ -195,11 +195,16 @@ def three_node_scenarios() -> list[Scenario]:
 
 def symmetry_rows(depth: int, only: list[str] | None = None) -> None:
     """States and seconds within ``depth`` steps, without and with node symmetry reduction (``only``: these scenarios)."""
-    print(f"distinct states within {depth} steps, without and with node symmetry reduction")
-    print(f"{'scenario':<16} {'nodes':>5} {'perms':>5} {'states':>8} {'seconds':>8} {'reduced':>8} {'seconds':>8} {'ratio':>6}")
     scenarios = [s for s in SCENARIOS.values() if interchangeable(s)] + three_node_scenarios()
     if only:
+        unknown = sorted(set(only) - {s.name for s in scenarios})
+        if unknown:
+            known = ", ".join(s.name for s in scenarios)
+            print(f"--only: no scenario with interchangeable nodes called {', '.join(unknown)}; choose from {known}", file=sys.stderr)
+            raise SystemExit(2)
         scenarios = [s for s in scenarios if s.name in only]
+    print(f"distinct states within {depth} steps, without and with node symmetry reduction")
+    print(f"{'scenario':<16} {'nodes':>5} {'perms':>5} {'states':>8} {'seconds':>8} {'reduced':>8} {'seconds':>8} {'ratio':>6}")
     for scenario in scenarios:
         results = []
         for symmetric in (False, True):
