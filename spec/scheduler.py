@@ -216,10 +216,8 @@ def stranded(ctx: Context, s: State) -> list[str]:
     retries unschedulable pods when the cluster changes).
     """
     nodes = s.api.objects.nodes
-    usage: dict[str, list[Resources]] = {}
-    for pod in s.api.objects.pods.values():
-        if pod.spec.node_name and not pod.is_terminal():
-            usage.setdefault(pod.spec.node_name, []).append(pod.spec.requests())
+    live = FrozenMap((key, pod) for key, pod in s.api.objects.pods.items() if not pod.is_terminal())
+    usage = node_usage(live, SchedulerMemory(), assume=False)
     out = []
     for key, pod in s.api.objects.pods.items():
         if pod.spec.node_name or not pod.is_active() or not responsible(ctx, pod):

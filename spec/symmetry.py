@@ -38,12 +38,14 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-from spec.fingerprint import MEMO_LIMIT, digest16
+from spec.fingerprint import MEMO_LIMIT, digest16, field_names
 from spec.frozen import FrozenMap
 from spec.labels import Selector
 from spec.state import State
 
 R = TypeVar("R")
+UID, REVISION = "uid", "resource_version"
+"""the integer fields a renaming maps (the metadata of the objects each node started with)"""
 
 
 class _IdentityMemo(Generic[R]):
@@ -81,10 +83,6 @@ class Renaming:
     revisions: tuple[tuple[int, int], ...] = ()
     """(old, new) resourceVersion of those objects as the model started"""
 
-    def pattern(self) -> re.Pattern[str]:
-        """Whole-token matches of every moved name and prefix."""
-        return _token_pattern([a for a, _ in (*self.names, *self.prefixes)])
-
 
 def _token_pattern(tokens: Sequence[str]) -> re.Pattern[str]:
     """Whole-token matches of ``tokens`` (a node name is not part of a longer name)."""
@@ -102,10 +100,7 @@ class _Touched:
 
     def __init__(self, renamings: Sequence[Renaming]) -> None:
         self.regex = _token_pattern(sorted({a for r in renamings for a, _ in (*r.names, *r.prefixes)}))
-        self.ints: dict[str, set[int]] = {
-            "uid": {a for r in renamings for a, _ in r.uids},
-            "resource_version": {a for r in renamings for a, _ in r.revisions},
-        }
+        self.ints: dict[str, set[int]] = {UID: {a for r in renamings for a, _ in r.uids}, REVISION: {a for r in renamings for a, _ in r.revisions}}
         self.strings: dict[str, bool] = {}
         self.memo: _IdentityMemo[bool] = _IdentityMemo()
 
@@ -135,18 +130,18 @@ class _Touched:
         if isinstance(value, Selector):
             return self._text(str(value))
         if attrs.has(type(value)):
-            return any(self(getattr(value, f.name), f.name) for f in attrs.fields(type(value)))
+            return any(self(getattr(value, name), name) for name in field_names(type(value)))
         raise TypeError(f"no canonical form for {type(value).__name__}")
 
 
 class Renamer:
     """Applies one :class:`Renaming`, memoising renamed strings and digests."""
 
-    def __init__(self, renaming: Renaming, touched: _Touched | None = None) -> None:
-        self.touched = touched or _Touched([renaming])
+    def __init__(self, renaming: Renaming, touched: _Touched) -> None:
+        self.touched = touched
         self.map = dict((*renaming.names, *renaming.prefixes))
-        self.ints = {"uid": dict(renaming.uids), "resource_version": dict(renaming.revisions)}
-        self.regex = renaming.pattern()
+        self.ints = {UID: dict(renaming.uids), REVISION: dict(renaming.revisions)}
+        self.regex = _token_pattern(list(self.map))
         self.strings: dict[str, str] = {}
         self.memo: _IdentityMemo[bytes] = _IdentityMemo()
         self.keys: _IdentityMemo[tuple[Any, ...]] = _IdentityMemo()
@@ -197,8 +192,7 @@ class Renamer:
             parts = [b"f", *sorted(self.digest(v) for v in value)]
         elif attrs.has(type(value)):
             cls = type(value)
-            fields = attrs.fields(cls)
-            parts = [b"a", digest16(cls.__name__), *(self.digest(getattr(value, f.name), f.name) for f in fields)]
+            parts = [b"a", digest16(cls.__name__), *(self.digest(getattr(value, name), name) for name in field_names(cls))]
         else:
             raise TypeError(f"no canonical form for {type(value).__name__}")
         return hashlib.blake2b(b"".join(parts), digest_size=16).digest()
@@ -238,7 +232,7 @@ def _sort_key(value: Any) -> tuple[Any, ...]:
     if isinstance(value, FrozenMap):
         return (5, tuple((k, _sort_key(v)) for k, v in value.items()))
     if attrs.has(type(value)):
-        return (6, type(value).__name__, tuple(_sort_key(getattr(value, f.name)) for f in attrs.fields(type(value))))
+        return (6, type(value).__name__, tuple(_sort_key(getattr(value, name)) for name in field_names(type(value))))
     return (7, str(value))
 
 
@@ -271,7 +265,7 @@ def interchangeable(scenario: Any) -> tuple[tuple[str, ...], ...]:
     named = canonical_json((scenario.objects, scenario.user))
     groups: dict[str, list[str]] = {}
     for cfg in scenario.nodes:
-        if re.search(r"(?<![\w-])" + re.escape(cfg.name) + r"(?![\w-])", named):
+        if _token_pattern([cfg.name]).search(named):
             continue
         groups.setdefault(canonical_json(attrs.evolve(cfg, name="")), []).append(cfg.name)
     return tuple(tuple(g) for _, g in sorted(groups.items()) if len(g) > 1)
