@@ -35,8 +35,8 @@ from typing import Any
 from checker.explore import Found, Progress, _Search, table_key
 from spec.fingerprint import fingerprint as default_fingerprint
 
-StateResult = tuple[int, Any, int, list[tuple[str, int, str | None]], tuple[bool, ...], bool, int]
-"""(key, violation, index of the violating transition or -1, successors (label, key, action text), good flags, has successors,
+StateResult = tuple[int, Any, int, list[tuple[str, int, str | None, bool]], tuple[bool, ...], bool, int]
+"""(key, violation, index of the violating transition or -1, successors (label, key, action text, fair), good flags, has successors,
 quiescent states the properties counted)"""
 
 
@@ -51,6 +51,7 @@ class _Worker:
         self.model_fp: Callable[[Any], int] = getattr(model, "fingerprint", default_fingerprint)
         self.label: Callable[[Any], str] = getattr(model, "action_label", str)
         self.edge_checks = bool(getattr(properties, "edge_checks", True))
+        self.fair: Callable[[Any], bool] | None = getattr(model, "fair", None) if eventually and getattr(model, "symmetry", None) is None else None
         self.held = {table_key(self.model_fp(s)): s for s in model.initial_states()}
 
     def serve(self, conn: Connection) -> None:
@@ -75,10 +76,10 @@ class _Worker:
         counted = getattr(properties, "quiescent_states", 0) - before
         if bad or not expand:
             return (key, bad[0] if bad else None, -1, [], good, bool(successors), counted)
-        out: list[tuple[str, int, str | None]] = []
+        out: list[tuple[str, int, str | None, bool]] = []
         for i, (action, nxt) in enumerate(successors):
             nkey = table_key(self.model_fp(nxt))
-            out.append((self.label(action), nkey, str(action) if self.texts else None))
+            out.append((self.label(action), nkey, str(action) if self.texts else None, self.fair is not None and self.fair(action)))
             generated.setdefault(nkey, nxt)
             edge = properties.check_edge(state, action, nxt) if self.edge_checks else []
             if edge:
@@ -198,7 +199,8 @@ def _consume(search: _Search, result: StateResult, owner: int, depth: int, expan
         return None
     if search.eventually:
         search.expanded_keys.add(key)
-    for label, nkey, text in out:
+    fair = []
+    for label, nkey, text, is_fair in out:
         new = search.table.add(nkey, key, depth + 1)
         search.enabled[label] = search.enabled.get(label, 0) + 1
         if new:
@@ -206,7 +208,11 @@ def _consume(search: _Search, result: StateResult, owner: int, depth: int, expan
             following.append((nkey, owner))
         if search.graph is not None:
             search.graph.add_edge(key, nkey, action=text)
+        if is_fair and text is not None:
+            fair.append((nkey, text))
     search.transitions += len(out)
+    if search.fair is not None:
+        search.record_fair(key, fair)
     if violation is not None:
         path, state = search.walk_to(key)
         return Found(violation, (*path, search.model.successors(state)[index][0]), on_edge=True)

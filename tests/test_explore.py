@@ -12,6 +12,7 @@ from typing import Any
 
 import networkx as nx
 import pytest
+from calibration.eviction import Eviction
 from calibration.twophase import LABELS, TwoPhase
 
 from checker import trace as tracefmt
@@ -369,3 +370,41 @@ def test_check_reports_progress_while_exploring() -> None:
     report = check_one(get_scenario("services"), DEFAULT, [], seed=0, max_examples=1, engine=EXPLORE, explore_options=options)
     assert seen and seen[-1].states <= report.coverage.result.states  # type: ignore[union-attr]
     assert max(p.depth for p in seen) <= 4 and all(p.queue >= 0 for p in seen)
+
+
+def _running(model: Eviction) -> list[Eventually]:
+    return [Eventually("running", model.running)]
+
+
+def test_a_cycle_that_leaves_a_fair_action_enabled_is_not_a_violation() -> None:
+    """The resync cycle never takes Run though Run stays enabled in it: no weakly fair run stays there."""
+    model = Eviction(evicts=False)
+    result = explore(model, StatePredicates(()), eventually=_running(model))
+    (verdict,) = result.eventual
+    assert result.complete and (verdict.doomed, verdict.stalls, verdict.lassos, verdict.path) == (0, 1, 0, None)
+
+
+def test_a_fair_livelock_is_reported_as_a_lasso_that_returns_to_its_start() -> None:
+    """Create and Evict take turns; Run is disabled each time the pod is gone, so weak fairness allows it forever."""
+    model = Eviction(evicts=True)
+    (verdict,) = explore(model, StatePredicates(()), eventually=_running(model)).eventual
+    assert verdict.doomed == 0  # a running pod stays reachable: only fairness tells this loop apart
+    assert (verdict.lassos, verdict.loop_start, verdict.path) == (1, 0, (("Create", -1), ("Evict", -1)))
+    state = start = model.initial_states()[0]
+    for action in verdict.path:
+        state = model.next_state(state, action)
+        assert not model.running(state)
+    assert state == start
+
+
+def test_two_workers_judge_fairness_as_one_does() -> None:
+    model = Eviction(evicts=True)
+    one = explore(model, StatePredicates(()), eventually=_running(model))
+    two = explore(model, StatePredicates(()), eventually=_running(model), workers=2)
+    assert one.eventual == two.eventual
+
+
+def test_fairness_is_not_judged_without_a_fair_hook() -> None:
+    model = TwoPhase(3)
+    (verdict,) = explore(model, _consistent(model), eventually=_decided(model)).eventual
+    assert verdict.lassos is None and verdict.loop_start is None

@@ -8,116 +8,76 @@ commits, or aborts at any time while it is still deciding; RMs act on the
 Commit or Abort message. TLC counts 288 distinct states for 3 RMs and
 1,745,408 for 8.
 
-A state is one integer, which is also its fingerprint (it is a perfect,
-stable encoding): bits 0..2N-1 hold the RMs' states (two bits each), then two
-bits of TM state, N bits of the TM's set of prepared RMs, N bits of the
-Prepared messages sent, and one bit each for the Commit and Abort messages.
-As in TLC, an action that changes nothing (an RM receiving a Commit it has
-already acted on) is not a transition.
+Written as guarded commands over bit fields (``checker.guarded``), so the
+explorer can search it state by state or a level at a time
+(``checker.vector``). A state is one integer, which is also its fingerprint:
+two bits per RM state, two bits of TM state, one bit per RM in the TM's set
+of prepared RMs, one per Prepared message sent, and one each for the Commit
+and Abort messages. As in TLC, an action that changes nothing (an RM
+receiving a Commit it has already acted on) is not a transition.
 """
 
 from __future__ import annotations
+
+from checker.guarded import Command, GuardedModel, Layout, Patterns
 
 WORKING, PREPARED, COMMITTED, ABORTED = 0, 1, 2, 3
 RM_STATES = ("working", "prepared", "committed", "aborted")
 TM_INIT, TM_COMMITTED, TM_ABORTED = 0, 1, 2
 TM_STATES = ("init", "committed", "aborted")
 LABELS = ("RMChooseToAbort", "RMPrepare", "RMRcvAbortMsg", "RMRcvCommitMsg", "TMAbort", "TMCommit", "TMRcvPrepared")
+CONSISTENT = "one RM committed while another aborted"
 
 
-class TwoPhase:
+def _layout(n: int) -> Layout:
+    rms = [(f"rm{r}", 2) for r in range(n)]
+    prepared = [(f"prepared{r}", 1) for r in range(n)]
+    msgs = [(f"msg{r}", 1) for r in range(n)]
+    return Layout([*rms, ("tm", 2), *prepared, *msgs, ("commit", 1), ("abort", 1)])
+
+
+def _rm_commands(layout: Layout, r: int) -> list[Command]:
+    """RMPrepare, RMChooseToAbort, RMRcvCommitMsg, RMRcvAbortMsg of RM ``r``; TMRcvPrepared of its message."""
+    rm, who = f"rm{r}", f"RM{r}"
+    return [
+        layout.command(("TMRcvPrepared", r), "TM", [{"tm": TM_INIT, f"msg{r}": 1}], {f"prepared{r}": 1}),
+        layout.command(("RMPrepare", r), who, [{rm: WORKING}], {rm: PREPARED, f"msg{r}": 1}),
+        layout.command(("RMChooseToAbort", r), who, [{rm: WORKING}], {rm: ABORTED}),
+        layout.command(("RMRcvCommitMsg", r), who, [{"commit": 1}], {rm: COMMITTED}),
+        layout.command(("RMRcvAbortMsg", r), who, [{"abort": 1}], {rm: ABORTED}),
+    ]
+
+
+class TwoPhase(GuardedModel):
     """Two-phase commit with ``n`` resource managers.
 
     Two bugs to calibrate the checkers with: ``eager_commit``, the TM commits
-    before every RM has prepared (breaks consistency); ``tm_never_aborts``,
-    the TM cannot abort, so once an RM has chosen to abort the others wait
-    forever (breaks "eventually every RM has decided").
+    once any RM has prepared (breaks consistency); ``tm_never_aborts``, the TM
+    cannot abort, so once an RM has chosen to abort the others wait forever
+    (breaks "eventually every RM has decided").
     """
 
     def __init__(self, n: int, eager_commit: bool = False, tm_never_aborts: bool = False) -> None:
         self.n = n
-        self.eager_commit = eager_commit
-        self.tm_never_aborts = tm_never_aborts
-        self.tm_shift = 2 * n
-        self.prepared_shift = self.tm_shift + 2
-        self.msg_shift = self.prepared_shift + n
-        self.commit_bit = 1 << (self.msg_shift + n)
-        self.abort_bit = self.commit_bit << 1
-        self.all_rms = (1 << n) - 1
-
-    def initial_states(self) -> list[int]:
-        """Every RM working, the TM deciding, no messages."""
-        return [0]
+        layout = _layout(n)
+        commands = [c for r in range(n) for c in _rm_commands(layout, r)]
+        everyone = [{"tm": TM_INIT, **{f"prepared{r}": 1 for r in range(n)}}]
+        anyone = [{"tm": TM_INIT, f"prepared{r}": 1} for r in range(n)]
+        commands.append(layout.command(("TMCommit", -1), "TM", anyone if eager_commit else everyone, {"tm": TM_COMMITTED, "commit": 1}))
+        if not tm_never_aborts:
+            commands.append(layout.command(("TMAbort", -1), "TM", [{"tm": TM_INIT}], {"tm": TM_ABORTED, "abort": 1}))
+        super().__init__(layout, [{}], commands)
+        split = [layout.pattern({f"rm{a}": COMMITTED, f"rm{b}": ABORTED}) for a in range(n) for b in range(n) if a != b]
+        self.invariants = Patterns((("consistent", CONSISTENT, tuple(split)),))
+        """TCConsistent, as the patterns of its bad states"""
 
     def rm(self, s: int, r: int) -> int:
         """RM ``r``'s state."""
-        return (s >> (2 * r)) & 3
-
-    def tm(self, s: int) -> int:
-        """The TM's state."""
-        return (s >> self.tm_shift) & 3
-
-    def _set_rm(self, s: int, r: int, value: int) -> int:
-        return (s & ~(3 << (2 * r))) | (value << (2 * r))
-
-    def successors(self, s: int) -> list[tuple[tuple[str, int], int]]:
-        """Every action that changes the state, with the state it leads to."""
-        out: list[tuple[tuple[str, int], int]] = []
-        tm = self.tm(s)
-        prepared = (s >> self.prepared_shift) & self.all_rms
-        msgs = (s >> self.msg_shift) & self.all_rms
-        if tm == TM_INIT:
-            for r in range(self.n):
-                if msgs >> r & 1 and not prepared >> r & 1:
-                    out.append((("TMRcvPrepared", r), s | (1 << (self.prepared_shift + r))))
-            if prepared == self.all_rms or (self.eager_commit and prepared):
-                out.append((("TMCommit", -1), (s & ~(3 << self.tm_shift)) | (TM_COMMITTED << self.tm_shift) | self.commit_bit))
-            if not self.tm_never_aborts:
-                out.append((("TMAbort", -1), (s & ~(3 << self.tm_shift)) | (TM_ABORTED << self.tm_shift) | self.abort_bit))
-        for r in range(self.n):
-            state = self.rm(s, r)
-            if state == WORKING:
-                out.append((("RMPrepare", r), self._set_rm(s, r, PREPARED) | (1 << (self.msg_shift + r))))
-                out.append((("RMChooseToAbort", r), self._set_rm(s, r, ABORTED)))
-            if s & self.commit_bit and state != COMMITTED:
-                out.append((("RMRcvCommitMsg", r), self._set_rm(s, r, COMMITTED)))
-            if s & self.abort_bit and state != ABORTED:
-                out.append((("RMRcvAbortMsg", r), self._set_rm(s, r, ABORTED)))
-        return out
-
-    def actions(self, s: int) -> list[tuple[str, int]]:
-        """The enabled actions."""
-        return [a for a, _ in self.successors(s)]
-
-    def next_state(self, s: int, action: tuple[str, int]) -> int:
-        """The state ``action`` leads to."""
-        for a, t in self.successors(s):
-            if a == action:
-                return t
-        raise ValueError(f"not enabled: {action}")
-
-    def fingerprint(self, s: int) -> int:
-        """The state itself: a perfect encoding in fewer than 64 bits for n <= 8."""
-        return s
-
-    def action_component(self, action: tuple[str, int]) -> str:
-        """The TM, or the RM that acts."""
-        return "TM" if action[0].startswith("TM") else f"RM{action[1]}"
-
-    def action_label(self, action: tuple[str, int]) -> str:
-        """The action's name, without the RM."""
-        return action[0]
-
-    def action_labels(self) -> list[str]:
-        """Every action name."""
-        return list(LABELS)
+        return self.layout.get(s, f"rm{r}")
 
     def consistent(self, s: int) -> str | None:
         """TCConsistent: no RM has committed while another has aborted."""
-        states = {self.rm(s, r) for r in range(self.n)}
-        if COMMITTED in states and ABORTED in states:
-            return "one RM committed while another aborted"
-        return None
+        return CONSISTENT if self.invariants.check_state(s) else None
 
     def decided(self, s: int, successors: object = ()) -> bool:
         """Every RM has committed or aborted (the good states of the eventual property)."""
