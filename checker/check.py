@@ -32,6 +32,9 @@ from spec.scenarios import Scenario
 from spec.state import State
 from spec.variants import Variant
 
+Found = tuple[tuple[Action, ...], Violation, int | None]
+"""a counterexample: its actions, the violation, and where its loop starts when it is a lasso (else None)"""
+
 HOLDS, VIOLATED, NOT_REACHED = "holds", "violated", "not reached"
 HYPOTHESIS, EXPLORE = "hypothesis", "explore"
 ENGINES = (HYPOTHESIS, EXPLORE)
@@ -88,6 +91,10 @@ class ExploreCoverage:
             line += f"; eventually {v.name}: {v.doomed:,} doomed states, {v.undecided:,} beyond the bounds (undecided)"
             if v.stalls:
                 line += f", {v.stalls:,} cycles without progress"
+            if v.stalls and v.lassos is not None:
+                line += f", {v.lassos:,} of them fair (livelocks)"
+            elif v.stalls and self.symmetry > 1:
+                line += " (fairness is not judged under symmetry)"
         return line
 
     def as_json(self) -> dict[str, object]:
@@ -110,7 +117,7 @@ class ExploreCoverage:
             "symmetry": self.symmetry,
             "actions": {c.label: {"enabled": c.enabled, "new_states": c.new_states} for c in r.coverage},
             "never_fired": list(r.never_fired),
-            "eventually": {v.name: {"doomed": v.doomed, "undecided": v.undecided, "stalls": v.stalls} for v in r.eventual},
+            "eventually": {v.name: {"doomed": v.doomed, "undecided": v.undecided, "stalls": v.stalls, "fair_stalls": v.lassos} for v in r.eventual},
         }
 
 
@@ -185,11 +192,11 @@ def check_one(
         trace_seed = None  # the explorer has no randomness
     else:
         result = run_hypothesis(model, monitor, seed=seed, max_examples=max_examples, profile=profile)
-        found = (result.found.actions, result.found.violation) if result.found is not None else None
+        found = (result.found.actions, result.found.violation, None) if result.found is not None else None
         coverage, steps_to_first, seconds_to_first, trace_seed = result.coverage, result.steps_to_first, result.seconds_to_first, seed
     trace, saved = None, ""
     if found is not None:
-        actions, v = found
+        actions, v, loop_start = found
         doomed = v.invariant not in INVARIANTS  # a doomed state: a plain trace, the property is judged on the graph
         trace = tracefmt.record(
             model,
@@ -199,6 +206,7 @@ def check_one(
             invariant=None if doomed else v.invariant,
             violation_step=None if doomed else len(actions),
             message=f"{v.invariant}: {v.message}" if doomed else v.message,
+            loop_start=loop_start,
         )
         confirmed = replay(trace, "<engine>")
         assert confirmed.reproduced or confirmed.undecided, f"the executable spec does not confirm the counterexample: {confirmed.summary}"
@@ -210,7 +218,7 @@ def check_one(
     return RunReport(scenario.name, variant.name, verdicts, coverage, trace, saved, steps_to_first, seconds_to_first)
 
 
-def _explore(model: KubeModel, monitor: Monitor, options: ExploreOptions) -> tuple[tuple[tuple[Action, ...], Violation] | None, ExploreCoverage]:
+def _explore(model: KubeModel, monitor: Monitor, options: ExploreOptions) -> tuple[Found | None, ExploreCoverage]:
     """The explorer's first violation (a safety one, else a doomed state of an eventual property) and what it covered."""
     properties = KubeProperties(model, monitor)
     eventually = eventual.properties(model) if options.eventually else []
@@ -229,11 +237,15 @@ def _explore(model: KubeModel, monitor: Monitor, options: ExploreOptions) -> tup
         write_graph(result.graph, options.graph)
     coverage = ExploreCoverage(result, properties.quiescent_states, model.symmetry.order if model.symmetry else 1)
     if result.found is not None:
-        return (result.found.actions, result.found.violation), coverage
+        return (result.found.actions, result.found.violation, None), coverage
     for v in result.eventual:
-        if v.path is not None:
+        if v.path is not None and v.loop_start is None:
             message = f"after these steps {eventual.MESSAGES[v.name]} ({v.doomed} such states)"
-            return (v.path, Violation(f"{eventual.PREFIX}{v.name}", message)), coverage
+            return (v.path, Violation(f"{eventual.PREFIX}{v.name}", message), None), coverage
+        if v.path is not None and v.loop_start is not None:
+            loop = len(v.path) - v.loop_start
+            message = f"the last {loop} steps repeat forever in a weakly fair run, so {eventual.MESSAGES[v.name]} ({v.lassos} such cycles)"
+            return (v.path, Violation(f"{eventual.PREFIX}{v.name}", message), v.loop_start), coverage
     return None, coverage
 
 

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from checker.explore import Eventually, Limits, StatePredicates, explore
+from spec.canonical import digest
 from spec.component import Action
 from spec.invariants import INVARIANTS
 from spec.model import KubeModel
@@ -105,3 +106,33 @@ def doomed(model: KubeModel, state: State, name: str, seconds: float = REPLAY_SE
     if verdict.doomed == result.states:
         return True, f"{MESSAGES[name]}: none of the {covered} is good"
     return False, f"a good state of {name} is reachable from here ({covered})"
+
+
+def fair_loop(model: KubeModel, states: Sequence[State], actions: Sequence[Action], name: str) -> tuple[bool, str]:
+    """Whether ``actions`` lead from ``states[0]`` round a loop a weakly fair run may repeat forever without a good state.
+
+    ``states`` are the states the loop passes, from its start to the state
+    before its last action, and ``actions`` the loop's actions. It must end
+    where it starts, pass no good state of ``name``, and, for every fair
+    action enabled in one of its states, take it or pass a state where it is
+    disabled (``checker.fairness``).
+    """
+    good = GOOD[name](model)
+    end = states[0]
+    for state, action in zip(states, actions, strict=True):
+        end = model.next_state(state, action)
+    if digest(end) != digest(states[0]):
+        return False, "the loop does not return to the state it starts from"
+    taken = {str(a) for a in actions}
+    fair_here = []
+    for i, state in enumerate(states):
+        successors = model.successors(state)
+        if good(state, successors):
+            return False, f"the loop passes a good state of {name} (after its step {i})"
+        fair_here.append({str(a) for a, _ in successors if model.fair(a)})
+    enabled = set().union(*fair_here)
+    disabled_somewhere = {a for a in enabled if any(a not in here for here in fair_here)}
+    starved = sorted(enabled - taken - disabled_somewhere)
+    if starved:
+        return False, f"the loop is not fair: {starved[0]} stays enabled and is never taken"
+    return True, f"{MESSAGES[name]}: a weakly fair run repeats the last {len(actions)} steps forever"

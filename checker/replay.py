@@ -141,6 +141,10 @@ def replay(trace: Trace, source: str, variant: str | None = None) -> ReplayResul
         steps.append(ReplayStep(i + 1, step.action, nxt, violations))
         s = nxt
     prop = eventual.property_of(trace.message) if trace.invariant is None else None
+    if prop is not None and not diverged and trace.loop_start is not None:
+        states = [initial, *(step.state for step in steps)][trace.loop_start : -1]
+        holds, why = eventual.fair_loop(model, states, [step.action for step in steps][trace.loop_start :], prop)
+        return ReplayResult(model, initial, tuple(steps), len(steps), f"{eventual.PREFIX}{prop}: {why}", diverged, holds, eventual=True)
     if prop is not None and not diverged:
         verdict, why = eventual.doomed(model, s, prop)
         message = f"{eventual.PREFIX}{prop}: {why}"

@@ -24,7 +24,10 @@ fields are exactly these, in this order::
     }
 
 ``violation_step`` is null exactly when ``invariant`` is, and is at most the
-number of steps. Parameter values are strings, integers or booleans; integers
+number of steps. Version 2 is a lasso of an eventual property: it adds
+``"loop_start": K`` before ``steps`` (the last step returns to the state after
+the first K steps; ``invariant`` is null and K is less than the number of
+steps). A trace without a loop is written as version 1. Parameter values are strings, integers or booleans; integers
 are never booleans. Digests are 32 lowercase hex characters (128-bit BLAKE2b).
 
 :func:`dumps` gives the same bytes for equal traces in every process (fixed
@@ -60,8 +63,9 @@ if TYPE_CHECKING:
 
 FORMAT = "kspec-trace"
 """The value of every trace's ``format`` field."""
-FORMAT_VERSION = 1
-"""The trace format version this kspec writes and the newest it reads."""
+FORMAT_VERSION = 2
+"""The newest trace format version this kspec reads and writes. Version 2 adds ``loop_start`` (a lasso); a trace
+without a loop is written as version 1, which every kspec reads."""
 
 FIELDS = (
     "format",
@@ -78,7 +82,9 @@ FIELDS = (
     "initial_digest",
     "steps",
 )
-"""The top-level fields, in the order they are written."""
+"""The top-level fields of version 1, in the order they are written."""
+LASSO_FIELDS = (*FIELDS[:-1], "loop_start", "steps")
+"""The top-level fields of version 2 (a lasso: ``loop_start`` before ``steps``)."""
 STEP_FIELDS = ("component", "action", "params", "digest")
 """The fields of one step, in the order they are written."""
 
@@ -133,11 +139,17 @@ class Trace:
     """the steps, in order"""
     spec_version: str = SPEC_VERSION
     """spec.SPEC_VERSION when it was recorded"""
+    loop_start: int | None = None
+    """a lasso: the number of steps before the loop; the last step returns to the state after that many steps.
+    A weakly fair run can repeat the loop forever (an eventual property's livelock). None: no loop."""
 
     def __attrs_post_init__(self) -> None:
         problem = _violation_problem(self.invariant, self.violation_step, len(self.steps))
         if problem:
             raise InvalidInputError(f"trace: violation_step: {problem}")
+        problem = _loop_problem(self.invariant, self.loop_start, len(self.steps))
+        if problem:
+            raise InvalidInputError(f"trace: loop_start: {problem}")
 
     def actions(self) -> tuple[Action, ...]:
         """The actions, in order."""
@@ -149,9 +161,9 @@ class Trace:
 
 def to_json(trace: Trace) -> dict[str, Any]:
     """The trace as plain JSON data, fields in the documented order."""
-    return {
+    data = {
         "format": FORMAT,
-        "version": FORMAT_VERSION,
+        "version": 1 if trace.loop_start is None else 2,
         "spec_version": trace.spec_version,
         "scenario": trace.scenario,
         "bounds": trace.bounds,
@@ -164,6 +176,9 @@ def to_json(trace: Trace) -> dict[str, Any]:
         "initial_digest": trace.initial_digest,
         "steps": [step.to_json() for step in trace.steps],
     }
+    if trace.loop_start is not None:
+        data = {key: trace.loop_start if key == "loop_start" else data[key] for key in LASSO_FIELDS}
+    return data
 
 
 def dumps(trace: Trace) -> str:
@@ -231,6 +246,7 @@ def record(
     invariant: str | None = None,
     violation_step: int | None = None,
     message: str = "",
+    loop_start: int | None = None,
 ) -> Trace:
     """Replay ``actions`` from the model's initial state and record them with each state's digest."""
     state = model.initial_states()[0]
@@ -250,6 +266,7 @@ def record(
         bounds=to_data(model.scenario.bounds),
         initial_digest=initial_digest,
         steps=tuple(steps),
+        loop_start=loop_start,
     )
 
 
@@ -322,14 +339,18 @@ class _Reader:
         if not isinstance(data, dict):
             raise TraceError(f"{self.source}: not a kspec trace: expected a JSON object at the top level, got {_kind(data)}")
         self.check_format(data)
-        self.check_version(data)
-        self.check_fields(data, FIELDS, "")
+        lasso = self.check_version(data) >= 2
+        self.check_fields(data, LASSO_FIELDS if lasso else FIELDS, "")
         steps = self.list_of(data["steps"], "steps")
         invariant = self.optional_name(data["invariant"], "invariant")
         violation_step = self.optional_count(data["violation_step"], "violation_step")
         problem = _violation_problem(invariant, violation_step, len(steps))
         if problem:
             raise self.fail("violation_step", problem)
+        loop_start = self.integer(data["loop_start"], "loop_start") if lasso else None
+        problem = _loop_problem(invariant, loop_start, len(steps))
+        if problem:
+            raise self.fail("loop_start", problem)
         return Trace(
             scenario=self.name(data["scenario"], "scenario"),
             variant=self.name(data["variant"], "variant"),
@@ -342,6 +363,7 @@ class _Reader:
             initial_digest=self.digest(data["initial_digest"], "initial_digest"),
             steps=tuple(self.step(step, f"steps[{i}]") for i, step in enumerate(steps)),
             spec_version=self.name(data["spec_version"], "spec_version"),
+            loop_start=loop_start,
         )
 
     def check_format(self, data: dict[str, Any]) -> None:
@@ -350,7 +372,7 @@ class _Reader:
         if data["format"] != FORMAT:
             raise self.fail("format", f"expected {_show(FORMAT)}, got {_show(data['format'])}; not a kspec trace")
 
-    def check_version(self, data: dict[str, Any]) -> None:
+    def check_version(self, data: dict[str, Any]) -> int:
         if "version" not in data:
             raise self.fail("version", "missing field")
         version = self.integer(data["version"], "version")
@@ -358,6 +380,7 @@ class _Reader:
             raise self.fail("version", f"trace format version {version} is newer than this kspec reads ({FORMAT_VERSION}); upgrade kspec")
         if version < 1:
             raise self.fail("version", f"unknown trace format version {version}; this kspec reads versions 1 to {FORMAT_VERSION}")
+        return version
 
     def check_fields(self, data: dict[str, Any], fields: Sequence[str], prefix: str) -> None:
         for key in data:
@@ -448,6 +471,17 @@ def _violation_problem(invariant: str | None, violation_step: int | None, steps:
         return f"is null but invariant is {_show(invariant)}; a counterexample says after which step it is violated"
     if violation_step is not None and not 0 <= violation_step <= steps:
         return f"is {violation_step}, beyond the trace's {steps} steps"
+    return ""
+
+
+def _loop_problem(invariant: str | None, loop_start: int | None, steps: int) -> str:
+    """What is wrong with a trace's loop ("" if nothing)."""
+    if loop_start is None:
+        return ""
+    if invariant is not None:
+        return f"is {loop_start} but invariant is {_show(invariant)}; only an eventual property's trace ends in a loop"
+    if not 0 <= loop_start < steps:
+        return f"is {loop_start}; a loop starts before the last of the trace's {steps} steps"
     return ""
 
 

@@ -27,7 +27,7 @@ from spec.controllers.garbagecollector import GARBAGE_COLLECTOR
 from spec.controllers.nodelifecycle import NODE_LIFECYCLE_CONTROLLER
 from spec.controllers.replicaset import REPLICASET_CONTROLLER
 from spec.controllers.tainteviction import TAINT_EVICTION_CONTROLLER
-from spec.environment import ENVIRONMENT
+from spec.environment import CLOCK, ENVIRONMENT
 from spec.errors import InvalidInputError
 from spec.frozen import FrozenMap, replace
 from spec.kubelet import KUBELET
@@ -89,6 +89,7 @@ class KubeModel:
         self.scenario = scenario
         self.variant = variant
         self.ctx = build_context(scenario, variant, extra)
+        self._kinds = dict(self.ctx.components)
         self._initial: State | None = None
         self.symmetry: NodeSymmetry | None = None
         if symmetry:
@@ -125,6 +126,18 @@ class KubeModel:
     def quiescent_given(self, state: State, successors: Sequence[tuple[Action, State]]) -> bool:
         """``is_quiescent`` for a state whose successors are already known."""
         return catalogue.quiescent_given(self.ctx, state, successors)
+
+    def fair(self, action: Action) -> bool:
+        """Whether ``action`` is weakly fair: every cluster component and the clock are, users and faults are not.
+
+        Kubernetes' controllers are level-triggered loops that keep working
+        while they have work (a workqueue is drained, a kubelet's sync loop
+        runs every second), and time passes; a user or a fault may act, or not.
+        Used by the explorer to tell a livelock (``checker.fairness``) from a
+        run that merely stops taking a step it could take.
+        """
+        kind = self._kinds[action.component]
+        return not kind.environment or kind is CLOCK
 
     def action_component(self, action: Action) -> str:
         """The component instance that takes ``action``."""

@@ -100,7 +100,7 @@ def _edit(path: Path, change) -> Path:  # type: ignore[no-untyped-def]
         (lambda d: d["steps"][1].update(digest="0" * 32), "steps[1].digest: the state after step 2 differs"),
         (lambda d: d.update(initial_digest="f" * 32), "initial_digest: the initial state no longer matches"),
         (lambda d: d["bounds"].update(steps=1), "bounds: scenario batch's bounds changed"),
-        (lambda d: d.update(version=2), "version: trace format version 2 is newer"),
+        (lambda d: d.update(version=3), "version: trace format version 3 is newer"),
         (lambda d: d.update(steps=list(reversed(d["steps"]))), "cannot run"),
     ],
 )

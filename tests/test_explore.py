@@ -15,6 +15,7 @@ import pytest
 from calibration.eviction import Eviction
 from calibration.twophase import LABELS, TwoPhase
 
+from checker import eventual
 from checker import trace as tracefmt
 from checker.check import EXPLORE, ExploreOptions, KubeProperties, check_one
 from checker.cli import main
@@ -295,7 +296,7 @@ def test_services_holds_every_invariant_in_every_reachable_state(tmp_path: Path)
     args = ["check", "--engine", "explore", "--scenario", "services", "--eventually", "--out", str(tmp_path), "--json", str(tmp_path / "r.json")]
     assert main(args) == 0
     run = json.loads((tmp_path / "r.json").read_text())["runs"][0]
-    settled = {"doomed": 0, "undecided": 0, "stalls": 0}
+    settled = {"doomed": 0, "undecided": 0, "stalls": 0, "fair_stalls": 0}
     assert run["complete"] and run["eventually"] == {"converges": settled, "binds": settled}
     assert set(run["verdicts"].values()) == {"holds"}
 
@@ -408,3 +409,27 @@ def test_fairness_is_not_judged_without_a_fair_hook() -> None:
     model = TwoPhase(3)
     (verdict,) = explore(model, _consistent(model), eventually=_decided(model)).eventual
     assert verdict.lassos is None and verdict.loop_start is None
+
+
+def test_kubernetes_retry_cycles_are_not_livelocks_under_weak_fairness(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """relist's cycles (a ReplicaSet sync retried while its cache lags) end once the informer delivers: none is fair.
+
+    One of them, saved as a lasso trace by hand, replays and is judged not fair (so it does not reproduce).
+    """
+    model = KubeModel(get_scenario("relist"))
+    result = explore(model, KubeProperties(model, []), limits=Limits(depth=7), eventually=eventual.properties(model))
+    assert [(v.name, v.stalls, v.lassos, v.path) for v in result.eventual] == [("converges", 4, 0, None), ("binds", 2, 0, None)]
+    start = table_key(fingerprint(model.initial_states()[0]))
+    cycle = nx.find_cycle(result.graph.subgraph(n for n in result.graph if n != start))
+    nodes = nx.shortest_path(result.graph, start, cycle[0][0]) + [v for _, v in cycle]
+    state, actions = model.initial_states()[0], []
+    for target in nodes[1:]:
+        action, state = next((a, t) for a, t in model.successors(state) if table_key(fingerprint(t)) == target)
+        actions.append(action)
+    loop_start = len(nodes) - 1 - len(cycle)
+    message = "eventually-converges: (by hand)"
+    saved = tmp_path / "loop.json"
+    tracefmt.write(tracefmt.record(model, actions, engine="test", seed=None, message=message, loop_start=loop_start), saved)
+    assert main(["replay", str(saved), "--no-tables"]) == 0
+    out = capsys.readouterr().out
+    assert "the loop is not fair:" in out and "stays enabled and is never taken" in out

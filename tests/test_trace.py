@@ -228,7 +228,7 @@ def test_unknown_field_suggests_the_close_match(tmp_path: Path) -> None:
 
 def test_newer_version_asks_for_an_upgrade(tmp_path: Path) -> None:
     message = error_for(mutated(version=7, new_field=1), tmp_path)
-    assert message.endswith("t.json: version: trace format version 7 is newer than this kspec reads (1); upgrade kspec")
+    assert message.endswith("t.json: version: trace format version 7 is newer than this kspec reads (2); upgrade kspec")
 
 
 def test_wrong_format(tmp_path: Path) -> None:
@@ -361,3 +361,35 @@ def test_any_prefix_of_a_valid_trace_fails_cleanly(data: st.DataObject) -> None:
     with pytest.raises(TraceError) as info:
         trace.parse(text[:cut], "t.json")
     assert "\n" not in str(info.value)
+
+
+# --- lassos (format version 2) ------------------------------------------------
+
+
+def lasso_data(loop_start: Any = 3) -> dict[str, Any]:
+    """A version-2 trace: the basic steps with a loop from step ``loop_start`` (the digests need not close it to parse)."""
+    plain = attrs.evolve(basic_trace(), invariant=None, violation_step=None, message="eventually-converges: ...")
+    return copy.deepcopy(trace.to_json(attrs.evolve(plain, loop_start=3)) | {"loop_start": loop_start})
+
+
+def test_a_lasso_is_version_2_with_loop_start_before_the_steps() -> None:
+    data = lasso_data()
+    assert list(data) == list(trace.LASSO_FIELDS) and data["version"] == 2 and data["loop_start"] == 3
+    parsed = trace.parse(json.dumps(data), "t.json")
+    assert parsed.loop_start == 3 and trace.to_json(parsed) == data
+    assert trace.to_json(basic_trace())["version"] == 1  # a trace without a loop stays readable by every kspec
+
+
+def test_bad_loops_are_one_line_errors(tmp_path: Path) -> None:
+    n = len(basic_trace().steps)
+    assert error_for(json.dumps(lasso_data(n)), tmp_path).endswith(
+        f"t.json: loop_start: is {n}; a loop starts before the last of the trace's {n} steps"
+    )
+    assert "loop_start: expected an integer" in error_for(json.dumps(lasso_data("3")), tmp_path)
+    assert "only an eventual property's trace ends in a loop" in error_for(
+        json.dumps(lasso_data() | {"invariant": "inv", "violation_step": 2}), tmp_path
+    )
+    missing = lasso_data()
+    del missing["loop_start"]
+    assert error_for(json.dumps(missing), tmp_path).endswith("t.json: loop_start: missing field")
+    assert "t.json: loop_start: unknown field" in error_for(mutated(loop_start=3), tmp_path)  # version 1 has no loops
