@@ -321,6 +321,18 @@ class ExploreResult:
         return tuple(c.label for c in self.coverage if c.enabled == 0)
 
 
+def fairness(model: Any, eventually: Sequence[Eventually]) -> Callable[[Any], bool] | None:
+    """Which actions are weakly fair (the model's ``fair`` hook), if eventual properties are judged with fairness.
+
+    Not under symmetry reduction: a fair cycle of the quotient graph need not
+    be a fair cycle of the model, since renaming permutes action instances.
+    """
+    if not eventually or getattr(model, "symmetry", None) is not None:
+        return None
+    fair: Callable[[Any], bool] | None = getattr(model, "fair", None)
+    return fair
+
+
 class _Search:
     """The state of one search: the table, counters, coverage and the optional graph."""
 
@@ -350,10 +362,7 @@ class _Search:
         self.peak_queue = 0
         self.truncated = False
         self.workers = 1
-        self.fair: Callable[[Any], bool] | None = None
-        """which actions are weakly fair (the model's ``fair`` hook), when eventual properties are judged with fairness"""
-        if self.eventually and getattr(model, "symmetry", None) is None:
-            self.fair = getattr(model, "fair", None)
+        self.fair = fairness(model, self.eventually)
         self.fair_ids: dict[str, int] = {}
         self.fair_enabled: dict[int, frozenset[int]] = {}
         """per expanded state: the fair actions (ids of their texts) it enables"""
@@ -524,8 +533,8 @@ def explore(
     over that many processes (``checker.parallel``), with the same result.
     A breadth-first search of a guarded-command model (``checker.guarded``)
     with pattern invariants and neither graph nor eventual properties goes a
-    level at a time (``checker.vector``) unless ``vectorise`` is False; it
-    needs no workers (one process is faster than Spin's within 3x).
+    level at a time (``checker.vector``), in one process, unless
+    ``vectorise`` is False.
     """
     if workers > 1 and order != BFS:
         raise ValueError("several workers search breadth-first only")
@@ -581,9 +590,10 @@ def _expand(search: _Search, state: Any, fp: int, depth: int) -> tuple[list[tupl
         if new:
             new_by_action[action] = new_by_action.get(action, 0) + 1
         if search.graph is not None:
-            search.graph.add_edge(fp, nfp, action=str(action))
-        if fair is not None and search.fair is not None and search.fair(action):
-            fair.append((nfp, str(action)))
+            text = str(action)
+            search.graph.add_edge(fp, nfp, action=text)
+            if fair is not None and search.fair is not None and search.fair(action):
+                fair.append((nfp, text))
         if search.edge_checks:
             bad = search.properties.check_edge(state, action, nxt)
             if bad:

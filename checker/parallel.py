@@ -32,7 +32,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
-from checker.explore import Found, Progress, _Search, table_key
+from checker.explore import Found, Progress, _Search, fairness, table_key
 from spec.fingerprint import fingerprint as default_fingerprint
 
 StateResult = tuple[int, Any, int, list[tuple[str, int, str | None, bool]], tuple[bool, ...], bool, int]
@@ -51,7 +51,7 @@ class _Worker:
         self.model_fp: Callable[[Any], int] = getattr(model, "fingerprint", default_fingerprint)
         self.label: Callable[[Any], str] = getattr(model, "action_label", str)
         self.edge_checks = bool(getattr(properties, "edge_checks", True))
-        self.fair: Callable[[Any], bool] | None = getattr(model, "fair", None) if eventually and getattr(model, "symmetry", None) is None else None
+        self.fair = fairness(model, eventually)
         self.held = {table_key(self.model_fp(s)): s for s in model.initial_states()}
 
     def serve(self, conn: Connection) -> None:

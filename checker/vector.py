@@ -6,7 +6,7 @@ patterns). Each level of the search is one array of states: a command's
 successors are two bitwise operations over the states it is enabled in,
 duplicates are dropped by one sort, and states already visited by a binary
 search in the sorted array of visited states. This is how the explorer keeps
-pace with Spin on TwoPhase (README, "Explorer performance").
+pace with Spin on TwoPhase (README, "Performance").
 
 What is kept: the sorted visited states (8 bytes each) and, per level, its
 states with each one's parent (an index into the level before) and the

@@ -48,6 +48,23 @@ def _rm_commands(layout: Layout, r: int) -> list[Command]:
     ]
 
 
+def _strengthening(layout: Layout, n: int) -> list[tuple[int, int]]:
+    """The bad states of the lemmas that make TCConsistent inductive (as TLA+ proofs of TwoPhase strengthen it).
+
+    The TM's state is one of three; a Commit (Abort) message means the TM
+    committed (aborted); a committed RM has seen Commit; the TM counts only
+    RMs whose Prepared message it has; only a working RM has sent no
+    Prepared message; a committed TM has every RM prepared; an RM that
+    prepared and then aborted has seen Abort.
+    """
+    bad = [{"tm": 3}, {"commit": 1, "tm": TM_INIT}, {"commit": 1, "tm": TM_ABORTED}, {"abort": 1, "tm": TM_INIT}, {"abort": 1, "tm": TM_COMMITTED}]
+    for r in range(n):
+        rm, prepared, msg = f"rm{r}", f"prepared{r}", f"msg{r}"
+        bad += [{rm: COMMITTED, "commit": 0}, {prepared: 1, msg: 0}, {msg: 1, rm: WORKING}, {"tm": TM_COMMITTED, prepared: 0}]
+        bad += [{rm: ABORTED, msg: 1, "abort": 0}]
+    return [layout.pattern(b) for b in bad]
+
+
 class TwoPhase(GuardedModel):
     """Two-phase commit with ``n`` resource managers.
 
@@ -70,6 +87,8 @@ class TwoPhase(GuardedModel):
         split = [layout.pattern({f"rm{a}": COMMITTED, f"rm{b}": ABORTED}) for a in range(n) for b in range(n) if a != b]
         self.invariants = Patterns((("consistent", CONSISTENT, tuple(split)),))
         """TCConsistent, as the patterns of its bad states"""
+        self.inductive = Patterns((("consistent-inductive", "TCConsistent strengthened", tuple(split + _strengthening(layout, n))),))
+        """TCConsistent and the facts that make it inductive (a k-induction proof needs k = 1)"""
 
     def rm(self, s: int, r: int) -> int:
         """RM ``r``'s state."""
