@@ -108,7 +108,7 @@ def _runs(scenario_name: str | None, variant_name: str | None) -> list[tuple[Sce
 @click.option("--time-limit", type=click.FloatRange(min=0), default=None, help="stop after this many seconds a scenario (explore) [default: none]")
 @click.option("--graph", "graph_file", type=click.Path(dir_okay=False), default=None, help="write the reachable graph (explore): .graphml or .dot")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="processes for a breadth-first search (explore)")
-@click.option("--eventually", is_flag=True, default=False, help="also check that a converged quiescent state stays reachable (explore)")
+@click.option("--eventually", is_flag=True, default=False, help="also check converges and binds: doomed states, fair livelocks (explore)")
 @click.option("--symmetry", is_flag=True, default=False, help="visit states that differ only by renaming interchangeable nodes once (explore)")
 @click.option("--require-coverage", is_flag=True, default=False, help="fail (exit 1) when some kind of action never fired (explore)")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="kspec-out", show_default=True, help="folder for counterexamples")
