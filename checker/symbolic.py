@@ -63,7 +63,7 @@ class BmcResult:
     found: Counterexample | None
     seconds: float
     stopped: str = ""
-    """"time" when the time bound cut the search before ``max_depth``, else ""."""
+    """``time`` when the time bound cut the search before ``max_depth``, else empty"""
 
 
 @attrs.frozen
@@ -91,6 +91,7 @@ class Encoding:
         return z3.BitVec(name, self.bits)
 
     def const(self, value: int) -> z3.BitVecRef:
+        """A state (or mask) as a constant bit-vector."""
         return z3.BitVecVal(value, self.bits)
 
     def initial(self, s: z3.BitVecRef) -> z3.BoolRef:

@@ -88,3 +88,9 @@ def test_a_path_the_model_does_not_take_is_an_encoding_error() -> None:
     enc = Encoding(model, model.invariants)
     with pytest.raises(EncodingError, match="which the executable model does not"):
         enc.decode([0, 0b10])  # RM 0 committed with no Commit message
+
+
+def test_bmc_stops_at_its_time_bound_and_says_so() -> None:
+    model = TwoPhase(8)
+    result = bmc(model, model.invariants, 40, seconds=0.5)
+    assert result.found is None and result.stopped == "time" and 0 <= result.depth < 40
