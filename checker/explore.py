@@ -321,6 +321,26 @@ class ExploreResult:
         return tuple(c.label for c in self.coverage if c.enabled == 0)
 
 
+def coverage(labels: Sequence[str], label: Callable[[Any], str], enabled: dict[Any, int], new: dict[Any, int]) -> tuple[ActionCoverage, ...]:
+    """Per label (every one in ``labels``, and any other met): how often its actions were enabled and led to a new state."""
+    per_label = dict.fromkeys(labels, 0)
+    new_per_label = dict.fromkeys(labels, 0)
+    for action, n in enabled.items():
+        name = label(action)
+        per_label[name] = per_label.get(name, 0) + n
+        new_per_label[name] = new_per_label.get(name, 0) + new.get(action, 0)
+    return tuple(ActionCoverage(name, per_label[name], new_per_label[name]) for name in sorted(per_label))
+
+
+def out_of_budget(limits: Limits, states: int, started: float) -> str:
+    """The bound a search with ``states`` distinct states, started at ``started``, has reached ("" if none)."""
+    if limits.states is not None and states >= limits.states:
+        return "states"
+    if limits.seconds is not None and time.perf_counter() - started >= limits.seconds:
+        return "time"
+    return ""
+
+
 def fairness(model: Any, eventually: Sequence[Eventually]) -> Callable[[Any], bool] | None:
     """Which actions are weakly fair (the model's ``fair`` hook), if eventual properties are judged with fairness.
 
@@ -380,20 +400,10 @@ class _Search:
         return table_key(self.model_fp(state))
 
     def coverage(self) -> tuple[ActionCoverage, ...]:
-        enabled = dict.fromkeys(self.labels, 0)
-        new = dict.fromkeys(self.labels, 0)
-        for action, n in self.enabled.items():
-            label = self.label(action)
-            enabled[label] = enabled.get(label, 0) + n
-            new[label] = new.get(label, 0) + self.new.get(action, 0)
-        return tuple(ActionCoverage(label, enabled[label], new[label]) for label in sorted(enabled))
+        return coverage(self.labels, self.label, self.enabled, self.new)
 
     def out_of_budget(self) -> str:
-        if self.limits.states is not None and self.table.count >= self.limits.states:
-            return "states"
-        if self.limits.seconds is not None and time.perf_counter() - self.started >= self.limits.seconds:
-            return "time"
-        return ""
+        return out_of_budget(self.limits, self.table.count, self.started)
 
     def seed(self) -> list[tuple[Any, int]]:
         """Record the distinct initial states (depth 0): each with its key."""
@@ -489,11 +499,11 @@ class _Search:
         """The shortest path into a fair cycle, then a fair loop back to where it entered: its actions and the loop's start."""
         depth = {n: len(self.path_to(n)) for c in cycles for n in c}
         entry = min(depth, key=lambda n: (depth[n], n))
-        cycle = lasso(self.graph, next(c for c in cycles if entry in c), entry, self.fair_enabled, self.fair_edges)
+        loop_edges = lasso(self.graph, next(c for c in cycles if entry in c), entry, self.fair_enabled, self.fair_edges)
         prefix, state = self.walk_to(entry)
         texts = {i: t for t, i in self.fair_ids.items()}
         loop = []
-        for _, target, fair in cycle.loop:
+        for _, target, fair in loop_edges:
             action, state = next((a, t) for a, t in self.model.successors(state) if self.fp(t) == target and (fair is None or str(a) == texts[fair]))
             loop.append(action)
         return (*prefix, *loop), len(prefix)

@@ -30,22 +30,14 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 
-import attrs
 import networkx as nx
 
 Edges = Mapping[tuple[int, int], frozenset[int]]
 """the fair actions (ids) that take one state to another"""
 
 
-@attrs.frozen
-class FairCycle:
-    """A strongly connected set of states without progress in which a fair run can stay forever."""
-
-    states: frozenset[int]
-    entry: int
-    """the state the lasso's loop starts and ends at"""
-    loop: tuple[tuple[int, int, int | None], ...]
-    """the loop as (from, to, fair action id to take or None for any action between them)"""
+Loop = tuple[tuple[int, int, int | None], ...]
+"""a lasso's loop as (from, to, the fair action id to take, or None for the unfair action between them)"""
 
 
 def fair_cycles(graph: nx.DiGraph[int], bad: Iterable[int], enabled: Mapping[int, frozenset[int]], edges: Edges) -> list[frozenset[int]]:
@@ -62,7 +54,7 @@ def fair_cycles(graph: nx.DiGraph[int], bad: Iterable[int], enabled: Mapping[int
     return sorted(out, key=min)
 
 
-def lasso(graph: nx.DiGraph[int], component: frozenset[int], entry: int, enabled: Mapping[int, frozenset[int]], edges: Edges) -> FairCycle:
+def lasso(graph: nx.DiGraph[int], component: frozenset[int], entry: int, enabled: Mapping[int, frozenset[int]], edges: Edges) -> Loop:
     """A fair loop from ``entry`` round ``component``: each fair action it enables is taken, or disabled somewhere on the loop."""
     sub = graph.subgraph(component)
     loop: list[tuple[int, int, int | None]] = []
@@ -79,7 +71,7 @@ def lasso(graph: nx.DiGraph[int], component: frozenset[int], entry: int, enabled
         here = hop[-1][1]
     if here != entry or not loop:
         loop += [_step(u, v, edges, None) for u, v in _route(sub, here, lambda _u, v: v == entry)]
-    return FairCycle(component, entry, tuple(loop))
+    return tuple(loop)
 
 
 def _serves(action: int, enabled: Mapping[int, frozenset[int]], edges: Edges) -> Callable[[int, int], bool]:

@@ -46,14 +46,6 @@ class Command:
     set: int
     """their new values, in place"""
 
-    def enabled(self, s: int) -> bool:
-        """Whether a guard pattern matches ``s``."""
-        return any(s & mask == value for mask, value in self.guards)
-
-    def apply(self, s: int) -> int:
-        """The state after the assignment."""
-        return (s & ~self.clear) | self.set
-
 
 @attrs.frozen
 class Patterns:
@@ -159,10 +151,10 @@ class GuardedModel:
 
     def next_state(self, s: int, action: tuple[str, int]) -> int:
         """The state ``action`` leads to."""
-        c = self._by_action.get(action)
-        if c is None or not c.enabled(s) or c.apply(s) == s:
-            raise ValueError(f"not enabled: {action}")
-        return c.apply(s)
+        for a, t in self.successors(s):
+            if a == action:
+                return t
+        raise ValueError(f"not enabled: {action}")
 
     def fingerprint(self, s: int) -> int:
         """The state itself: a perfect, stable encoding."""

@@ -186,18 +186,14 @@ def explore_levels(
     progress: Callable[[Progress], None] | None,
 ) -> ExploreResult:
     """A breadth-first ``checker.explore.explore`` of a guarded model, level at a time: the same states, counts and verdicts."""
-    from checker.explore import ActionCoverage, ExploreResult, Found, Progress, table_key
+    from checker.explore import ExploreResult, Found, Progress, coverage, out_of_budget, table_key
     from checker.switches import fewest_switches as least_switching
 
     started = time.perf_counter()
     search = start(model)
 
     def stop() -> str:
-        if limits.states is not None and search.states >= limits.states:
-            return "states"
-        if limits.seconds is not None and time.perf_counter() - started >= limits.seconds:
-            return "time"
-        return ""
+        return out_of_budget(limits, search.states, started)
 
     def report(depth: int, queue: int) -> None:
         if progress is not None:
@@ -210,15 +206,11 @@ def explore_levels(
         found = Found(violation, tuple(actions))
         if fewest_switches:
             deadline = float("inf") if limits.seconds is None else started + limits.seconds
-            key = lambda s: table_key(s)  # noqa: E731
-            better = least_switching(model, key, properties, violation.invariant, len(actions), False, search.states + 1000, deadline)
+            better = least_switching(model, table_key, properties, violation.invariant, len(actions), False, search.states + 1000, deadline)
             found = found if better is None else Found(better[1], better[0])
         stopped = "violation"
-    enabled: dict[str, int] = dict.fromkeys(model.action_labels(), 0)
-    new = dict(enabled)
-    for command, e, n in zip(model.commands, search.enabled, search.new, strict=True):
-        enabled[command.action[0]] += e
-        new[command.action[0]] += n
+    enabled = {c.action: n for c, n in zip(model.commands, search.enabled, strict=True)}
+    new = {c.action: n for c, n in zip(model.commands, search.new, strict=True)}
     return ExploreResult(
         order="bfs",
         complete=not stopped and not cut,
@@ -230,7 +222,7 @@ def explore_levels(
         seconds=time.perf_counter() - started,
         table_bytes=search.nbytes,
         peak_queue=search.peak,
-        coverage=tuple(ActionCoverage(label, enabled[label], new[label]) for label in sorted(enabled)),
+        coverage=coverage(model.action_labels(), model.action_label, enabled, new),
         found=found,
         vectorised=True,
     )
