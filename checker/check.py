@@ -19,14 +19,14 @@ from pathlib import Path
 
 import attrs
 
-from checker import eventual
+from checker import eventual, usermodel
 from checker import trace as tracefmt
 from checker.explore import BFS, ExploreResult, Limits, Progress, explore
 from checker.graphs import write_graph
 from checker.hypothesis_engine import Coverage, run_hypothesis
 from checker.replay import replay
 from spec.component import Action
-from spec.invariants import INVARIANTS, QUIESCENT, Monitor, Violation
+from spec.invariants import QUIESCENT, Monitor, Violation
 from spec.model import KubeModel
 from spec.scenarios import Scenario
 from spec.state import State
@@ -180,11 +180,16 @@ def check_one(
     out: Path | None = None,
     engine: str = HYPOTHESIS,
     explore_options: ExploreOptions | None = None,
+    user: usermodel.ModelFile | None = None,
 ) -> RunReport:
-    """One engine run; the counterexample (if any) replayed, and saved under ``out``."""
+    """One engine run; the counterexample (if any) replayed, and saved under ``out``.
+
+    ``user``: a model file whose components and invariants join the built-in ones.
+    """
     symmetric = engine == EXPLORE and explore_options is not None and explore_options.symmetry
-    model = KubeModel(scenario, variant, symmetry=symmetric)
-    monitor = Monitor(model.ctx, model.is_quiescent, invariants)
+    model = KubeModel(scenario, variant, extra=user.components if user is not None else (), symmetry=symmetric)
+    monitor = usermodel.build_monitor(model, invariants, user)
+    known = usermodel.invariant_catalogue(user)
     coverage: Coverage | ExploreCoverage
     if engine == EXPLORE:
         found, coverage = _explore(model, monitor, explore_options or ExploreOptions())
@@ -197,7 +202,7 @@ def check_one(
     trace, saved = None, ""
     if found is not None:
         actions, v, loop_start = found
-        doomed = v.invariant not in INVARIANTS  # a doomed state: a plain trace, the property is judged on the graph
+        doomed = v.invariant not in known  # a doomed state: a plain trace, the property is judged on the graph
         trace = tracefmt.record(
             model,
             actions,
@@ -207,14 +212,15 @@ def check_one(
             violation_step=None if doomed else len(actions),
             message=f"{v.invariant}: {v.message}" if doomed else v.message,
             loop_start=loop_start,
+            model_file=user.ref if user is not None else None,
         )
-        confirmed = replay(trace, "<engine>")
+        confirmed = replay(trace, "<engine>", user=user)
         assert confirmed.reproduced or confirmed.undecided, f"the executable spec does not confirm the counterexample: {confirmed.summary}"
         if out is not None:
             path = out / f"{scenario.name}--{variant.name}--{v.invariant}.json"
             tracefmt.write(trace, path)
             saved = str(path)
-    verdicts = tuple((name, _verdict(name, trace, coverage.quiescent_states)) for name in monitor.names)
+    verdicts = tuple((name, _verdict(name, known[name].kind, trace, coverage.quiescent_states)) for name in monitor.names)
     return RunReport(scenario.name, variant.name, verdicts, coverage, trace, saved, steps_to_first, seconds_to_first)
 
 
@@ -249,10 +255,10 @@ def _explore(model: KubeModel, monitor: Monitor, options: ExploreOptions) -> tup
     return None, coverage
 
 
-def _verdict(name: str, trace: tracefmt.Trace | None, quiescent_states: int) -> str:
+def _verdict(name: str, kind: str, trace: tracefmt.Trace | None, quiescent_states: int) -> str:
     if trace is not None and trace.invariant == name:
         return VIOLATED
-    if INVARIANTS[name].kind == QUIESCENT and quiescent_states == 0:
+    if kind == QUIESCENT and quiescent_states == 0:
         return NOT_REACHED
     return HOLDS
 
@@ -268,6 +274,7 @@ def check_all(
     progress: Callable[[RunReport], None] | None = None,
     engine: str = HYPOTHESIS,
     explore_options: ExploreOptions | None = None,
+    user: usermodel.ModelFile | None = None,
 ) -> list[RunReport]:
     """Every run in order, reporting each as it finishes."""
     reports = []
@@ -282,6 +289,7 @@ def check_all(
             out=out,
             engine=engine,
             explore_options=explore_options,
+            user=user,
         )
         if progress is not None:
             progress(report)

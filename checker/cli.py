@@ -14,15 +14,19 @@ from pathlib import Path
 import click
 
 from checker import check as checking
+from checker import render_formats, usermodel
 from checker import trace as tracefmt
 from checker.explore import ORDERS, Limits, Progress
 from checker.graphs import check_graph_path
 from checker.hypothesis_engine import Coverage
-from checker.render import cluster_tables, format_replay, format_tables
+from checker.junit import write_junit
+from checker.render import cluster_tables, format_tables
+from checker.replay import model_for
 from checker.replay import replay as replay_trace
 from checker.simulate import random_walk
 from spec.errors import KspecError
-from spec.invariants import INVARIANTS, get_invariant
+from spec.invariants import INVARIANTS
+from spec.manifests import scenario_from_manifests
 from spec.model import KubeModel
 from spec.scenarios import SCENARIOS, Scenario, get_scenario
 from spec.variants import DEFAULT, VARIANTS, Variant, get_variant
@@ -85,19 +89,43 @@ def invariants() -> None:
         click.echo(f"{inv.name.ljust(width)}  {inv.kind:<10}  {inv.summary}")
 
 
-def _runs(scenario_name: str | None, variant_name: str | None) -> list[tuple[Scenario, Variant]]:
-    """What ``check`` runs: every scenario with the default variant, or a variant on its witness scenario."""
+def _runs(scenario_name: str | None, variant_name: str | None, user: usermodel.ModelFile | None = None) -> list[tuple[Scenario, Variant]]:
+    """What ``check`` runs: every scenario with the default variant, or a variant on its witness scenario (a model file's SCENARIO if it has one)."""
     variant = get_variant(variant_name) if variant_name else DEFAULT
+    mine = [user.scenario] if user is not None and user.scenario is not None and user.scenario.name not in SCENARIOS else []
+    if scenario_name is None and user is not None and user.scenario is not None:
+        return [(user.scenario, variant)]
     if scenario_name == "all" or (scenario_name is None and variant is DEFAULT):
-        return [(s, variant) for s in SCENARIOS.values()]
+        return [(s, variant) for s in (*SCENARIOS.values(), *mine)]
     if scenario_name is None:
         return [(get_scenario(variant.witness), variant)]
-    return [(get_scenario(scenario_name), variant)]
+    return [(usermodel.get_scenario(scenario_name, user, where="--scenario"), variant)]
+
+
+def _manifest_runs(
+    paths: tuple[str, ...], scenario_name: str | None, variant_name: str | None, node_options: tuple[int | None, str | None, str | None]
+) -> list[tuple[Scenario, Variant]]:
+    """``check --manifests``: one run on the cluster the manifests create (its warnings on stderr); [] without --manifests."""
+    if not paths:
+        if node_options != (None, None, None):
+            raise click.UsageError("--nodes, --node-cpu and --node-memory need --manifests")
+        return []
+    if scenario_name is not None:
+        raise click.UsageError("--manifests and --scenario cannot be combined: the manifests are the scenario")
+    loaded = scenario_from_manifests(paths, *node_options)
+    for warning in loaded.warnings:
+        click.echo(f"kspec: warning: {_one_line(warning)}", err=True)
+    return [(loaded.scenario, get_variant(variant_name) if variant_name else DEFAULT)]
 
 
 @cli.command()
 @click.option("--scenario", "scenario_name", default=None, help="built-in scenario, or 'all' [default: all; a variant's witness with --variant]")
 @click.option("--variant", "variant_name", default=None, help="behaviour variant (see `kspec variants`) [default: default]")
+@click.option("--model", "model_file", type=click.Path(dir_okay=False), default=None, help="your own components and invariants (a Python file, run)")
+@click.option("--manifests", "manifest_paths", multiple=True, help="check the cluster these YAML files or folders create, instead of a --scenario")
+@click.option("--nodes", type=click.IntRange(min=1), default=None, help="with --manifests and no Node in them: how many nodes [default: 2]")
+@click.option("--node-cpu", default=None, help="with --manifests and no Node in them: each node's cpu, a quantity [default: 2]")
+@click.option("--node-memory", default=None, help="with --manifests and no Node in them: each node's memory, a quantity [default: 4Gi]")
 @click.option("--engine", type=click.Choice(checking.ENGINES), default="hypothesis", show_default=True, help="search engine")
 @click.option("--invariant", "invariant_names", multiple=True, help="check only this invariant (repeatable) [default: all]")
 @click.option("--seed", type=int, default=0, show_default=True, help="seed; the same seed finds the same counterexample (hypothesis)")
@@ -113,9 +141,15 @@ def _runs(scenario_name: str | None, variant_name: str | None) -> list[tuple[Sce
 @click.option("--require-coverage", is_flag=True, default=False, help="fail (exit 1) when some kind of action never fired (explore)")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="kspec-out", show_default=True, help="folder for counterexamples")
 @click.option("--json", "json_file", type=click.Path(dir_okay=False), default=None, help="also write the results as JSON")
+@click.option("--junit", "junit_file", type=click.Path(dir_okay=False), default=None, help="also write a JUnit XML report (one case per invariant)")
 def check(
     scenario_name: str | None,
     variant_name: str | None,
+    model_file: str | None,
+    manifest_paths: tuple[str, ...],
+    nodes: int | None,
+    node_cpu: str | None,
+    node_memory: str | None,
     engine: str,
     invariant_names: tuple[str, ...],
     seed: int,
@@ -131,11 +165,15 @@ def check(
     require_coverage: bool,
     out_dir: str,
     json_file: str | None,
+    junit_file: str | None,
 ) -> int:
     """Search for interleavings that break the invariants; exit 1 if one is broken."""
+    user = usermodel.load(model_file) if model_file else None
     for name in invariant_names:
-        get_invariant(name)
-    runs = _runs(scenario_name, variant_name)
+        usermodel.get_invariant(name, user, where="--invariant")
+    if user is not None and symmetry:
+        raise click.UsageError("--symmetry is not available with --model: the node symmetry is verified for the built-in components only")
+    runs = _manifest_runs(manifest_paths, scenario_name, variant_name, (nodes, node_cpu, node_memory)) or _runs(scenario_name, variant_name, user)
     explore_only = graph_file or eventually or symmetry or require_coverage or depth is not None or max_states or time_limit is not None
     if engine != checking.EXPLORE and explore_only:
         raise click.UsageError("--depth, --max-states, --time-limit, --graph, --eventually, --symmetry and --require-coverage need --engine explore")
@@ -160,12 +198,22 @@ def check(
     options = checking.ExploreOptions(order, limits, Path(graph_file) if graph_file else None, eventually, workers, searching, symmetry=symmetry)
     out = Path(out_dir)
     reports = checking.check_all(
-        runs, list(invariant_names), seed=seed, max_examples=max_examples, out=out, progress=progress, engine=engine, explore_options=options
+        runs,
+        list(invariant_names),
+        seed=seed,
+        max_examples=max_examples,
+        out=out,
+        progress=progress,
+        engine=engine,
+        explore_options=options,
+        user=user,
     )
     for report in reports:
         _print_report(report, engine, seed)
     if json_file:
         tracefmt.write_json(checking.to_json(reports), json_file)
+    if junit_file:
+        write_junit(reports, junit_file, seed=seed, model_of=lambda trace, source: model_for(trace, source, user=user))
     violated = [r for r in reports if r.violated]
     if violated:
         click.echo(f"result: {len(violated)} of {len(reports)} runs found a violation")
@@ -208,11 +256,31 @@ def _print_report(report: checking.RunReport, engine: str, seed: int) -> None:
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--variant", "variant_name", default=None, help="replay against another variant (digests are not checked)")
 @click.option("--tables/--no-tables", default=True, show_default=True, help="print the cluster tables after every step")
-def replay(file: str, variant_name: str | None, tables: bool) -> int:
+@click.option("--model", "model_file", type=click.Path(dir_okay=False), default=None, help="the model file the trace was found with (it is run)")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(render_formats.FORMATS),
+    default="text",
+    show_default=True,
+    help="text: the steps and tables; mermaid: a sequenceDiagram; html: one self-contained report; itf: Apalache/Quint ITF JSON; "
+    "dot: the run as a Graphviz digraph (the explorer's whole graph: kspec check --engine explore --graph FILE.dot)",
+)
+@click.option("--out", "-o", "out_file", type=click.Path(dir_okay=False), default=None, help="write the rendering to FILE atomically, not stdout")
+def replay(file: str, variant_name: str | None, tables: bool, model_file: str | None, fmt: str, out_file: str | None) -> int:
     """Re-execute a trace step by step; exit 1 if its violation still reproduces, 0 if not."""
     trace = tracefmt.load(file)
-    result = replay_trace(trace, file, variant_name)
-    click.echo(format_replay(trace, result, file, tables))
+    user = usermodel.load(model_file) if model_file else None
+    note = usermodel.drift(trace.model_file, user)
+    if note:
+        click.echo(note, err=fmt != "text" or out_file is not None)
+    result = replay_trace(trace, file, variant_name, user)
+    rendering = render_formats.render(fmt, trace, result, file, tables)
+    if out_file is None:
+        click.echo(rendering, nl=False)
+    else:
+        tracefmt.write_text(rendering, out_file)
+        click.echo(f"wrote {out_file} ({fmt}): {result.summary}", err=True)
     return EXIT_VIOLATION if result.reproduced else EXIT_OK
 
 

@@ -30,13 +30,27 @@ default; an engine run is seeded explicitly), ``dev`` (random, the local
 example database, more examples) and ``deep`` (many more examples, for runs
 behind the ``slow`` marker). Hypothesis is a driver
 inside checker/, not the public API.
+
+Hypothesis (6.131 and later) also mixes into its draws the literals of every
+local module the process has loaded
+(``hypothesis.internal.conjecture.providers._get_local_constants``), so the
+examples of one seed would depend on what else the process imported (a test
+module, ``checker.cli``, a ``--model`` file). An engine run draws from a fixed
+pool instead: the constants of the ``spec`` package's source, the model
+itself (:func:`_model_constants_only`). Some of its small integers then come
+up more often as the choice of component or action, which catches the
+deepest variants more often than uniform choices alone.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
+import functools
+import importlib
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -45,7 +59,9 @@ from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test, initialize, rule
 
+import spec
 from checker.shrink import shrink
+from checker.usermodel import narrowed
 from spec import catalogue
 from spec.component import Action
 from spec.invariants import Monitor, Violation
@@ -212,16 +228,44 @@ def run_hypothesis(model: KubeModel, monitor: Monitor, *, seed: int = 0, max_exa
         report_multiple_bugs=False,
     )
     test = hypothesis.seed(seed)(get_state_machine_test(machine, settings=chosen))
-    with contextlib.suppress(_Violated):
+    with contextlib.suppress(_Violated), _model_constants_only():
         test()
     found = run.last
     if found is not None:
-        one = Monitor(model.ctx, model.is_quiescent, [found.violation.invariant])
+        one = narrowed(monitor, [found.violation.invariant])
         actions, violation = shrink(model, one, found.actions, found.violation.invariant)
         found = Found(tuple(actions), violation)
     seconds = time.perf_counter() - run.started
     coverage = Coverage(run.examples, run.steps, run.quiescent, seconds)
     return RunResult(found, coverage, run.first_steps, run.first_seconds)
+
+
+@contextlib.contextmanager
+def _model_constants_only() -> Iterator[None]:
+    """Within the block, Hypothesis draws its constants from the model's source, whatever else this process has loaded."""
+    providers = importlib.import_module("hypothesis.internal.conjecture.providers")
+    original, cache = getattr(providers, "_get_local_constants", None), getattr(providers, "CONSTANTS_CACHE", None)
+    if original is None or cache is None:  # a Hypothesis without module constants
+        yield
+        return
+    pool = _spec_constants()
+    setattr(providers, "_get_local_constants", lambda: pool)  # noqa: B010 (an internal of Hypothesis, restored below)
+    cache.cache.clear()
+    try:
+        yield
+    finally:
+        setattr(providers, "_get_local_constants", original)  # noqa: B010
+        cache.cache.clear()
+
+
+@functools.cache
+def _spec_constants() -> Any:
+    """The literals of every module of the ``spec`` package, read from source in path order (nothing is written to disk)."""
+    constants_ast = importlib.import_module("hypothesis.internal.constants_ast")
+    pool = constants_ast.Constants()
+    for path in sorted(Path(spec.__file__).parent.rglob("*.py")):
+        pool |= constants_ast._constants_from_source(path.read_bytes(), limit=True)
+    return pool
 
 
 def _counting_quiescence(monitor: Monitor, run: _Run) -> Monitor:
@@ -234,4 +278,6 @@ def _counting_quiescence(monitor: Monitor, run: _Run) -> Monitor:
             return True
         return False
 
-    return Monitor(monitor.ctx, quiescent, monitor.names)
+    counting = copy.copy(monitor)  # the same invariants (a model file's too), another quiescence test
+    counting.quiescent = quiescent
+    return counting

@@ -1,7 +1,8 @@
 """Replay: re-execute a trace through the executable spec, step by step.
 
 Strict replay (the default) checks everything the trace recorded: the
-scenario and variant exist, the scenario's bounds and the spec version are
+scenario (rebuilt from the manifests a trace carries, when it was built from
+manifests) and variant exist, the scenario's bounds and the spec version are
 the ones it was recorded with, every step names a known component, action and
 parameters, is enabled, and leads to a state with the recorded digest. Any
 mismatch is bad input (exit 2) naming the file, the field and the step: the
@@ -25,15 +26,16 @@ from __future__ import annotations
 
 import attrs
 
-from checker import eventual
+from checker import eventual, usermodel
 from checker.trace import Trace, TraceError
 from spec import SPEC_VERSION
 from spec.canonical import digest, to_data
 from spec.component import Action
 from spec.errors import ActionNotEnabledError, UnknownNameError
-from spec.invariants import Monitor, Violation, get_invariant
+from spec.invariants import Violation
+from spec.manifests import scenario_from_json
 from spec.model import KubeModel
-from spec.scenarios import SCENARIOS
+from spec.scenarios import Scenario
 from spec.state import State
 from spec.variants import VARIANTS, Variant
 
@@ -87,50 +89,55 @@ class ReplayResult:
         return "violation no longer reproduces" + (f" ({self.diverged})" if self.diverged else "")
 
 
-def model_for(trace: Trace, source: str, variant: str | None = None, strict: bool = True) -> KubeModel:
-    """The model a trace runs on; TraceError naming the file and field for unknown names or drift."""
-    if trace.scenario not in SCENARIOS:
-        raise UnknownNameError("scenario", trace.scenario, SCENARIOS, where=f"{source}: scenario")
+def model_for(trace: Trace, source: str, variant: str | None = None, strict: bool = True, user: usermodel.ModelFile | None = None) -> KubeModel:
+    """The model a trace runs on (``user``'s components beside the built-in ones); TraceError naming the file and field for unknown names or drift."""
+    problem = usermodel.trace_problem(trace.model_file, user, source)
+    if problem:
+        raise TraceError(problem)
+    if trace.manifests is not None:  # built from manifests: the trace carries them
+        scenario: Scenario = scenario_from_json(trace.scenario, trace.manifests, f"{source}: manifests")
+    else:
+        scenario = usermodel.get_scenario(trace.scenario, user, where=f"{source}: scenario")
     name = variant or trace.variant
     if name not in VARIANTS:
         raise UnknownNameError("variant", name, VARIANTS, where=f"{source}: variant" if variant is None else "--variant")
     if trace.invariant is not None:
-        try:
-            get_invariant(trace.invariant)
-        except UnknownNameError as e:
-            raise UnknownNameError("invariant", trace.invariant, e.known, where=f"{source}: invariant") from None
-    scenario = SCENARIOS[trace.scenario]
+        usermodel.get_invariant(trace.invariant, user, where=f"{source}: invariant")
     if strict and trace.spec_version != SPEC_VERSION:
         raise TraceError(f"{source}: spec_version: recorded with spec version {trace.spec_version}, this kspec has {SPEC_VERSION}")
     if strict and trace.bounds != to_data(scenario.bounds):
         raise TraceError(f"{source}: bounds: scenario {scenario.name}'s bounds changed since the trace was recorded")
     chosen: Variant = VARIANTS[name]
-    return KubeModel(scenario, chosen)
+    return KubeModel(scenario, chosen, extra=user.components if user is not None else ())
 
 
-def replay(trace: Trace, source: str, variant: str | None = None) -> ReplayResult:
-    """Re-execute ``trace``; strict unless ``variant`` replaces the recorded variant."""
-    strict = variant is None or variant == trace.variant
-    model = model_for(trace, source, variant, strict)
+def replay(trace: Trace, source: str, variant: str | None = None, user: usermodel.ModelFile | None = None) -> ReplayResult:
+    """Re-execute ``trace`` (found with the model file ``user``, if any).
+
+    Strict unless ``variant`` replaces the recorded variant or ``user`` is not the recorded model file.
+    """
+    strict = (variant is None or variant == trace.variant) and not usermodel.drift(trace.model_file, user)
+    model = model_for(trace, source, variant, strict, user)
     names = [trace.invariant] if trace.invariant else []
-    monitor = Monitor(model.ctx, model.is_quiescent, names)
+    monitor = usermodel.build_monitor(model, names, user)
     s = model.initial_states()[0]
     if strict and digest(s) != trace.initial_digest:
         raise TraceError(f"{source}: initial_digest: the initial state no longer matches the trace: the spec drifted since it was recorded")
     first = (0, found[0].message) if names and (found := monitor.check_state(s)) else None
     initial, steps, diverged = s, [], ""
+    under = f"variant {model.variant.name}" + (f" with {user.path}" if user is not None else "")
     for i, step in enumerate(trace.steps):
         try:
             nxt = model.next_state(s, step.action)
         except UnknownNameError as e:
             if strict:
                 raise UnknownNameError(e.what, e.name, e.known, where=f"{source}: steps[{i}]") from None
-            diverged = f"step {i + 1} names {e.what} {e.name!r}, which variant {model.variant.name} does not have"
+            diverged = f"step {i + 1} names {e.what} {e.name!r}, which {under} does not have"
             break
         except ActionNotEnabledError as e:
             if strict:
                 raise TraceError(f"{source}: steps[{i}]: step {i + 1} cannot run ({e}): the spec drifted since the trace was recorded") from None
-            diverged = f"step {i + 1} is not enabled under variant {model.variant.name}: {step.action}"
+            diverged = f"step {i + 1} is not enabled under {under}: {step.action}"
             break
         if strict and digest(nxt) != step.digest:
             why = "differs from the recorded one: the spec drifted since the trace was recorded"

@@ -30,6 +30,21 @@ the first K steps; ``invariant`` is null and K is less than the number of
 steps). A trace without a loop is written as version 1. Parameter values are strings, integers or booleans; integers
 are never booleans. Digests are 32 lowercase hex characters (128-bit BLAKE2b).
 
+A trace found with a model file (``kspec check --model FILE.py``, your own
+components beside the built-in ones) has one more field, in either version,
+right after ``variant``: ``"model_file": {"path": "FILE.py", "sha256": "<64
+hex>"}``, the file as given and the SHA-256 of its bytes. Replay needs the
+file again and compares the digest (``checker.usermodel``).
+
+A trace of a scenario built from manifests (``kspec check --manifests``) has
+one more field, in either version, right after ``scenario``:
+``"manifests": {"nodes": {"count": 2, "cpu": "2", "memory": "4Gi"} or null,
+"objects": [{"source": "FILE: document N", "object": {...}}]}``, the JSON of
+every object the scenario was built from and the options that made its
+nodes (null when the Nodes are among the objects). Replay rebuilds the
+scenario from it, without the files (``spec.manifests``, which checks it as
+strictly as a manifest).
+
 :func:`dumps` gives the same bytes for equal traces in every process (fixed
 field order, ASCII only, two-space indent, one trailing newline);
 :func:`write` replaces a file atomically. :func:`parse` and :func:`load`
@@ -57,6 +72,7 @@ from spec import SPEC_VERSION
 from spec.canonical import digest, to_data
 from spec.component import Action, Param
 from spec.errors import InvalidInputError, close_matches
+from spec.manifests import ManifestScenario
 
 if TYPE_CHECKING:
     from spec.model import KubeModel
@@ -85,10 +101,17 @@ FIELDS = (
 """The top-level fields of version 1, in the order they are written."""
 LASSO_FIELDS = (*FIELDS[:-1], "loop_start", "steps")
 """The top-level fields of version 2 (a lasso: ``loop_start`` before ``steps``)."""
+MODEL_FILE = "model_file"
+"""The optional top-level field of a trace found with a model file; written right after ``variant``."""
+MODEL_FILE_FIELDS = ("path", "sha256")
+"""The fields of ``model_file``."""
+MANIFESTS = "manifests"
+"""The optional top-level field of a trace of a scenario built from manifests; written right after ``scenario``."""
 STEP_FIELDS = ("component", "action", "params", "digest")
 """The fields of one step, in the order they are written."""
 
 _DIGEST = re.compile(r"[0-9a-f]{32}")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 _SIMPLE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
@@ -111,6 +134,20 @@ class Step:
     def to_json(self) -> dict[str, Any]:
         """The step as trace JSON."""
         return {**self.action.to_json(), "digest": self.digest}
+
+
+@attrs.frozen
+class ModelFileRef:
+    """The model file a trace was found with: its path as given and the SHA-256 of its bytes."""
+
+    path: str
+    """the file, as given to ``--model``"""
+    sha256: str
+    """64 lowercase hex characters"""
+
+    def to_json(self) -> dict[str, str]:
+        """The reference as trace JSON."""
+        return {"path": self.path, "sha256": self.sha256}
 
 
 @attrs.frozen
@@ -142,6 +179,10 @@ class Trace:
     loop_start: int | None = None
     """a lasso: the number of steps before the loop; the last step returns to the state after that many steps.
     A weakly fair run can repeat the loop forever (an eventual property's livelock). None: no loop."""
+    model_file: ModelFileRef | None = None
+    """the model file whose components ran beside the built-in ones (``kspec check --model``); None: none"""
+    manifests: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    """a scenario built from manifests: what it was built from (``spec.manifests.ManifestSource.to_json``); None: a named scenario"""
 
     def __attrs_post_init__(self) -> None:
         problem = _violation_problem(self.invariant, self.violation_step, len(self.steps))
@@ -178,6 +219,14 @@ def to_json(trace: Trace) -> dict[str, Any]:
     }
     if trace.loop_start is not None:
         data = {key: trace.loop_start if key == "loop_start" else data[key] for key in LASSO_FIELDS}
+    if trace.model_file is not None:
+        items = list(data.items())
+        at = [key for key, _ in items].index("variant") + 1
+        data = dict([*items[:at], (MODEL_FILE, trace.model_file.to_json()), *items[at:]])
+    if trace.manifests is not None:
+        items = list(data.items())
+        at = [key for key, _ in items].index("scenario") + 1
+        data = dict([*items[:at], (MANIFESTS, trace.manifests), *items[at:]])
     return data
 
 
@@ -247,6 +296,7 @@ def record(
     violation_step: int | None = None,
     message: str = "",
     loop_start: int | None = None,
+    model_file: ModelFileRef | None = None,
 ) -> Trace:
     """Replay ``actions`` from the model's initial state and record them with each state's digest."""
     state = model.initial_states()[0]
@@ -267,6 +317,8 @@ def record(
         initial_digest=initial_digest,
         steps=tuple(steps),
         loop_start=loop_start,
+        model_file=model_file,
+        manifests=model.scenario.source.to_json() if isinstance(model.scenario, ManifestScenario) else None,
     )
 
 
@@ -340,7 +392,9 @@ class _Reader:
             raise TraceError(f"{self.source}: not a kspec trace: expected a JSON object at the top level, got {_kind(data)}")
         self.check_format(data)
         lasso = self.check_version(data) >= 2
-        self.check_fields(data, LASSO_FIELDS if lasso else FIELDS, "")
+        fields = LASSO_FIELDS if lasso else FIELDS
+        optional = tuple(field for field in (MODEL_FILE, MANIFESTS) if field in data)
+        self.check_fields(data, (*fields, *optional), "")
         steps = self.list_of(data["steps"], "steps")
         invariant = self.optional_name(data["invariant"], "invariant")
         violation_step = self.optional_count(data["violation_step"], "violation_step")
@@ -364,7 +418,17 @@ class _Reader:
             steps=tuple(self.step(step, f"steps[{i}]") for i, step in enumerate(steps)),
             spec_version=self.name(data["spec_version"], "spec_version"),
             loop_start=loop_start,
+            model_file=self.model_file(data[MODEL_FILE]) if MODEL_FILE in data else None,
+            manifests=self.mapping(data[MANIFESTS], MANIFESTS) if MANIFESTS in data else None,
         )
+
+    def model_file(self, data: Any) -> ModelFileRef:
+        data = self.mapping(data, MODEL_FILE)
+        self.check_fields(data, MODEL_FILE_FIELDS, MODEL_FILE + ".")
+        sha256 = self.string(data["sha256"], f"{MODEL_FILE}.sha256")
+        if not _SHA256.fullmatch(sha256):
+            raise self.fail(f"{MODEL_FILE}.sha256", f"expected 64 lowercase hex characters, got {_show(sha256)}")
+        return ModelFileRef(self.name(data["path"], f"{MODEL_FILE}.path"), sha256)
 
     def check_format(self, data: dict[str, Any]) -> None:
         if "format" not in data:

@@ -1,0 +1,231 @@
+"""JUnit XML for CI: one test case per (scenario, variant, invariant) of ``kspec check``.
+
+The report follows Jenkins' ``junit-10.xsd`` (the JUnit/Ant format that
+GitHub test reporters, GitLab and Azure Pipelines parse: no attribute or
+element outside it)::
+
+    <testsuites name="kspec check" tests=.. failures=.. errors="0" time=..>
+      <testsuite name="kspec.<scenario>.<variant>" tests=.. failures=.. errors="0" skipped=.. time=..>
+        <properties><property name="engine" value="explore"/> ...</properties>
+        <testcase classname="kspec.<scenario>.<variant>" name="<invariant>">
+          <failure message="<invariant>: <message> (N steps; saved <file>)" type="InvariantViolated">
+            the counterexample, step by step, as ``kspec replay FILE --no-tables`` prints it
+          </failure>
+        </testcase>
+        <testcase ...><system-out>holds in <what was covered>; a bounded search, not a proof</system-out></testcase>
+        <testcase ...><skipped>not reached: ...</skipped></testcase>
+      </testsuite>
+    </testsuites>
+
+*holds* is a passing case whose ``system-out`` says what was covered: a
+bounded search is never called a proof (only an explorer search that was
+complete says it checked every reachable state of the scenario's finite
+instance). *violated* is a failure carrying the
+readable counterexample; *not reached* (a quiescent invariant when no
+quiescent state was reached) is skipped. Eventual properties the explorer
+judged (``--eventually``) are cases too, named ``eventually-<property>``.
+Apart from the ``time`` attributes the file is the same for the same runs:
+there is no timestamp or host name. Text is escaped by ElementTree, and
+characters XML 1.0 forbids are dropped.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+import attrs
+
+from checker import eventual
+from checker import trace as tracefmt
+from checker.check import HYPOTHESIS, NOT_REACHED, VIOLATED, ExploreCoverage, RunReport
+from checker.explore import EventualVerdict
+from checker.hypothesis_engine import Coverage
+from checker.render import format_replay
+from checker.replay import ReplayResult, ReplayStep, model_for
+from spec.invariants import Violation
+
+if TYPE_CHECKING:
+    from spec.model import KubeModel
+
+ModelOf = Callable[[tracefmt.Trace, str], "KubeModel"]
+"""the model a counterexample ran on, from its trace and the file it was saved to"""
+
+FAILURE_TYPE = "InvariantViolated"
+"""the ``type`` of every ``<failure>``"""
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def clean(text: str) -> str:
+    """``text`` without the characters XML 1.0 forbids (control characters, lone surrogates, U+FFFE, U+FFFF)."""
+    return _FORBIDDEN.sub("", text)
+
+
+def readable_trace(model: KubeModel, trace: tracefmt.Trace, source: str) -> str:
+    """The counterexample step by step, as ``kspec replay SOURCE --no-tables`` prints it, re-executed on ``model``.
+
+    Each step shows what changed in the cluster; the violation is shown where
+    the trace recorded it, with its recorded message: every engine's
+    counterexample is confirmed by replay before it is reported
+    (``checker.check``), so it is not judged again here. An eventual
+    property's last state, in particular, is not searched again (``kspec
+    replay`` does that).
+    """
+    initial = state = model.initial_states()[0]
+    steps = []
+    for i, step in enumerate(trace.steps, start=1):
+        state = model.next_state(state, step.action)
+        violated = trace.invariant is not None and i == trace.violation_step
+        steps.append(ReplayStep(i, step.action, state, (Violation(trace.invariant or "", trace.message),) if violated else ()))
+    at = len(steps) if trace.invariant is None else trace.violation_step
+    result = ReplayResult(model, initial, tuple(steps), at, trace.message, "", True, eventual=trace.invariant is None)
+    return format_replay(trace, result, source, tables=False)
+
+
+def to_xml(reports: Sequence[RunReport], *, seed: int, model_of: ModelOf = model_for) -> str:
+    """The JUnit XML document for ``kspec check``'s runs.
+
+    ``seed``: the Hypothesis seed they used; ``model_of(trace, source)``: the
+    model a counterexample ran on (``checker.replay.model_for`` for built-in
+    scenarios and variants).
+    """
+    root = ET.Element("testsuites", name="kspec check")
+    root.extend(_Suite(report, seed, model_of).element() for report in reports)
+    for key in ("tests", "failures", "errors"):
+        root.set(key, str(sum(int(suite.get(key, "0")) for suite in root)))
+    root.set("time", f"{sum(r.coverage.seconds for r in reports):.3f}")
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def write_junit(reports: Sequence[RunReport], path: str | os.PathLike[str], *, seed: int, model_of: ModelOf = model_for) -> None:
+    """Write the JUnit XML report atomically (``to_xml``)."""
+    tracefmt.write_text(to_xml(reports, seed=seed, model_of=model_of), path)
+
+
+def covered(report: RunReport, seed: int) -> str:
+    """What a run covered, without its wall time (so that equal runs give equal text)."""
+    engine = f"hypothesis, seed {seed}" if isinstance(report.coverage, Coverage) else "explore"
+    line = report.coverage.describe().replace(f", {report.coverage.seconds:.1f} s", "")
+    return f"{report.scenario} / {report.variant} ({engine}): {line}"
+
+
+def extent(report: RunReport) -> str:
+    """Whether a run's "holds" is a proof: only an explorer search that reached every state of the scenario's finite instance."""
+    if isinstance(report.coverage, ExploreCoverage) and report.coverage.result.complete:
+        return "every reachable state of the scenario's finite instance was checked"
+    return "a bounded search, not a proof"
+
+
+def violation_line(report: RunReport) -> str:
+    """One line: what was violated, the counterexample's length and where it was saved."""
+    trace = report.trace
+    assert trace is not None
+    where = f"; saved {report.saved}" if report.saved else ""
+    message = trace.message if trace.invariant is None else f"{trace.invariant}: {trace.message}"
+    return f"{message} ({len(trace.steps)} steps{where})"
+
+
+def counterexample_text(report: RunReport, model: KubeModel | None = None, replayable: bool = True) -> str:
+    """The run's counterexample step by step (``readable_trace``), and how to replay it.
+
+    ``model``: the model the run checked [default: the one its trace
+    records: ``checker.replay.model_for``]; ``replayable``: whether ``kspec
+    replay`` can read the saved trace (not when it needs a test's own
+    components).
+    """
+    trace = report.trace
+    assert trace is not None
+    source = report.saved or f"{report.scenario}--{report.variant}--{violated_name(report)}.json"
+    text = readable_trace(model or model_for(trace, source), trace, source)
+    if report.saved and replayable:
+        with_model = f" --model {trace.model_file.path}" if trace.model_file is not None else ""
+        text += f"\n\nreplay it: kspec replay {report.saved}{with_model}"
+    return text
+
+
+def violated_name(report: RunReport) -> str:
+    """The violated invariant, or the eventual property (``eventually-<name>``)."""
+    assert report.trace is not None
+    return report.trace.invariant or report.trace.message.split(":", 1)[0]
+
+
+@attrs.frozen
+class _Suite:
+    """One run as a ``<testsuite>``: its properties and one case per invariant (and per eventual property judged)."""
+
+    report: RunReport
+    seed: int
+    model_of: ModelOf
+
+    def element(self) -> ET.Element:
+        report = self.report
+        suite = ET.Element("testsuite", name=self.classname)
+        suite.append(self.properties())
+        cases = [self.case(name, verdict) for name, verdict in report.verdicts]
+        if isinstance(report.coverage, ExploreCoverage):
+            cases += [self.eventual_case(v) for v in report.coverage.result.eventual]
+        suite.extend(cases)
+        suite.set("tests", str(len(cases)))
+        suite.set("failures", str(sum(1 for c in cases if c.find("failure") is not None)))
+        suite.set("errors", "0")
+        suite.set("skipped", str(sum(1 for c in cases if c.find("skipped") is not None)))
+        suite.set("time", f"{report.coverage.seconds:.3f}")
+        return suite
+
+    @property
+    def classname(self) -> str:
+        return clean(f"kspec.{self.report.scenario}.{self.report.variant}")
+
+    def properties(self) -> ET.Element:
+        """The run's scenario, variant, engine and statistics (times left out: they are the ``time`` attributes)."""
+        stats = {"scenario": self.report.scenario, "variant": self.report.variant, **self.report.coverage.as_json()}
+        if stats["engine"] == HYPOTHESIS:
+            stats["seed"] = self.seed
+        properties = ET.Element("properties")
+        for key in sorted(stats):
+            value = stats[key]
+            if isinstance(value, (str, int)) and key not in ("seconds", "states_per_second"):
+                shown = str(value).lower() if isinstance(value, bool) else str(value)
+                ET.SubElement(properties, "property", name=clean(key), value=clean(shown))
+        return properties
+
+    def case(self, name: str, verdict: str) -> ET.Element:
+        """One invariant: a failure with the counterexample, skipped when not reached, else what was covered."""
+        case = ET.Element("testcase", classname=self.classname, name=clean(name))
+        if verdict == VIOLATED:
+            self.failure(case)
+        elif verdict == NOT_REACHED:
+            ET.SubElement(case, "skipped").text = clean(f"not reached: no quiescent state was reached in {covered(self.report, self.seed)}")
+        else:
+            ET.SubElement(case, "system-out").text = clean(f"holds in {self.passed()}")
+        return case
+
+    def eventual_case(self, verdict: EventualVerdict) -> ET.Element:
+        """One eventual property the explorer judged on the reachable graph."""
+        case = ET.Element("testcase", classname=self.classname, name=f"{eventual.PREFIX}{verdict.name}")
+        trace = self.report.trace
+        if trace is not None and trace.invariant is None and eventual.property_of(trace.message) == verdict.name:
+            self.failure(case)
+        else:
+            counts = f"{verdict.doomed:,} doomed states, {verdict.undecided:,} beyond the bounds (undecided)"
+            ET.SubElement(case, "system-out").text = clean(f"holds ({counts}) in {self.passed()}")
+        return case
+
+    def passed(self) -> str:
+        """What a passing case covered, and that it is not a proof."""
+        text = f"{covered(self.report, self.seed)}; {extent(self.report)}"
+        if self.report.trace is not None:
+            text += f" (the run stopped at its first violation, {violated_name(self.report)}: only what came before it is covered)"
+        return text
+
+    def failure(self, case: ET.Element) -> None:
+        """The counterexample: a one-line message, and the readable trace as the failure's text."""
+        trace = self.report.trace
+        assert trace is not None
+        failure = ET.SubElement(case, "failure", message=clean(violation_line(self.report)), type=FAILURE_TYPE)
+        source = self.report.saved or f"{self.report.scenario}--{self.report.variant}--{violated_name(self.report)}.json"
+        failure.text = clean(counterexample_text(self.report, self.model_of(trace, source)))
