@@ -134,3 +134,21 @@ def test_same_seed_same_counterexample_in_every_process(tmp_path: Path) -> None:
         runs.append((trace_bytes, summary["examples"], summary["steps"], summary["trace_steps"], summary["message"]))
     assert runs[0] == runs[1]
     assert tracefmt.parse(runs[0][0].decode(), "trace").seed == 3
+
+
+def test_same_seed_same_run_whatever_else_the_process_loaded() -> None:
+    """Hypothesis mixes the literals of every loaded local module into its draws; an engine run does not depend on them.
+
+    Without the fixed pool (checker.hypothesis_engine), importing checker.cli first changes this run's examples and steps.
+    """
+    run = (
+        "import sys; sys.path.insert(0, '.');{extra} from checker.check import check_one; from spec.scenarios import get_scenario;"
+        " from spec.variants import DEFAULT; r = check_one(get_scenario('capacity'), DEFAULT, [], seed=0, max_examples=30);"
+        " print(r.coverage.describe().rsplit(',', 1)[0])"
+    )
+    outputs = []
+    for extra in ("", " import checker.cli, tests.test_manifests;"):
+        done = subprocess.run([sys.executable, "-c", run.format(extra=extra)], capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stdout)
+    assert outputs[0] == outputs[1] and "examples" in outputs[0]

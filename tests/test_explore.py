@@ -240,6 +240,7 @@ def test_a_cycle_without_progress_is_counted_and_a_dead_end_is_doomed() -> None:
     assert verdict.stalls == 0  # the cycle passes through a good state
 
 
+@pytest.mark.slow
 def test_eventually_converges_finds_a_doomed_state_of_kube_proxy_keep_stale(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The services scenario is small enough to explore completely: with stale rules kept, convergence becomes unreachable."""
     args = ["check", "--engine", "explore", "--variant", "kube-proxy-keep-stale", "--invariant", "unique-pod-ip", "--eventually"]

@@ -44,7 +44,7 @@ def walk_ok(name: str, seed: int) -> None:
     assert {"Tick", "NodeCrash", "NodePartition", "ComponentRestart", "WatchDeliver"} <= names
 
 
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("seed", [1])
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_ten_thousand_step_walks_never_raise(name: str, seed: int) -> None:
     """Every enabled action applies (guards and effects agree) through faults and lag."""
@@ -52,7 +52,7 @@ def test_ten_thousand_step_walks_never_raise(name: str, seed: int) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", range(3, 40))
+@pytest.mark.parametrize("seed", range(2, 40))
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_ten_thousand_step_walks_never_raise_many_seeds(name: str, seed: int) -> None:
     """The same, over many more seeds."""
