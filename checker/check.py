@@ -192,7 +192,7 @@ def check_one(
     known = usermodel.invariant_catalogue(user)
     coverage: Coverage | ExploreCoverage
     if engine == EXPLORE:
-        found, coverage = _explore(model, monitor, explore_options or ExploreOptions())
+        found, coverage = explore_run(model, monitor, explore_options or ExploreOptions())
         steps_to_first, seconds_to_first = (coverage.result.transitions, coverage.result.seconds) if found else (None, None)
         trace_seed = None  # the explorer has no randomness
     else:
@@ -224,7 +224,7 @@ def check_one(
     return RunReport(scenario.name, variant.name, verdicts, coverage, trace, saved, steps_to_first, seconds_to_first)
 
 
-def _explore(model: KubeModel, monitor: Monitor, options: ExploreOptions) -> tuple[Found | None, ExploreCoverage]:
+def explore_run(model: KubeModel, monitor: Monitor, options: ExploreOptions) -> tuple[Found | None, ExploreCoverage]:
     """The explorer's first violation (a safety one, else a doomed state of an eventual property) and what it covered."""
     properties = KubeProperties(model, monitor)
     eventually = eventual.properties(model) if options.eventually else []

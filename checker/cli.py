@@ -25,7 +25,6 @@ from checker.replay import model_for
 from checker.replay import replay as replay_trace
 from checker.simulate import random_walk
 from spec.errors import KspecError
-from spec.invariants import INVARIANTS
 from spec.manifests import scenario_from_manifests
 from spec.model import KubeModel
 from spec.scenarios import SCENARIOS, Scenario, get_scenario
@@ -82,10 +81,12 @@ def variants() -> None:
 
 
 @cli.command()
-def invariants() -> None:
+@click.option("--model", "model_file", type=click.Path(dir_okay=False), default=None, help="also list the invariants of this model file (it is run)")
+def invariants(model_file: str | None) -> None:
     """List the invariants with their kind and the property they state."""
-    width = max(len(name) for name in INVARIANTS)
-    for inv in INVARIANTS.values():
+    catalogue = usermodel.invariant_catalogue(usermodel.load(model_file) if model_file else None)
+    width = max(len(name) for name in catalogue)
+    for inv in catalogue.values():
         click.echo(f"{inv.name.ljust(width)}  {inv.kind:<10}  {inv.summary}")
 
 

@@ -90,7 +90,7 @@ def _search(
 ) -> tuple[checking.Found | None, Coverage | checking.ExploreCoverage]:
     """The engine's first violation (shrunk, for Hypothesis; a shortest one, for the explorer) and what it covered."""
     if engine == checking.EXPLORE:
-        return checking._explore(model, monitor, checking.ExploreOptions(limits=limits))
+        return checking.explore_run(model, monitor, checking.ExploreOptions(limits=limits))
     result = run_hypothesis(model, monitor, seed=seed, max_examples=max_examples)
     found = (result.found.actions, result.found.violation, None) if result.found is not None else None
     return found, result.coverage

@@ -298,3 +298,10 @@ def test_loading_leaves_sys_modules_as_it_was() -> None:
     before = set(sys.modules)
     usermodel.load(BUGGY)
     assert set(sys.modules) == before and not [name for name in sys.modules if "one_pod_per_node" in name]
+
+
+def test_kspec_invariants_lists_a_model_files_invariants_after_the_built_in_ones(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(["invariants", "--model", str(BUGGY)], capsys)
+    names = [line.split()[0] for line in out.splitlines()]
+    assert code == 0 and names[-2:] == ["one-agent-per-node", "every-node-has-agent"] and "pod-bound-once" in names
+    assert "one-agent-per-node" not in _run(["invariants"], capsys)[1]
