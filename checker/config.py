@@ -15,6 +15,10 @@
     max-states = 100000               # explore: stop after this many distinct states [default: no bound]
     time-limit = 60                   # explore: seconds per check [default: no bound]
 
+    [[tool.kspec.check]]              # your own cluster and controller (paths relative to pyproject.toml)
+    manifests = ["k8s/"]              # instead of scenarios: the cluster these YAML files or folders create
+    model = "controllers/agent.py"    # your components and invariants beside the built-in ones (the file is run)
+
     [[tool.kspec.check]]              # each check takes the keys of [tool.kspec] (but out) as defaults
     variants = ["apiserver-clusterip-lag"]
     engines = ["explore"]
@@ -37,16 +41,17 @@ from typing import Any
 
 import attrs
 
+from checker import usermodel
 from checker.check import ENGINES, EXPLORE, HYPOTHESIS
 from checker.explore import Limits
 from spec.errors import InvalidInputError, UnknownNameError
-from spec.invariants import INVARIANTS
+from spec.manifests import scenario_from_manifests
 from spec.scenarios import SCENARIOS
 from spec.variants import DEFAULT, VARIANTS
 
 ALL = "all"
 """in ``scenarios``: every built-in scenario"""
-CHECK_KEYS = ("scenarios", "variants", "engines", "invariants", "seed", "max-examples", "depth", "max-states", "time-limit")
+CHECK_KEYS = ("scenarios", "manifests", "model", "variants", "engines", "invariants", "seed", "max-examples", "depth", "max-states", "time-limit")
 """the keys of one check (a ``[[tool.kspec.check]]`` table, or ``[tool.kspec]`` itself)"""
 KEYS = (*CHECK_KEYS, "out", "check")
 """the keys of ``[tool.kspec]``"""
@@ -71,6 +76,10 @@ class CheckConfig:
     max_examples: int
     limits: Limits
     """the explorer's bounds"""
+    manifests: tuple[str, ...] = ()
+    """the manifest files or folders the scenario is built from (``kspec check --manifests``), if any"""
+    model: str | None = None
+    """the model file (``kspec check --model``), if any"""
 
     @property
     def name(self) -> str:
@@ -165,22 +174,47 @@ class _Reader:
         """Every (scenario, variant, engine) of one check table (its defaults merged in)."""
         variants = self.names(table, "variants", VARIANTS, [DEFAULT.name], prefix)
         engines = self.names(table, "engines", ENGINES, [HYPOTHESIS], prefix)
-        invariants = tuple(self.names(table, "invariants", INVARIANTS, [], prefix))
+        model = self.files(table, "model", prefix)
+        user = usermodel.load(model[0]) if model else None
+        manifests = tuple(self.files(table, "manifests", prefix))
+        invariants = tuple(self.names(table, "invariants", usermodel.invariant_catalogue(user), [], prefix))
         seed = self.integer(table, "seed", None, prefix)
         max_examples = self.integer(table, "max-examples", 1, prefix)
         limits = Limits(self.integer(table, "depth", 0, prefix), self.integer(table, "max-states", 1, prefix), self.seconds(table, prefix))
         budget = (int(cli_default("seed")) if seed is None else seed, int(cli_default("max_examples")) if max_examples is None else max_examples)
         runs = []
         for variant in variants:
-            for scenario in self.scenarios(table, variant, prefix):
-                runs += [CheckConfig(scenario, variant, engine, invariants, *budget, limits) for engine in engines]
+            for scenario in self.scenarios(table, variant, prefix, manifests, user):
+                own = (manifests, model[0] if model else None)
+                runs += [CheckConfig(scenario, variant, engine, invariants, *budget, limits, *own) for engine in engines]
         return runs
 
-    def scenarios(self, table: Mapping[str, Any], variant: str, prefix: str) -> list[str]:
-        """The scenarios named (``all``: every one), else the variant's witness (every scenario for default)."""
-        default = list(SCENARIOS) if variant == DEFAULT.name else [VARIANTS[variant].witness]
-        names = self.names(table, "scenarios", [*SCENARIOS, ALL], default, prefix)
-        return list(SCENARIOS) if ALL in names else names
+    def scenarios(self, table: Mapping[str, Any], variant: str, prefix: str, manifests: Sequence[str], user: usermodel.ModelFile | None) -> list[str]:
+        """The manifests' scenario; else those named (``all``: every one); else the model file's, or the variant's witness (all for default)."""
+        if manifests:
+            if "scenarios" in table:
+                raise ConfigError(f"{self.where(prefix + 'manifests')}: cannot be combined with scenarios: the manifests are the scenario")
+            return [scenario_from_manifests(manifests).scenario.name]
+        mine = [user.scenario.name] if user is not None and user.scenario is not None else []
+        default = mine or (list(SCENARIOS) if variant == DEFAULT.name else [VARIANTS[variant].witness])
+        names = self.names(table, "scenarios", [*SCENARIOS, *mine, ALL], default, prefix)
+        return [*SCENARIOS, *(m for m in mine if m not in SCENARIOS)] if ALL in names else names
+
+    def files(self, table: Mapping[str, Any], key: str, prefix: str) -> list[str]:
+        """``model`` (a path) or ``manifests`` (a list of paths), relative to pyproject.toml's folder, each of which must exist."""
+        if key not in table:
+            return []
+        value = table[key]
+        many = key == "manifests"
+        given = value if many and isinstance(value, list) else [value]
+        if not given or (many and not isinstance(value, list)) or not all(isinstance(v, str) and v for v in given):
+            expected = "a non-empty list of file or folder paths" if many else "a file path"
+            raise ConfigError(f"{self.where(prefix + key)}: expected {expected}, got {value!r}")
+        paths = [self.path.parent / v for v in given]
+        for shown, path in zip(given, paths, strict=True):
+            if not path.exists():
+                raise ConfigError(f"{self.where(prefix + key)}: {shown!r} does not exist (paths are relative to {self.path.name}'s folder)")
+        return [str(p) for p in paths]
 
     def names(self, table: Mapping[str, Any], key: str, known: Sequence[str] | Mapping[str, Any], default: list[str], prefix: str) -> list[str]:
         """A list of known names, in the order given."""

@@ -49,6 +49,7 @@ from checker.replay import ReplayResult, ReplayStep, model_for
 from spec.invariants import Violation
 
 if TYPE_CHECKING:
+    from checker.usermodel import ModelFile
     from spec.model import KubeModel
 
 ModelOf = Callable[[tracefmt.Trace, str], "KubeModel"]
@@ -129,18 +130,18 @@ def violation_line(report: RunReport) -> str:
     return f"{message} ({len(trace.steps)} steps{where})"
 
 
-def counterexample_text(report: RunReport, model: KubeModel | None = None, replayable: bool = True) -> str:
+def counterexample_text(report: RunReport, model: KubeModel | None = None, replayable: bool = True, user: ModelFile | None = None) -> str:
     """The run's counterexample step by step (``readable_trace``), and how to replay it.
 
     ``model``: the model the run checked [default: the one its trace
-    records: ``checker.replay.model_for``]; ``replayable``: whether ``kspec
-    replay`` can read the saved trace (not when it needs a test's own
-    components).
+    records: ``checker.replay.model_for``, with the model file ``user`` if it
+    was found with one]; ``replayable``: whether ``kspec replay`` can read
+    the saved trace (not when it needs a test's own components).
     """
     trace = report.trace
     assert trace is not None
     source = report.saved or f"{report.scenario}--{report.variant}--{violated_name(report)}.json"
-    text = readable_trace(model or model_for(trace, source), trace, source)
+    text = readable_trace(model or model_for(trace, source, user=user), trace, source)
     if report.saved and replayable:
         with_model = f" --model {trace.model_file.path}" if trace.model_file is not None else ""
         text += f"\n\nreplay it: kspec replay {report.saved}{with_model}"

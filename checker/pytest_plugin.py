@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from checker.check import RunReport
     from checker.config import CheckConfig, ProjectConfig
     from checker.modelcheck import ModelCheck
+    from checker.usermodel import ModelFile
     from spec.component import ComponentType
     from spec.model import KubeModel
 
@@ -139,10 +140,10 @@ class KspecItem(pytest.Item):
     def runtest(self) -> None:
         from checker.junit import counterexample_text, covered, extent, violation_line
 
-        report = _run(self.check, self.out)
+        report, user = _run(self.check, self.out)
         self.user_properties.append((USER_PROPERTY, _summary(report, self.check.seed)))
         if report.violated:
-            raise KspecViolation(f"{violation_line(report)}\n\n{counterexample_text(report)}")
+            raise KspecViolation(f"{violation_line(report)}\n\n{counterexample_text(report, user=user)}")
         self.add_report_section("call", "kspec", f"{covered(report, self.check.seed)}; {extent(report)}")
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
@@ -154,13 +155,17 @@ class KspecItem(pytest.Item):
         return self.path, None, f"kspec {self.check.name}"
 
 
-def _run(check: CheckConfig, out: Path) -> RunReport:
+def _run(check: CheckConfig, out: Path) -> tuple[RunReport, ModelFile | None]:
+    """``check``'s engine run as ``kspec check`` makes it, and the model file it loaded (if any)."""
+    from checker import usermodel
     from checker.check import ExploreOptions, check_one
-    from spec.scenarios import get_scenario
+    from spec.manifests import scenario_from_manifests
     from spec.variants import get_variant
 
-    return check_one(
-        get_scenario(check.scenario),
+    user = usermodel.load(check.model) if check.model else None
+    scenario = scenario_from_manifests(check.manifests).scenario if check.manifests else usermodel.get_scenario(check.scenario, user)
+    report = check_one(
+        scenario,
         get_variant(check.variant),
         check.invariants,
         seed=check.seed,
@@ -168,7 +173,9 @@ def _run(check: CheckConfig, out: Path) -> RunReport:
         out=out,
         engine=check.engine,
         explore_options=ExploreOptions(limits=check.limits),
+        user=user,
     )
+    return report, user
 
 
 def _summary(report: RunReport, seed: int) -> str:

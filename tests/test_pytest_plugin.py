@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -21,6 +22,8 @@ from checker.explore import Limits
 from spec.scenarios import SCENARIOS
 
 pytest_plugins = ["pytester"]
+
+ROOT = Path(__file__).resolve().parent.parent
 
 CHECKS = """
 [tool.kspec]
@@ -115,6 +118,10 @@ def test_the_default_table_is_one_check(pytester: pytest.Pytester) -> None:
             '[[tool.kspec.check]]\nengines = ["explore"]\ntime-limit = -1',
             "[tool.kspec].check[0].time-limit: expected a number of seconds >= 0, got -1",
         ),
+        ('manifests = ["k8s"]', "[tool.kspec].manifests: 'k8s' does not exist (paths are relative to pyproject.toml's folder)"),
+        ('manifests = "k8s"', "[tool.kspec].manifests: expected a non-empty list of file or folder paths, got 'k8s'"),
+        ('model = ["a.py"]', "[tool.kspec].model: expected a file path, got ['a.py']"),
+        ('manifests = ["."]\nscenarios = ["basic"]', "[tool.kspec].manifests: cannot be combined with scenarios: the manifests are the scenario"),
     ],
 )
 def test_a_bad_table_is_one_usage_error_line_naming_file_and_key(pytester: pytest.Pytester, toml: str, message: str) -> None:
@@ -247,3 +254,32 @@ def test_the_plugin_is_registered_as_a_pytest11_entry_point() -> None:
     (plugin,) = [e for e in entry_points(group="pytest11") if e.name == "kspec"]
     assert plugin.value == "checker.pytest_plugin"
     assert Path(plugin.load().__file__).name == "pytest_plugin.py"
+
+
+def test_a_check_runs_your_manifests_and_your_model_file(pytester: pytest.Pytester) -> None:
+    """``manifests`` and ``model`` (relative to pyproject.toml) are ``kspec check --manifests`` and ``--model``."""
+    shutil.copytree(ROOT / "tests" / "data" / "manifests" / "guestbook", pytester.path / "k8s")
+    shutil.copy(ROOT / "examples" / "one_pod_per_node.py", pytester.path / "agent.py")
+    _project(
+        pytester,
+        """
+        [tool.kspec]
+        max-examples = 20
+
+        [[tool.kspec.check]]
+        manifests = ["k8s/redis-leader-deployment.yaml", "k8s/redis-leader-service.yaml"]
+        variants = ["rs-no-expectations"]
+
+        [[tool.kspec.check]]
+        model = "agent.py"
+        invariants = ["one-agent-per-node"]
+        """,
+    )
+    result = pytester.runpytest_inprocess("--kspec")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["*rs-no-overshoot: created default/redis-leader-*", "*one-agent-per-node: node node-* has 2 active agent pods*"])
+    traces = sorted(p.name for p in (pytester.path / "kspec-out").iterdir())
+    assert traces == [
+        "one-pod-per-node--default--one-agent-per-node.json",
+        "redis-leader-deployment+redis-leader-service--rs-no-expectations--rs-no-overshoot.json",
+    ]
