@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from checker import check as checking
-from checker import render_formats, usermodel
+from checker import concolic, render_formats, usermodel
 from checker import trace as tracefmt
 from checker.explore import ORDERS, Limits, Progress
 from checker.graphs import check_graph_path
@@ -24,7 +24,7 @@ from checker.render import cluster_tables, format_tables
 from checker.replay import model_for
 from checker.replay import replay as replay_trace
 from checker.simulate import random_walk
-from spec.errors import KspecError
+from spec.errors import KspecError, UnknownNameError
 from spec.manifests import scenario_from_manifests
 from spec.model import KubeModel
 from spec.scenarios import SCENARIOS, Scenario, get_scenario
@@ -268,9 +268,17 @@ def _print_report(report: checking.RunReport, engine: str, seed: int) -> None:
     "dot: the run as a Graphviz digraph (the explorer's whole graph: kspec check --engine explore --graph FILE.dot)",
 )
 @click.option("--out", "-o", "out_file", type=click.Path(dir_okay=False), default=None, help="write the rendering to FILE atomically, not stdout")
-def replay(file: str, variant_name: str | None, tables: bool, model_file: str | None, fmt: str, out_file: str | None) -> int:
+@click.option(
+    "--symbolic",
+    "symbolic",
+    default=None,
+    help=f"leave these numbers to Z3 ({', '.join(concolic.KINDS)}, comma-separated) and print for which values the same steps break the invariant",
+)
+def replay(file: str, variant_name: str | None, tables: bool, model_file: str | None, fmt: str, out_file: str | None, symbolic: str | None) -> int:
     """Re-execute a trace step by step; exit 1 if its violation still reproduces, 0 if not."""
     trace = tracefmt.load(file)
+    if symbolic is not None:
+        return _symbolic_replay(trace, file, symbolic, (variant_name, model_file, fmt, out_file))
     user = usermodel.load(model_file) if model_file else None
     note = usermodel.drift(trace.model_file, user)
     if note:
@@ -283,6 +291,26 @@ def replay(file: str, variant_name: str | None, tables: bool, model_file: str | 
         tracefmt.write_text(rendering, out_file)
         click.echo(f"wrote {out_file} ({fmt}): {result.summary}", err=True)
     return EXIT_VIOLATION if result.reproduced else EXIT_OK
+
+
+def _symbolic_replay(trace: tracefmt.Trace, file: str, symbolic: str, others: tuple[str | None, ...]) -> int:
+    """``replay --symbolic``: the region of numbers for which the trace's steps break its invariant (checker.concolic)."""
+    if others != (None, None, "text", None):
+        raise click.UsageError("--symbolic prints the region only: it takes none of --variant, --model, --format and --out")
+    kinds = [k.strip() for k in symbolic.split(",") if k.strip()]
+    for kind in kinds:
+        if kind not in concolic.KINDS:
+            raise UnknownNameError("kind of number", kind, concolic.KINDS, where="--symbolic")
+    if trace.invariant is None or trace.loop_start is not None:
+        raise click.UsageError(f"--symbolic needs a trace that breaks a safety invariant; {file} is a trace of an eventual property")
+    result = replay_trace(trace, file)
+    if not result.reproduced:
+        click.echo(f"{file}: {result.summary}; nothing to solve")
+        return EXIT_OK
+    model = model_for(trace, file)
+    region = concolic.region(model.scenario, model.variant, [s.action for s in trace.steps], trace.invariant, kinds)
+    click.echo(concolic.format_region(region, file, kinds), nl=False)
+    return EXIT_VIOLATION
 
 
 def main(argv: Sequence[str] | None = None) -> int:
