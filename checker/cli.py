@@ -143,6 +143,7 @@ def _manifest_runs(
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="kspec-out", show_default=True, help="folder for counterexamples")
 @click.option("--json", "json_file", type=click.Path(dir_okay=False), default=None, help="also write the results as JSON")
 @click.option("--junit", "junit_file", type=click.Path(dir_okay=False), default=None, help="also write a JUnit XML report (one case per invariant)")
+@click.option("--symbolic", default=None, help=f"for each counterexample: the values of these numbers ({','.join(concolic.KINDS)}) that break it")
 def check(
     scenario_name: str | None,
     variant_name: str | None,
@@ -167,8 +168,10 @@ def check(
     out_dir: str,
     json_file: str | None,
     junit_file: str | None,
+    symbolic: str | None,
 ) -> int:
     """Search for interleavings that break the invariants; exit 1 if one is broken."""
+    kinds = _symbolic_kinds(symbolic, model_file)
     user = usermodel.load(model_file) if model_file else None
     for name in invariant_names:
         usermodel.get_invariant(name, user, where="--invariant")
@@ -211,6 +214,8 @@ def check(
     )
     for report in reports:
         _print_report(report, engine, seed)
+        if kinds and report.trace is not None and report.trace.invariant is not None:
+            click.echo(_region_text(report.trace, report.saved or "the counterexample", kinds))
     if json_file:
         tracefmt.write_json(checking.to_json(reports), json_file)
     if junit_file:
@@ -293,23 +298,39 @@ def replay(file: str, variant_name: str | None, tables: bool, model_file: str | 
     return EXIT_VIOLATION if result.reproduced else EXIT_OK
 
 
-def _symbolic_replay(trace: tracefmt.Trace, file: str, symbolic: str, others: tuple[str | None, ...]) -> int:
-    """``replay --symbolic``: the region of numbers for which the trace's steps break its invariant (checker.concolic)."""
-    if others != (None, None, "text", None):
-        raise click.UsageError("--symbolic prints the region only: it takes none of --variant, --model, --format and --out")
+def _symbolic_kinds(symbolic: str | None, model_file: str | None) -> list[str]:
+    """The kinds of number ``--symbolic`` names ([] without it); one usage-error line for an unknown one."""
+    if symbolic is None:
+        return []
+    if model_file is not None:
+        raise click.UsageError("--symbolic is not available with --model: it replays with the built-in components only")
     kinds = [k.strip() for k in symbolic.split(",") if k.strip()]
-    for kind in kinds:
+    for kind in kinds or [symbolic]:
         if kind not in concolic.KINDS:
             raise UnknownNameError("kind of number", kind, concolic.KINDS, where="--symbolic")
+    return kinds
+
+
+def _region_text(trace: tracefmt.Trace, source: str, kinds: list[str]) -> str:
+    """The numbers for which the trace's steps break its (safety) invariant, as printed (checker.concolic)."""
+    assert trace.invariant is not None
+    model = model_for(trace, source)
+    region = concolic.region(model.scenario, model.variant, [s.action for s in trace.steps], trace.invariant, kinds)
+    return concolic.format_region(region, source, kinds)
+
+
+def _symbolic_replay(trace: tracefmt.Trace, file: str, symbolic: str, others: tuple[str | None, ...]) -> int:
+    """``replay --symbolic``: the region of numbers for which the trace's steps break its invariant."""
+    kinds = _symbolic_kinds(symbolic, others[1])
+    if others != (None, None, "text", None):
+        raise click.UsageError("--symbolic prints the region only: it takes none of --variant, --model, --format and --out")
     if trace.invariant is None or trace.loop_start is not None:
         raise click.UsageError(f"--symbolic needs a trace that breaks a safety invariant; {file} is a trace of an eventual property")
     result = replay_trace(trace, file)
     if not result.reproduced:
         click.echo(f"{file}: {result.summary}; nothing to solve")
         return EXIT_OK
-    model = model_for(trace, file)
-    region = concolic.region(model.scenario, model.variant, [s.action for s in trace.steps], trace.invariant, kinds)
-    click.echo(concolic.format_region(region, file, kinds), nl=False)
+    click.echo(_region_text(trace, file, kinds), nl=False)
     return EXIT_VIOLATION
 
 

@@ -260,8 +260,14 @@ class Bound:
     """One parameter's least and greatest value under the path condition (within its range)."""
 
     parameter: Parameter
-    least: int
-    greatest: int
+    least: int | None
+    """the least value under the condition; None if Z3 gave up within :data:`QUERY_SECONDS`"""
+    greatest: int | None
+    """the greatest value under the condition; None if Z3 gave up"""
+
+    def describe(self) -> str:
+        """``least .. greatest``, ``?`` for a bound Z3 gave up on."""
+        return f"{'?' if self.least is None else self.least} .. {'?' if self.greatest is None else self.greatest}"
 
 
 @attrs.frozen
@@ -280,6 +286,10 @@ class Region:
     """each parameter's extent under it"""
     corners: tuple[dict[str, int], ...]
     """the assignments at each bound, each replayed with plain ints and found to break the invariant at the same step"""
+
+
+QUERY_SECONDS = 3.0
+"""how long Z3 may take for one bound or one simplification (division makes the conditions non-linear)"""
 
 
 class RegionError(ValueError):
@@ -310,7 +320,7 @@ def region(scenario: Scenario, variant: Variant, actions: Sequence[Action], inva
         least, low_corner = _optimum(path, ranges, params, z3.Int(p.name), minimise=True)
         greatest, high_corner = _optimum(path, ranges, params, z3.Int(p.name), minimise=False)
         bounds.append(Bound(p, least, greatest))
-        corners += [c for c in (low_corner, high_corner) if c not in corners]
+        corners += [c for c in (low_corner, high_corner) if c is not None and c not in corners]
     for corner in corners:
         _confirm(scenario, variant, actions, invariant, kinds, corner)
     return Region(invariant, len(actions), len(path), _conditions(path, ranges), tuple(bounds), tuple(corners))
@@ -318,12 +328,17 @@ def region(scenario: Scenario, variant: Variant, actions: Sequence[Action], inva
 
 def _optimum(
     path: Sequence[z3.BoolRef], ranges: Sequence[z3.BoolRef], params: Sequence[Parameter], x: z3.ArithRef, minimise: bool
-) -> tuple[int, dict[str, int]]:
+) -> tuple[int | None, dict[str, int] | None]:
+    """The least (or greatest) value of ``x`` under the path and the ranges, and an assignment reaching it; None, None if Z3 gave up."""
     opt = z3.Optimize()
+    opt.set("timeout", int(QUERY_SECONDS * 1000))
     opt.add(*path, *ranges)
     handle = opt.minimize(x) if minimise else opt.maximize(x)
-    if opt.check() != z3.sat:
+    verdict = opt.check()
+    if verdict == z3.unsat:
         raise RegionError("the path condition has no solution within the ranges")
+    if verdict != z3.sat:
+        return None, None
     model = opt.model()
     corner = {p.name: model.eval(z3.Int(p.name), model_completion=True).as_long() for p in params}
     return int(str(handle.value())), corner
@@ -333,6 +348,7 @@ def _conditions(path: Sequence[z3.BoolRef], ranges: Sequence[z3.BoolRef]) -> tup
     """The path condition as Z3 prints it, in first-taken order, without duplicates and without what the ranges alone imply."""
     seen: dict[str, None] = {}
     implied = z3.Solver()
+    implied.set("timeout", int(QUERY_SECONDS * 1000))
     implied.add(*ranges)
     for c in path:
         simple = z3.simplify(c)
@@ -365,10 +381,12 @@ def format_region(r: Region, source: str, kinds: Sequence[str]) -> str:
         " outside them it branches otherwise, and may or may not break it):",
         *(f"  {c}" for c in r.conditions),
         "each number's extent under those conditions (its value in the scenario, then least .. greatest):",
-        *(f"  {b.parameter.name.ljust(width)}  {b.parameter.value:>12}  {b.least} .. {b.greatest}" for b in r.bounds),
+        *(f"  {b.parameter.name.ljust(width)}  {b.parameter.value:>12}  {b.describe()}" for b in r.bounds),
         f"checked: a plain replay with the numbers at each of these extents ({len(r.corners)} assignments) breaks {r.invariant} at step {r.step}",
         "(the region of this one interleaving: other interleavings may break it for other numbers)",
     ]
+    if any(b.least is None or b.greatest is None for b in r.bounds):
+        lines.insert(-2, f"?: Z3 gave up on that bound within {QUERY_SECONDS:g} s (the conditions are non-linear where the spec divides)")
     if not r.bounds:
         lines[0] = f"{source}: the scenario has no {', '.join(kinds)} numbers to leave open"
     return "\n".join(lines) + "\n"

@@ -72,3 +72,12 @@ def test_replay_symbolic_prints_the_region_and_refuses_bad_input(capsys: pytest.
     assert capsys.readouterr().err == "kspec: error: --symbolic: unknown kind of number 'request'; did you mean 'requests'?\n"
     assert main(["replay", str(NO_ASSUME), "--symbolic", "requests", "--format", "html"]) == 2
     assert "--symbolic prints the region only" in capsys.readouterr().err
+
+
+def test_check_symbolic_answers_with_the_numbers_of_the_counterexample_it_found(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["check", "--variant", "scheduler-no-assume", "--symbolic", "requests", "--out", str(tmp_path)]
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    assert "requests.cpu[web/app]                400  334 .. 500" in out and "checked: a plain replay" in out
+    assert main([*args[:-2], "--model", "x.py"]) == 2
+    assert "--symbolic is not available with --model" in capsys.readouterr().err
