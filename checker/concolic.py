@@ -296,16 +296,22 @@ class RegionError(ValueError):
     """The run does not break its invariant when replayed with symbolic numbers (a model that branches where it cannot record)."""
 
 
-def run_symbolic(model: KubeModel, actions: Sequence[Action], invariant: str) -> tuple[list[z3.BoolRef], str | None]:
-    """Replay ``actions`` on ``model`` (whose scenario holds SymInts) recording every branch; the path and the violation message."""
+def final_violation(model: KubeModel, actions: Sequence[Action], invariant: str) -> str | None:
+    """Replay ``actions`` on ``model``; how the state after the last step breaks ``invariant`` (None if it does not)."""
     monitor = Monitor(model.ctx, model.is_quiescent, [invariant])
+    s = model.initial_states()[0]
+    found = monitor.check_state(s)
+    for action in actions:
+        before, s = s, model.next_state(s, action)
+        found = monitor.check_step(before, action, s)
+    return found[0].message if found else None
+
+
+def run_symbolic(model: KubeModel, actions: Sequence[Action], invariant: str) -> tuple[list[z3.BoolRef], str | None]:
+    """:func:`final_violation` on a model whose scenario holds SymInts, recording every branch: the path and the violation."""
     with recording() as path:
-        s = model.initial_states()[0]
-        found = monitor.check_state(s)
-        for action in actions:
-            before, s = s, model.next_state(s, action)
-            found = monitor.check_step(before, action, s)
-    return path, found[0].message if found else None
+        message = final_violation(model, actions, invariant)
+    return path, message
 
 
 def region(scenario: Scenario, variant: Variant, actions: Sequence[Action], invariant: str, kinds: Sequence[str]) -> Region:
@@ -361,14 +367,7 @@ def _conditions(path: Sequence[z3.BoolRef], ranges: Sequence[z3.BoolRef]) -> tup
 
 def _confirm(scenario: Scenario, variant: Variant, actions: Sequence[Action], invariant: str, kinds: Sequence[str], corner: dict[str, int]) -> None:
     """A plain replay with the corner's numbers must break the invariant at the same step."""
-    model = KubeModel(concrete_scenario(scenario, kinds, corner), variant)
-    monitor = Monitor(model.ctx, model.is_quiescent, [invariant])
-    s = model.initial_states()[0]
-    found = monitor.check_state(s)
-    for action in actions:
-        before, s = s, model.next_state(s, action)
-        found = monitor.check_step(before, action, s)
-    if not found:
+    if final_violation(KubeModel(concrete_scenario(scenario, kinds, corner), variant), actions, invariant) is None:
         raise RegionError(f"the numbers {corner} satisfy the path condition but a plain replay with them does not break {invariant}")
 
 
