@@ -32,6 +32,7 @@ import attrs
 import z3
 
 from spec.component import Action
+from spec.errors import ActionNotEnabledError, KspecError
 from spec.invariants import Monitor
 from spec.model import KubeModel
 from spec.objects import Container, Pod, ReplicaSet, Resources
@@ -292,8 +293,8 @@ QUERY_SECONDS = 3.0
 """how long Z3 may take for one bound or one simplification (division makes the conditions non-linear)"""
 
 
-class RegionError(ValueError):
-    """The run does not break its invariant when replayed with symbolic numbers (a model that branches where it cannot record)."""
+class RegionError(KspecError):
+    """The symbolic replay disagrees with the plain one: the spec branched on a number where no branch was recorded (a kspec bug)."""
 
 
 def final_violation(model: KubeModel, actions: Sequence[Action], invariant: str) -> str | None:
@@ -323,13 +324,42 @@ def region(scenario: Scenario, variant: Variant, actions: Sequence[Action], inva
     ranges = [z3.And(z3.Int(p.name) >= p.low, z3.Int(p.name) <= p.high) for p in params]
     bounds, corners = [], []
     for p in params:
-        least, low_corner = _optimum(path, ranges, params, z3.Int(p.name), minimise=True)
-        greatest, high_corner = _optimum(path, ranges, params, z3.Int(p.name), minimise=False)
+        mine, linked = _slice(path, p.name)
+        their = [q for q in params if q.name in linked]
+        their_ranges = [r for q, r in zip(params, ranges, strict=True) if q.name in linked]
+        least, low_corner = _optimum(mine, their_ranges, their, z3.Int(p.name), minimise=True)
+        greatest, high_corner = _optimum(mine, their_ranges, their, z3.Int(p.name), minimise=False)
         bounds.append(Bound(p, least, greatest))
-        corners += [c for c in (low_corner, high_corner) if c is not None and c not in corners]
+        for corner in (low_corner, high_corner):
+            if corner is not None and (whole := {**{q.name: q.value for q in params}, **corner}) not in corners:
+                corners.append(whole)
     for corner in corners:
         _confirm(scenario, variant, actions, invariant, kinds, corner)
     return Region(invariant, len(actions), len(path), _conditions(path, ranges), tuple(bounds), tuple(corners))
+
+
+def _names(e: z3.ExprRef) -> set[str]:
+    """The parameters a term mentions."""
+    if z3.is_const(e) and e.decl().kind() == z3.Z3_OP_UNINTERPRETED:
+        return {str(e)}
+    return set().union(*(_names(c) for c in e.children()))
+
+
+def _slice(path: Sequence[z3.BoolRef], name: str) -> tuple[list[z3.BoolRef], set[str]]:
+    """The conditions that constrain ``name`` (those that share a parameter with it, directly or through others), and those parameters.
+
+    The others constrain only numbers that no condition ties to it, so they do not change its extent
+    (the scenario's own values satisfy them); leaving them out keeps the non-linear ones from stalling Z3.
+    """
+    names = [_names(c) for c in path]
+    linked, grown = {name}, True
+    while grown:
+        grown = False
+        for n in names:
+            if n & linked and not n <= linked:
+                linked |= n
+                grown = True
+    return [c for c, n in zip(path, names, strict=True) if n & linked], linked
 
 
 def _optimum(
@@ -367,7 +397,11 @@ def _conditions(path: Sequence[z3.BoolRef], ranges: Sequence[z3.BoolRef]) -> tup
 
 def _confirm(scenario: Scenario, variant: Variant, actions: Sequence[Action], invariant: str, kinds: Sequence[str], corner: dict[str, int]) -> None:
     """A plain replay with the corner's numbers must break the invariant at the same step."""
-    if final_violation(KubeModel(concrete_scenario(scenario, kinds, corner), variant), actions, invariant) is None:
+    try:
+        broken = final_violation(KubeModel(concrete_scenario(scenario, kinds, corner), variant), actions, invariant) is not None
+    except ActionNotEnabledError as e:
+        raise RegionError(f"the numbers {corner} satisfy the path condition but a plain replay with them stops: {e}") from None
+    if not broken:
         raise RegionError(f"the numbers {corner} satisfy the path condition but a plain replay with them does not break {invariant}")
 
 
