@@ -26,7 +26,7 @@ from checker.graphs import write_graph
 from checker.hypothesis_engine import Coverage, run_hypothesis
 from checker.replay import replay
 from spec.component import Action
-from spec.invariants import QUIESCENT, Monitor, Violation
+from spec.invariants import Monitor, Violation
 from spec.model import KubeModel
 from spec.scenarios import Scenario
 from spec.state import State
@@ -182,14 +182,38 @@ def check_one(
     explore_options: ExploreOptions | None = None,
     user: usermodel.ModelFile | None = None,
 ) -> RunReport:
-    """One engine run; the counterexample (if any) replayed, and saved under ``out``.
+    """One engine run on ``scenario`` and ``variant`` (:func:`run_model`).
 
     ``user``: a model file whose components and invariants join the built-in ones.
     """
     symmetric = engine == EXPLORE and explore_options is not None and explore_options.symmetry
     model = KubeModel(scenario, variant, extra=user.components if user is not None else (), symmetry=symmetric)
     monitor = usermodel.build_monitor(model, invariants, user)
-    known = usermodel.invariant_catalogue(user)
+    return run_model(
+        model, monitor, seed=seed, max_examples=max_examples, profile=profile, out=out, engine=engine, explore_options=explore_options, user=user
+    )
+
+
+def run_model(
+    model: KubeModel,
+    monitor: Monitor,
+    *,
+    seed: int,
+    max_examples: int,
+    profile: str = "ci",
+    out: Path | None = None,
+    engine: str = HYPOTHESIS,
+    explore_options: ExploreOptions | None = None,
+    user: usermodel.ModelFile | None = None,
+    replayable: bool = True,
+) -> RunReport:
+    """One engine run over ``model``; the counterexample (if any) recorded, confirmed, and saved under ``out``.
+
+    Recording re-executes the steps on ``model``. A ``replayable`` trace is
+    then replayed as ``kspec replay`` reads it (the model rebuilt from the
+    trace, with the model file ``user``); a model a test built with its own
+    components is not rebuilt from a trace, so its recording is the check.
+    """
     coverage: Coverage | ExploreCoverage
     if engine == EXPLORE:
         found, coverage = explore_run(model, monitor, explore_options or ExploreOptions())
@@ -202,7 +226,7 @@ def check_one(
     trace, saved = None, ""
     if found is not None:
         actions, v, loop_start = found
-        doomed = v.invariant not in known  # a doomed state: a plain trace, the property is judged on the graph
+        doomed = v.invariant not in monitor.names  # a doomed state: a plain trace, the property is judged on the graph
         trace = tracefmt.record(
             model,
             actions,
@@ -214,14 +238,16 @@ def check_one(
             loop_start=loop_start,
             model_file=user.ref if user is not None else None,
         )
-        confirmed = replay(trace, "<engine>", user=user)
-        assert confirmed.reproduced or confirmed.undecided, f"the executable spec does not confirm the counterexample: {confirmed.summary}"
+        if replayable:
+            confirmed = replay(trace, "<engine>", user=user)
+            assert confirmed.reproduced or confirmed.undecided, f"the executable spec does not confirm the counterexample: {confirmed.summary}"
         if out is not None:
-            path = out / f"{scenario.name}--{variant.name}--{v.invariant}.json"
+            path = out / f"{model.scenario.name}--{model.variant.name}--{v.invariant}.json"
             tracefmt.write(trace, path)
             saved = str(path)
-    verdicts = tuple((name, _verdict(name, known[name].kind, trace, coverage.quiescent_states)) for name in monitor.names)
-    return RunReport(scenario.name, variant.name, verdicts, coverage, trace, saved, steps_to_first, seconds_to_first)
+    quiescent = {i.name for i in monitor.quiescent_checks}
+    verdicts = tuple((name, _verdict(name, name in quiescent, trace, coverage.quiescent_states)) for name in monitor.names)
+    return RunReport(model.scenario.name, model.variant.name, verdicts, coverage, trace, saved, steps_to_first, seconds_to_first)
 
 
 def explore_run(model: KubeModel, monitor: Monitor, options: ExploreOptions) -> tuple[Found | None, ExploreCoverage]:
@@ -255,10 +281,11 @@ def explore_run(model: KubeModel, monitor: Monitor, options: ExploreOptions) -> 
     return None, coverage
 
 
-def _verdict(name: str, kind: str, trace: tracefmt.Trace | None, quiescent_states: int) -> str:
+def _verdict(name: str, quiescent: bool, trace: tracefmt.Trace | None, quiescent_states: int) -> str:
+    """Violated by the counterexample, not reached (a quiescent invariant, no quiescent state), else holds."""
     if trace is not None and trace.invariant == name:
         return VIOLATED
-    if kind == QUIESCENT and quiescent_states == 0:
+    if quiescent and quiescent_states == 0:
         return NOT_REACHED
     return HOLDS
 

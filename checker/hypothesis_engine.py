@@ -45,7 +45,6 @@ deepest variants more often than uniform choices alone.
 from __future__ import annotations
 
 import contextlib
-import copy
 import functools
 import importlib
 import time
@@ -61,7 +60,6 @@ from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test, i
 
 import spec
 from checker.shrink import shrink
-from checker.usermodel import narrowed
 from spec import catalogue
 from spec.component import Action
 from spec.invariants import Monitor, Violation
@@ -232,7 +230,7 @@ def run_hypothesis(model: KubeModel, monitor: Monitor, *, seed: int = 0, max_exa
         test()
     found = run.last
     if found is not None:
-        one = narrowed(monitor, [found.violation.invariant])
+        one = Monitor(monitor.ctx, monitor.quiescent, [found.violation.invariant], monitor.catalogue)
         actions, violation = shrink(model, one, found.actions, found.violation.invariant)
         found = Found(tuple(actions), violation)
     seconds = time.perf_counter() - run.started
@@ -278,6 +276,4 @@ def _counting_quiescence(monitor: Monitor, run: _Run) -> Monitor:
             return True
         return False
 
-    counting = copy.copy(monitor)  # the same invariants (a model file's too), another quiescence test
-    counting.quiescent = quiescent
-    return counting
+    return Monitor(monitor.ctx, quiescent, monitor.names, monitor.catalogue)

@@ -17,10 +17,8 @@ from pathlib import Path
 import attrs
 
 from checker import check as checking
-from checker import trace as tracefmt
 from checker.config import cli_default
 from checker.explore import Limits
-from checker.hypothesis_engine import Coverage, run_hypothesis
 from checker.junit import counterexample_text, extent
 from spec.component import ComponentType
 from spec.errors import UnknownNameError
@@ -66,34 +64,17 @@ def check_model(
     if engine not in checking.ENGINES:
         raise UnknownNameError("engine", engine, checking.ENGINES)
     monitor = Monitor(model.ctx, model.is_quiescent, list(invariants))
-    chosen_seed = int(cli_default("seed")) if seed is None else seed
-    examples = int(cli_default("max_examples")) if max_examples is None else max_examples
-    found, coverage = _search(model, monitor, engine, chosen_seed, examples, limits or Limits())
-    trace, saved = None, ""
-    if found is not None:
-        actions, violation, _ = found
-        trace_seed = chosen_seed if engine == checking.HYPOTHESIS else None
-        trace = tracefmt.record(
-            model, actions, engine=engine, seed=trace_seed, invariant=violation.invariant, violation_step=len(actions), message=violation.message
-        )
-        if out is not None:
-            path = out / f"{model.scenario.name}--{model.variant.name}--{violation.invariant}.json"
-            tracefmt.write(trace, path)
-            saved = str(path)
-    verdicts = tuple((name, _verdict(name, monitor, trace, coverage.quiescent_states)) for name in monitor.names)
-    report = checking.RunReport(model.scenario.name, model.variant.name, verdicts, coverage, trace, saved, None)
+    report = checking.run_model(
+        model,
+        monitor,
+        seed=int(cli_default("seed")) if seed is None else seed,
+        max_examples=int(cli_default("max_examples")) if max_examples is None else max_examples,
+        out=out,
+        engine=engine,
+        explore_options=checking.ExploreOptions(limits=limits or Limits()),
+        replayable=False,
+    )
     return ModelCheck(report, _text(report, model, engine))
-
-
-def _search(
-    model: KubeModel, monitor: Monitor, engine: str, seed: int, max_examples: int, limits: Limits
-) -> tuple[checking.Found | None, Coverage | checking.ExploreCoverage]:
-    """The engine's first violation (shrunk, for Hypothesis; a shortest one, for the explorer) and what it covered."""
-    if engine == checking.EXPLORE:
-        return checking.explore_run(model, monitor, checking.ExploreOptions(limits=limits))
-    result = run_hypothesis(model, monitor, seed=seed, max_examples=max_examples)
-    found = (result.found.actions, result.found.violation, None) if result.found is not None else None
-    return found, result.coverage
 
 
 def _text(report: checking.RunReport, model: KubeModel, engine: str) -> str:
@@ -111,12 +92,3 @@ def _violation(report: checking.RunReport) -> str:
     trace = report.trace
     assert trace is not None
     return f"{trace.message} ({len(trace.steps)} steps" + (f"; saved {report.saved})" if report.saved else ")")
-
-
-def _verdict(name: str, monitor: Monitor, trace: tracefmt.Trace | None, quiescent_states: int) -> str:
-    """Violated by the counterexample, not reached (a quiescent invariant, no quiescent state), else holds."""
-    if trace is not None and trace.invariant == name:
-        return checking.VIOLATED
-    if quiescent_states == 0 and any(i.name == name for i in monitor.quiescent_checks):
-        return checking.NOT_REACHED
-    return checking.HOLDS

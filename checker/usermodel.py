@@ -28,7 +28,6 @@ and says so in one line when the file changed since.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import importlib.util
 import os
@@ -48,7 +47,8 @@ from spec.catalogue import WATCH_DELIVER
 from spec.component import ActionDef, ComponentType, Watch
 from spec.environment import ENVIRONMENT
 from spec.errors import InvalidInputError, UnknownNameError
-from spec.invariants import INVARIANTS, KINDS, QUIESCENT, STATE, TRANSITION, Invariant, Monitor
+from spec.invariants import INVARIANTS, KINDS, Invariant, Monitor
+from spec.invariants import get_invariant as lookup_invariant
 from spec.model import CONTROL_PLANE, NODE_COMPONENTS, KubeModel
 from spec.objects import KINDS as OBJECT_KINDS
 from spec.scenarios import SCENARIOS, Scenario
@@ -372,10 +372,7 @@ def invariant_catalogue(user: ModelFile | None) -> dict[str, Invariant]:
 
 def get_invariant(name: str, user: ModelFile | None, where: str = "") -> Invariant:
     """The invariant called ``name``, built-in or the model file's (exit-2 error with close matches otherwise)."""
-    known = invariant_catalogue(user)
-    if name not in known:
-        raise UnknownNameError("invariant", name, known, where=where)
-    return known[name]
+    return lookup_invariant(name, invariant_catalogue(user), where)
 
 
 def get_scenario(name: str, user: ModelFile | None, where: str = "") -> Scenario:
@@ -390,27 +387,7 @@ def get_scenario(name: str, user: ModelFile | None, where: str = "") -> Scenario
 
 def build_monitor(model: KubeModel, names: Sequence[str], user: ModelFile | None) -> Monitor:
     """A Monitor of ``names`` (every invariant if empty), the model file's invariants included."""
-    if user is None or not user.invariants:
-        return Monitor(model.ctx, model.is_quiescent, names)
-    monitor = Monitor(model.ctx, model.is_quiescent)
-    chosen = [get_invariant(n, user) for n in names] if names else list(invariant_catalogue(user).values())
-    return _with_checks(monitor, chosen)
-
-
-def narrowed(monitor: Monitor, names: Sequence[str]) -> Monitor:
-    """A copy of ``monitor`` checking only ``names`` (whichever catalogue it was built from)."""
-    keep = set(names)
-    chosen = [i for i in (*monitor.state_checks, *monitor.transition_checks, *monitor.quiescent_checks) if i.name in keep]
-    return _with_checks(monitor, sorted(chosen, key=lambda i: monitor.names.index(i.name)))
-
-
-def _with_checks(monitor: Monitor, chosen: Sequence[Invariant]) -> Monitor:
-    out = copy.copy(monitor)
-    out.state_checks = [i for i in chosen if i.kind == STATE]
-    out.transition_checks = [i for i in chosen if i.kind == TRANSITION]
-    out.quiescent_checks = [i for i in chosen if i.kind == QUIESCENT]
-    out.names = tuple(i.name for i in chosen)
-    return out
+    return Monitor(model.ctx, model.is_quiescent, names, invariant_catalogue(user))
 
 
 def trace_problem(recorded: ModelFileRef | None, user: ModelFile | None, source: str) -> str:

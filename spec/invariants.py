@@ -21,7 +21,7 @@ scenario, and every invariant is broken by at least one variant
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -452,21 +452,25 @@ INVARIANTS: dict[str, Invariant] = {
 }
 
 
-def get_invariant(name: str) -> Invariant:
-    """The invariant called ``name`` (exit-2 error with close matches otherwise)."""
-    try:
-        return INVARIANTS[name]
-    except KeyError:
-        raise UnknownNameError("invariant", name, INVARIANTS) from None
+def get_invariant(name: str, catalogue: Mapping[str, Invariant] = INVARIANTS, where: str = "") -> Invariant:
+    """The invariant called ``name`` in ``catalogue`` (exit-2 error with close matches otherwise)."""
+    if name not in catalogue:
+        raise UnknownNameError("invariant", name, catalogue, where=where)
+    return catalogue[name]
 
 
 class Monitor:
     """Checks a selection of invariants along a run, step by step."""
 
-    def __init__(self, ctx: Context, quiescent: Callable[[State], bool], names: Sequence[str] | None = None) -> None:
-        chosen = [get_invariant(n) for n in names] if names else list(INVARIANTS.values())
+    def __init__(
+        self, ctx: Context, quiescent: Callable[[State], bool], names: Sequence[str] | None = None, catalogue: Mapping[str, Invariant] | None = None
+    ) -> None:
+        """Check ``names`` (every invariant if empty) of ``catalogue`` (the built-in ones, or those plus a model file's)."""
+        known = INVARIANTS if catalogue is None else catalogue
+        chosen = [get_invariant(n, known) for n in names] if names else list(known.values())
         self.ctx = ctx
         self.quiescent = quiescent
+        self.catalogue = known
         self.state_checks = [i for i in chosen if i.kind == STATE]
         self.transition_checks = [i for i in chosen if i.kind == TRANSITION]
         self.quiescent_checks = [i for i in chosen if i.kind == QUIESCENT]
