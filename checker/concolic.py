@@ -36,13 +36,13 @@ from spec.errors import ActionNotEnabledError, KspecError
 from spec.invariants import Monitor
 from spec.model import KubeModel
 from spec.objects import Container, Pod, ReplicaSet, Resources
-from spec.scenarios import Scenario
+from spec.scenarios import Scenario, Timing
 from spec.variants import Variant
 
 KINDS = ("requests", "capacity", "timeouts")
 """the numbers ``--symbolic`` can leave open: container requests (cpu, memory), node capacity (cpu, memory, pods),
 and the scenario's timing constants in ticks (lease renewal, node-monitor grace, default toleration, back-off, expectations)"""
-_TIMEOUTS = ("lease_renew_interval", "node_monitor_grace", "default_toleration_seconds", "backoff_initial", "backoff_max", "expectations_timeout")
+_TIMEOUTS = tuple(f.name for f in attrs.fields(Timing) if f.name != "tick_seconds")  # tick_seconds is a unit, not a timeout
 
 _path: list[z3.BoolRef] | None = None
 

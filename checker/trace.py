@@ -202,32 +202,26 @@ class Trace:
 
 def to_json(trace: Trace) -> dict[str, Any]:
     """The trace as plain JSON data, fields in the documented order."""
-    data = {
+    values = {
         "format": FORMAT,
         "version": 1 if trace.loop_start is None else 2,
         "spec_version": trace.spec_version,
         "scenario": trace.scenario,
+        MANIFESTS: trace.manifests,
         "bounds": trace.bounds,
         "variant": trace.variant,
+        MODEL_FILE: trace.model_file.to_json() if trace.model_file is not None else None,
         "engine": trace.engine,
         "seed": trace.seed,
         "invariant": trace.invariant,
         "violation_step": trace.violation_step,
         "message": trace.message,
         "initial_digest": trace.initial_digest,
+        "loop_start": trace.loop_start,
         "steps": [step.to_json() for step in trace.steps],
     }
-    if trace.loop_start is not None:
-        data = {key: trace.loop_start if key == "loop_start" else data[key] for key in LASSO_FIELDS}
-    if trace.model_file is not None:
-        items = list(data.items())
-        at = [key for key, _ in items].index("variant") + 1
-        data = dict([*items[:at], (MODEL_FILE, trace.model_file.to_json()), *items[at:]])
-    if trace.manifests is not None:
-        items = list(data.items())
-        at = [key for key, _ in items].index("scenario") + 1
-        data = dict([*items[:at], (MANIFESTS, trace.manifests), *items[at:]])
-    return data
+    optional = {MANIFESTS, MODEL_FILE, "loop_start"}  # written only when the trace has them
+    return {key: value for key, value in values.items() if key not in optional or value is not None}
 
 
 def dumps(trace: Trace) -> str:
