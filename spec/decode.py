@@ -129,13 +129,13 @@ class Fields:
         return [Fields.of(item, path) for path, item in self.items(key)]
 
     def string(self, key: str, default: str = "") -> str:
-        """A string field."""
+        """A string field; ``default`` when absent, null or empty (defaults.go defaults an empty string too)."""
         value = self.get(key)
         if value is None:
             return default
         if not isinstance(value, str):
             raise wrong_type(self.at(key), value, "a string")
-        return value
+        return value or default
 
     def required_string(self, key: str) -> str:
         """A string field that must be present and non-empty."""

@@ -42,7 +42,6 @@ the model's API server accepts.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -145,8 +144,8 @@ Warn = Callable[[str], None]
 
 
 def ticks(seconds: int) -> int:
-    """Seconds as clock ticks, rounded up."""
-    return math.ceil(seconds / TICK)
+    """Seconds as clock ticks, rounded up (in integers: exact for any int64)."""
+    return -(-seconds // TICK)
 
 
 # ------------------------------------------------------------ metadata
@@ -162,7 +161,7 @@ def meta(f: Fields, warn: Warn, namespaced: bool = True) -> ObjectMeta:
     name, generate = f.string("name"), f.string("generateName")
     if not name and not generate:
         raise required(f.at("name"), "name or generateName is required")
-    namespace = f.string("namespace", "default") or "default"
+    namespace = f.string("namespace", "default")
     if namespaced:
         for why in validation.dns1123_label_errors(namespace):
             raise invalid(f.at("namespace"), namespace, why)
@@ -248,7 +247,7 @@ def container(f: Fields, warn: Warn) -> Container:
 
 def toleration(f: Fields) -> Toleration:
     """A toleration (operator defaults to Equal; tolerationSeconds become ticks)."""
-    operator = f.string("operator", "Equal") or "Equal"
+    operator = f.string("operator", "Equal")
     if operator not in ("Equal", "Exists"):
         raise unsupported(f.at("operator"), operator, ("Equal", "Exists"))
     effect = f.string("effect")
@@ -284,9 +283,9 @@ def pod_spec(f: Fields, warn: Warn) -> PodSpec:
         node_name=f.string("nodeName"),
         node_selector=f.string_map("nodeSelector"),
         tolerations=tuple(toleration(t) for t in f.objects("tolerations")),
-        restart_policy=f.string("restartPolicy", "Always") or "Always",
+        restart_policy=f.string("restartPolicy", "Always"),
         termination_grace_period_seconds=ticks(grace),
-        scheduler_name=f.string("schedulerName", "default-scheduler") or "default-scheduler",
+        scheduler_name=f.string("schedulerName", "default-scheduler"),
     )
 
 
@@ -368,7 +367,7 @@ def service_port(f: Fields, node_port_allowed: bool) -> ServicePort:
     if isinstance(target, str):
         raise invalid(f.at("targetPort"), target, "named target ports are not modelled; use the container's port number")
     target_port = f.integer("targetPort", 0) or port
-    protocol = f.string("protocol", "TCP") or "TCP"
+    protocol = f.string("protocol", "TCP")
     if protocol not in PROTOCOLS:
         raise unsupported(f.at("protocol"), protocol, PROTOCOLS)
     node_port = f.integer("nodePort", 0)
@@ -382,7 +381,7 @@ def service_port(f: Fields, node_port_allowed: bool) -> ServicePort:
 
 def _service_type(f: Fields, warn: Warn) -> str | None:
     """The model's Service type, or None for a Service that is skipped."""
-    kind = f.string("type", "ClusterIP") or "ClusterIP"
+    kind = f.string("type", "ClusterIP")
     if kind not in SERVICE_TYPES:
         raise unsupported(f.at("type"), kind, SERVICE_TYPES)
     if kind == "ExternalName":

@@ -38,6 +38,7 @@ from __future__ import annotations
 import base64
 import datetime
 import json
+import math
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -49,7 +50,7 @@ import attrs
 import yaml
 
 from spec import kinds, quantity
-from spec.decode import DecodeError, Fields, article, kind_of, unsupported
+from spec.decode import DecodeError, Fields, article, child, kind_of, unsupported
 from spec.errors import InvalidInputError
 from spec.objects import Obj, ReplicaSet, Service
 from spec.scenarios import SCENARIOS, Bounds, NodeConfig, Scenario, node
@@ -67,6 +68,11 @@ class Entry:
     """its file and document (``guestbook/frontend.yaml: document 2``, then ``: items[0]`` in a List)"""
     text: str
     """the object as compact JSON, keys in the file's order"""
+
+    @classmethod
+    def of(cls, where: str, data: Any) -> Entry:
+        """The entry of ``data``, kept as compact JSON."""
+        return cls(where, json.dumps(data, ensure_ascii=True, separators=(",", ":"), allow_nan=False))
 
     @property
     def data(self) -> Any:
@@ -137,7 +143,7 @@ class ManifestSource:
 def _entry_from_json(f: Fields) -> Entry:
     f.known(("source", "object"))
     obj = Fields.of(f.get("object"), f.at("object"))
-    return Entry(f.required_string("source"), json.dumps(obj.data, ensure_ascii=True, separators=(",", ":"), allow_nan=False))
+    return Entry.of(f.required_string("source"), obj.data)
 
 
 @attrs.frozen
@@ -242,7 +248,7 @@ def to_json(value: Any, field: str = "", depth: int = 0) -> Any:
     if value is None or isinstance(value, (str, bool, int)):
         return value
     if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
+        if not math.isfinite(value):
             raise _NoJson(f"{field}: Invalid value: {value}: JSON has no NaN or infinity")
         return value
     if isinstance(value, (datetime.date, datetime.datetime)):
@@ -251,16 +257,12 @@ def to_json(value: Any, field: str = "", depth: int = 0) -> Any:
         return base64.b64encode(value).decode("ascii")
     if isinstance(value, dict):
         keys = {k: str(k).lower() if isinstance(k, bool) else str(k) for k in value}
-        return {keys[k]: to_json(v, _field(field, keys[k]), depth + 1) for k, v in value.items()}
+        return {keys[k]: to_json(v, child(field, keys[k]), depth + 1) for k, v in value.items()}
     if isinstance(value, set):
         return {str(k): None for k in sorted(value, key=str)}
     if isinstance(value, (list, tuple)):
         return [to_json(v, f"{field}[{i}]", depth + 1) for i, v in enumerate(value)]
     raise _NoJson(f"{field}: a YAML {type(value).__name__} has no JSON form")
-
-
-def _field(parent: str, key: str) -> str:
-    return f"{parent}.{key}" if parent else key
 
 
 Warnings = list[tuple[int, str]]
@@ -306,7 +308,7 @@ def _entries(where: str, data: Any, warnings: Warnings, before: int) -> list[Ent
         return []
     if kinds.KINDS[kind] != version:
         raise InvalidInputError(f"{_label(where, data)}: {unsupported('apiVersion', version, (kinds.KINDS[kind],))}")
-    return [Entry(where, json.dumps(data, ensure_ascii=True, separators=(",", ":"), allow_nan=False))]
+    return [Entry.of(where, data)]
 
 
 def _type_meta(where: str, data: dict[str, Any]) -> tuple[str, str]:
@@ -351,9 +353,8 @@ class _Cluster:
         if previous != label:
             raise InvalidInputError(f'{label}: metadata.name: Duplicate value: "{name}": a {kind} of that name comes from {previous}')
 
-    def add(self, index: int, entry: Entry, data: Any) -> None:
-        if not isinstance(data, dict):
-            raise InvalidInputError(f"{entry.where}: expected a Kubernetes object, got {article(kind_of(data))}")
+    def add(self, index: int, entry: Entry) -> None:
+        data = entry.data
         version, kind = _type_meta(entry.where, data)
         label = _label(entry.where, data)
         if kind not in kinds.KINDS:
@@ -398,17 +399,12 @@ def _steps(objects: Sequence[Obj]) -> int:
     return 60 + 60 * pods + 20 * services
 
 
-def build(name: str, source: ManifestSource, where: str = "") -> Loaded:
-    """The scenario of ``source`` (``where`` prefixes every error: the trace that embeds it, say)."""
-    scenario, warnings = _build(name, source, where)
-    return Loaded(scenario, tuple(text for _, text in warnings))
-
-
 def _build(name: str, source: ManifestSource, where: str) -> tuple[ManifestScenario, Warnings]:
+    """The scenario of ``source`` and its warnings (``where`` prefixes every error: the trace that embeds it, say)."""
     cluster = _Cluster()
     try:
         for index, entry in enumerate(source.entries):
-            cluster.add(index, entry, entry.data)
+            cluster.add(index, entry)
         nodes = _nodes(cluster, source.nodes)
     except InvalidInputError as e:
         raise InvalidInputError(f"{where}{e}") from None
@@ -445,7 +441,7 @@ def scenario_from_manifests(
     """
     entries, skipped = read_entries(paths)
     given = (nodes, node_cpu, node_memory) != (None, None, None)
-    has_nodes = any(json.loads(e.text).get("kind") == "Node" for e in entries)
+    has_nodes = any(e.data.get("kind") == "Node" for e in entries)
     options = None
     if given or not has_nodes:
         options = NodeOptions(DEFAULT_NODES if nodes is None else nodes, node_cpu or DEFAULT_NODE_CPU, node_memory or DEFAULT_NODE_MEMORY)
@@ -456,4 +452,4 @@ def scenario_from_manifests(
 
 def scenario_from_json(name: str, data: object, where: str) -> ManifestScenario:
     """Rebuild a manifest scenario from the JSON a trace embeds (``ManifestSource.to_json``)."""
-    return build(name, ManifestSource.from_json(data, where), f"{where}: ").scenario
+    return _build(name, ManifestSource.from_json(data, where), f"{where}: ")[0]
