@@ -140,12 +140,17 @@ def counterexample_text(report: RunReport, model: KubeModel | None = None, repla
     """
     trace = report.trace
     assert trace is not None
-    source = report.saved or f"{report.scenario}--{report.variant}--{violated_name(report)}.json"
+    source = source_name(report)
     text = readable_trace(model or model_for(trace, source, user=user), trace, source)
     if report.saved and replayable:
         with_model = f" --model {trace.model_file.path}" if trace.model_file is not None else ""
         text += f"\n\nreplay it: kspec replay {report.saved}{with_model}"
     return text
+
+
+def source_name(report: RunReport) -> str:
+    """The file the run's counterexample was saved to, or the name it is given when it was not saved."""
+    return report.saved or f"{report.scenario}--{report.variant}--{violated_name(report)}.json"
 
 
 def violated_name(report: RunReport) -> str:
@@ -228,5 +233,4 @@ class _Suite:
         trace = self.report.trace
         assert trace is not None
         failure = ET.SubElement(case, "failure", message=clean(violation_line(self.report)), type=FAILURE_TYPE)
-        source = self.report.saved or f"{self.report.scenario}--{self.report.variant}--{violated_name(self.report)}.json"
-        failure.text = clean(counterexample_text(self.report, self.model_of(trace, source)))
+        failure.text = clean(counterexample_text(self.report, self.model_of(trace, source_name(self.report))))

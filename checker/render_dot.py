@@ -54,8 +54,8 @@ def quote(value: object) -> str:
 
 def render(trace: Trace, result: ReplayResult, source: str) -> str:
     """The DOT text of a replayed trace."""
-    states = steps.states_of(result.initial, [s.state for s in result.steps])
-    digests = _digests(trace, result, states)
+    states = steps.states(result)
+    digests = [digest(s) for s in states]  # of the states replayed (a replay with a changed model file is not checked against the trace's)
     node_of: dict[str, int] = {}
     for d in digests:
         node_of.setdefault(d, len(node_of))
@@ -90,13 +90,6 @@ def _node_label(numbers: list[int], state: State, state_digest: str, verdict: st
     label = f"{'steps' if len(numbers) > 1 else 'step'} {', '.join(map(str, numbers))}" + (" (initial state)" if numbers[0] == 0 else "")
     label += f"\n{state_digest[:8]}\n{len(state.api.objects.pods)} pods, clock {state.clock}"
     return f"label={quote(label + (chr(10) + verdict if verdict else ''))}"
-
-
-def _digests(trace: Trace, result: ReplayResult, states: list[State]) -> list[str]:
-    """Each state's digest: the trace's own (a strict replay checked every one), computed under another variant."""
-    if result.model.variant.name == trace.variant and len(result.steps) == len(trace.steps):
-        return [trace.initial_digest, *(step.digest for step in trace.steps)]
-    return [digest(s) for s in states]
 
 
 def _wrap(text: str, width: int = 60) -> str:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from checker import render_steps as steps
 from checker.render import Table, cluster_changes, cluster_tables
+from spec.catalogue import WATCH_DELIVER
 from spec.component import Context
 from spec.state import State
 
@@ -102,11 +103,15 @@ _KEY_COLUMNS = {"nodes": 1, "machines (node truth)": 1}
 def render(trace: Trace, result: ReplayResult, source: str) -> str:
     """The HTML report of a replayed trace."""
     ctx = result.model.ctx
-    states = steps.states_of(result.initial, [s.state for s in result.steps])
-    headings = ["initial state"] + [f"{s.action.component} {steps.action_text(s.action)}" for s in result.steps]
-    sections = [_section(ctx, trace, result, i, headings[i], states) for i in range(len(states))]
+    states = steps.states(result)
+    tables = [cluster_tables(ctx, s) for s in states]
+    headings = ["initial state", *(str(s.action) for s in result.steps)]
+    sections = [_section(ctx, trace, result, i, headings[i], states, tables) for i in range(len(states))]
+    at, word = steps.outcome(trace, result)
+    violated = at if word.startswith("VIOLATED") else None
+    mark = ' class="violated"'
     nav = "".join(
-        f'<li><a href="#step-{i}" title="{escape(h)}"{_violated_class(trace, result, i)}>{i}. {escape(h)}</a></li>' for i, h in enumerate(headings)
+        f'<li><a href="#step-{i}" title="{escape(h)}"{mark if i == violated else ""}>{i}. {escape(h)}</a></li>' for i, h in enumerate(headings)
     )
     return "\n".join(
         [
@@ -151,12 +156,8 @@ def _header(trace: Trace, result: ReplayResult, source: str) -> str:
     return "<header>" + "".join(lines) + "</header>"
 
 
-def _violated_class(trace: Trace, result: ReplayResult, i: int) -> str:
-    at, word = steps.outcome(trace, result)
-    return ' class="violated"' if at == i and word.startswith("VIOLATED") else ""
-
-
-def _section(ctx: Context, trace: Trace, result: ReplayResult, i: int, heading: str, states: Sequence[State]) -> str:
+def _section(ctx: Context, trace: Trace, result: ReplayResult, i: int, heading: str, states: Sequence[State], tables: Sequence[list[Table]]) -> str:
+    """Step ``i``: what it did, and the cluster tables after it (``tables[i]``) marked against those before it."""
     parts = [f'<section class="step" id="step-{i}">', f"<h2>Step {i}: {escape(heading)}</h2>"]
     loop = steps.loop_start(trace, result)
     if loop is not None and i == loop:
@@ -171,16 +172,14 @@ def _section(ctx: Context, trace: Trace, result: ReplayResult, i: int, heading: 
     if before is not None:
         action = result.steps[i - 1].action
         writes = steps.api_writes(before, states[i])
-        delivered = steps.delivered(ctx, before, action) if action.name == steps.WATCH_DELIVER else ""
+        delivered = steps.delivered(ctx, before, action) if action.name == WATCH_DELIVER else ""
         shown = [f"{w} (labels {w.labels})" if w.labels else str(w) for w in writes]
         parts.append(_list("writes to the API server", shown) if writes else "")
         parts.append(f"<p>watch event delivered: {escape(delivered)}</p>" if delivered else "")
         changes = cluster_changes(ctx, before, states[i])
         parts.append(_changes(changes) if changes else "<p>(no visible change: caches, memory or watch channels only)</p>")
-    old_tables = cluster_tables(ctx, before) if before is not None else None
-    new_tables = cluster_tables(ctx, states[i])
-    for k, table in enumerate(new_tables):
-        parts.append(_table(table, old_tables[k] if old_tables is not None else None))
+    old_tables: Sequence[Table | None] = tables[i - 1] if i else [None] * len(tables[i])
+    parts += [_table(table, old) for table, old in zip(tables[i], old_tables, strict=True)]
     parts.append("</section>")
     return "\n".join(p for p in parts if p)
 

@@ -118,7 +118,7 @@ def state_vars(s: State, action: Action | None) -> dict[str, Any]:
 
 def to_itf(trace: Trace, result: ReplayResult, source: str) -> dict[str, Any]:
     """The ITF trace as JSON data."""
-    states = steps.states_of(result.initial, [s.state for s in result.steps])
+    states = steps.states(result)
     actions: list[Action | None] = [None, *(s.action for s in result.steps)]
     at, word = steps.outcome(trace, result)
     out = []
@@ -159,11 +159,10 @@ def render(trace: Trace, result: ReplayResult, source: str) -> str:
     """The ITF JSON text: sorted keys, ASCII, one state per line."""
     data = to_itf(trace, result, source)
     head = {k: v for k, v in data.items() if k != "states"}
-    dump = _dumps
     lines = ["{"]
-    lines += [f"  {dump(k)}: {dump(v)}," for k, v in sorted(head.items())]
+    lines += [f"  {_dumps(k)}: {_dumps(v)}," for k, v in sorted(head.items())]
     lines.append('  "states": [')
-    lines += [f"    {dump(s)}" + ("," if i < len(data["states"]) - 1 else "") for i, s in enumerate(data["states"])]
+    lines += [f"    {_dumps(s)}" + ("," if i < len(data["states"]) - 1 else "") for i, s in enumerate(data["states"])]
     lines += ["  ]", "}"]
     return "\n".join(lines) + "\n"
 

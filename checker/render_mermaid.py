@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from checker import render_steps as steps
+from spec.catalogue import WATCH_DELIVER
 from spec.component import Context
 from spec.state import State
 
@@ -66,7 +67,7 @@ class Item:
 def render(trace: Trace, result: ReplayResult, source: str) -> str:
     """The sequence diagram of a replayed trace."""
     ctx = result.model.ctx
-    states = steps.states_of(result.initial, [s.state for s in result.steps])
+    states = steps.states(result)
     at, word = steps.outcome(trace, result)
     broke = at if trace.invariant else None
     loop = steps.loop_start(trace, result)
@@ -91,7 +92,7 @@ def step_items(ctx: Context, step: ReplayStep, before: State) -> list[Item]:
     action, n = step.action, step.number
     actor = _actor(ctx, action.component)
     what = steps.action_text(action)
-    if action.name == steps.WATCH_DELIVER:
+    if action.name == WATCH_DELIVER:
         items = [Item("reply", steps.API_SERVER, actor, f"{n}. watch {steps.delivered(ctx, before, action)}")]
     elif actor == FAULTS:
         target = steps.fault_target(ctx, before, action)

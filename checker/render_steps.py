@@ -19,7 +19,6 @@ controller is drawn as faithfully as a built-in one:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -36,8 +35,6 @@ if TYPE_CHECKING:
 
 API_SERVER = "API server"
 """The participant every write goes to and every watch event comes from."""
-WATCH_DELIVER = "WatchDeliver"
-"""The catalogue's watch delivery action (``spec.catalogue.WATCH_DELIVER``)."""
 
 
 @attrs.frozen
@@ -59,9 +56,9 @@ class Write:
         return f"{self.verb} {self.kind} {self.key}" + (f" to {self.detail}" if self.detail else "")
 
 
-def states_of(initial: State, after: Sequence[State]) -> list[State]:
-    """The initial state followed by the state after each step."""
-    return [initial, *after]
+def states(result: ReplayResult) -> list[State]:
+    """The replay's initial state followed by the state after each step."""
+    return [result.initial, *(step.state for step in result.steps)]
 
 
 def outcome(trace: Trace, result: ReplayResult) -> tuple[int | None, str]:
@@ -86,14 +83,9 @@ def loop_start(trace: Trace, result: ReplayResult) -> int | None:
     return trace.loop_start
 
 
-def params_text(action: Action) -> str:
-    """``key=value`` pairs of an action's parameters, space-separated."""
-    return " ".join(f"{k}={v}" for k, v in action.params)
-
-
 def action_text(action: Action) -> str:
     """``Name key=value ...``: the action without its component."""
-    params = params_text(action)
+    params = " ".join(f"{k}={v}" for k, v in action.params)
     return f"{action.name} {params}" if params else action.name
 
 
