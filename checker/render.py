@@ -228,8 +228,7 @@ def format_replay(trace: Trace, result: ReplayResult, source: str, tables: bool 
     lines += ["", "step 0: initial state", "", format_tables(cluster_tables(ctx, result.initial))]
     before = result.initial
     for step in result.steps:
-        params = " ".join(f"{k}={v}" for k, v in step.action.params)
-        lines += ["", f"step {step.number}: {step.action.component} {step.action.name} {params}".rstrip()]
+        lines += ["", f"step {step.number}: {step.action}"]
         changes = cluster_changes(ctx, before, step.state) or ["(no visible change: caches, memory or watch channels only)"]
         lines += [f"  {line}" for line in changes]
         lines += [f"  VIOLATED {v.invariant}: {v.message}" for v in step.violations]
