@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from checker import check as checking
-from checker import concolic, render_formats, usermodel
+from checker import concolic, numbers, render_formats, usermodel
 from checker import trace as tracefmt
 from checker.explore import ORDERS, Limits, Progress
 from checker.graphs import check_graph_path
@@ -143,7 +143,12 @@ def _manifest_runs(
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="kspec-out", show_default=True, help="folder for counterexamples")
 @click.option("--json", "json_file", type=click.Path(dir_okay=False), default=None, help="also write the results as JSON")
 @click.option("--junit", "junit_file", type=click.Path(dir_okay=False), default=None, help="also write a JUnit XML report (one case per invariant)")
-@click.option("--symbolic", default=None, help=f"for each counterexample: the values of these numbers ({','.join(concolic.KINDS)}) that break it")
+@click.option(
+    "--symbolic",
+    default=None,
+    help=f"leave these numbers ({','.join(concolic.KINDS)}) to Z3, each from 1 to 4 times its value: hypothesis: the values for which each"
+    " counterexample breaks; explore: every interleaving for every value, cell by cell",
+)
 def check(
     scenario_name: str | None,
     variant_name: str | None,
@@ -199,6 +204,10 @@ def check(
         click.echo(f"  ... {p.states:,} states ({p.rate:,.0f}/s), {p.transitions:,} transitions, depth {p.depth}, queue {p.queue:,}", err=True)
 
     limits = Limits(depth, max_states, time_limit)
+    if kinds and engine == checking.EXPLORE:
+        others = {"--graph": graph_file, "--eventually": eventually, "--symmetry": symmetry, "--require-coverage": require_coverage}
+        others |= {"--workers": workers > 1, "--json": json_file, "--junit": junit_file, "--order dfs": order != "bfs"}
+        return _cover_numbers(runs, list(invariant_names), kinds, limits, Path(out_dir), [k for k, v in others.items() if v])
     options = checking.ExploreOptions(order, limits, Path(graph_file) if graph_file else None, eventually, workers, searching, symmetry=symmetry)
     out = Path(out_dir)
     reports = checking.check_all(
@@ -234,6 +243,30 @@ def check(
     if require_coverage and uncovered:
         click.echo(f"result: --require-coverage: some kinds of action never fired in {len(uncovered)} of {len(reports)} runs")
         return EXIT_VIOLATION
+    return EXIT_OK
+
+
+def _cover_numbers(
+    runs: Sequence[tuple[Scenario, Variant]], invariants: list[str], kinds: list[str], limits: Limits, out: Path, refused: list[str]
+) -> int:
+    """``check --engine explore --symbolic``: every interleaving within the limits, for every number of ``kinds`` in its range."""
+    if refused:
+        raise click.UsageError(f"--engine explore --symbolic explores every number cell by cell; it takes none of {', '.join(refused)}")
+
+    def progress(cell: numbers.Cell) -> None:
+        click.echo(f"  ... {cell.verdict} with {numbers.format_numbers(cell.witness)} ({cell.result.states:,} states)", err=True)
+
+    covers = []
+    for scenario, variant in runs:
+        covers.append(numbers.cover(scenario, variant, invariants, kinds, limits, out, progress))
+        click.echo(numbers.format_cover(covers[-1]))
+    violated = [c for c in covers if c.violated]
+    if violated:
+        click.echo(f"result: {len(violated)} of {len(covers)} runs found a violation for some numbers")
+        return EXIT_VIOLATION
+    uncovered = sum(1 for c in covers if not c.covered)
+    how = "every number in the ranges" if not uncovered else f"not every number: {uncovered} of {len(covers)} runs stopped before covering them"
+    click.echo(f"result: no invariant violated in {len(covers)} runs ({how}; within each run's depth bound, not a proof beyond it)")
     return EXIT_OK
 
 

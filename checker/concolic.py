@@ -32,7 +32,7 @@ import attrs
 import z3
 
 from spec.component import Action
-from spec.errors import ActionNotEnabledError, KspecError
+from spec.errors import ActionNotEnabledError, KspecError, UnknownNameError
 from spec.invariants import Monitor
 from spec.model import KubeModel
 from spec.objects import Container, Pod, ReplicaSet, Resources
@@ -163,6 +163,10 @@ class SymInt(int):
     def __ne__(self, other: object) -> Any:
         return self._compare(other, int.__ne__, lambda a, b: a != b)
 
+    def fingerprint_text(self) -> str:
+        """What ``spec.fingerprint`` digests: the value and the term, so ints equal only here stay apart."""
+        return f"{int(self)}:{self.term.sexpr()}"
+
     def __bool__(self) -> bool:
         return _record(self.term != 0, int(self) != 0)
 
@@ -231,10 +235,11 @@ def _build(scenario: Scenario, kinds: Sequence[str], make: Make) -> Scenario:
     return out
 
 
-def symbolic_scenario(scenario: Scenario, kinds: Sequence[str]) -> tuple[Scenario, tuple[Parameter, ...]]:
+def symbolic_scenario(scenario: Scenario, kinds: Sequence[str], values: dict[str, int] | None = None) -> tuple[Scenario, tuple[Parameter, ...]]:
     """``scenario`` with the numbers of ``kinds`` (see :data:`KINDS`) as SymInts, each from 1 to 4 times its value, and those parameters.
 
     A number that is 0 (a request not set) stays 0: it is not a number to choose.
+    ``values``: the concrete value each SymInt computes with, by name (default: the scenario's).
     """
     params: dict[str, Parameter] = {}
 
@@ -242,7 +247,7 @@ def symbolic_scenario(scenario: Scenario, kinds: Sequence[str]) -> tuple[Scenari
         if value <= 0:
             return value
         params.setdefault(name, Parameter(name, value, 1, 4 * value))
-        return SymInt(value, z3.Int(name))
+        return SymInt((values or {}).get(name, value), z3.Int(name))
 
     out = _build(scenario, kinds, make)
     return out, tuple(params.values())
@@ -251,6 +256,18 @@ def symbolic_scenario(scenario: Scenario, kinds: Sequence[str]) -> tuple[Scenari
 def concrete_scenario(scenario: Scenario, kinds: Sequence[str], values: dict[str, int]) -> Scenario:
     """``scenario`` with the parameters named in ``values`` set to them (plain ints)."""
     return _build(scenario, kinds, lambda name, value: values.get(name, value))
+
+
+def numbered_scenario(scenario: Scenario, kinds: Sequence[str], values: dict[str, int], where: str) -> Scenario:
+    """:func:`concrete_scenario` for numbers read from a file: UnknownNameError (at ``where``) for a kind or number the scenario lacks."""
+    for kind in kinds:
+        if kind not in KINDS:
+            raise UnknownNameError("kind of number", kind, KINDS, where=f"{where}.kinds")
+    names = [p.name for p in symbolic_scenario(scenario, kinds)[1]]
+    for name in sorted(values):
+        if name not in names:
+            raise UnknownNameError(f"number of scenario {scenario.name}", name, names, where=f"{where}.values")
+    return concrete_scenario(scenario, kinds, values)
 
 
 # ---------------------------------------------------------------- the region
@@ -324,18 +341,18 @@ def region(scenario: Scenario, variant: Variant, actions: Sequence[Action], inva
     ranges = [z3.And(z3.Int(p.name) >= p.low, z3.Int(p.name) <= p.high) for p in params]
     bounds, corners = [], []
     for p in params:
-        mine, linked = _slice(path, p.name)
+        mine, linked = constraints_on(path, p.name)
         their = [q for q in params if q.name in linked]
         their_ranges = [r for q, r in zip(params, ranges, strict=True) if q.name in linked]
-        least, low_corner = _optimum(mine, their_ranges, their, z3.Int(p.name), minimise=True)
-        greatest, high_corner = _optimum(mine, their_ranges, their, z3.Int(p.name), minimise=False)
+        least, low_corner = optimum(mine, their_ranges, their, z3.Int(p.name), minimise=True)
+        greatest, high_corner = optimum(mine, their_ranges, their, z3.Int(p.name), minimise=False)
         bounds.append(Bound(p, least, greatest))
         for corner in (low_corner, high_corner):
             if corner is not None and (whole := {**{q.name: q.value for q in params}, **corner}) not in corners:
                 corners.append(whole)
     for corner in corners:
         _confirm(scenario, variant, actions, invariant, kinds, corner)
-    return Region(invariant, len(actions), len(path), _conditions(path, ranges), tuple(bounds), tuple(corners))
+    return Region(invariant, len(actions), len(path), shown_conditions(path, ranges), tuple(bounds), tuple(corners))
 
 
 def _names(e: z3.ExprRef) -> set[str]:
@@ -345,7 +362,7 @@ def _names(e: z3.ExprRef) -> set[str]:
     return set().union(*(_names(c) for c in e.children()))
 
 
-def _slice(path: Sequence[z3.BoolRef], name: str) -> tuple[list[z3.BoolRef], set[str]]:
+def constraints_on(path: Sequence[z3.BoolRef], name: str) -> tuple[list[z3.BoolRef], set[str]]:
     """The conditions that constrain ``name`` (those that share a parameter with it, directly or through others), and those parameters.
 
     The others constrain only numbers that no condition ties to it, so they do not change its extent
@@ -362,7 +379,7 @@ def _slice(path: Sequence[z3.BoolRef], name: str) -> tuple[list[z3.BoolRef], set
     return [c for c, n in zip(path, names, strict=True) if n & linked], linked
 
 
-def _optimum(
+def optimum(
     path: Sequence[z3.BoolRef], ranges: Sequence[z3.BoolRef], params: Sequence[Parameter], x: z3.ArithRef, minimise: bool
 ) -> tuple[int | None, dict[str, int] | None]:
     """The least (or greatest) value of ``x`` under the path and the ranges, and an assignment reaching it; None, None if Z3 gave up."""
@@ -380,7 +397,7 @@ def _optimum(
     return int(str(handle.value())), corner
 
 
-def _conditions(path: Sequence[z3.BoolRef], ranges: Sequence[z3.BoolRef]) -> tuple[str, ...]:
+def shown_conditions(path: Sequence[z3.BoolRef], ranges: Sequence[z3.BoolRef]) -> tuple[str, ...]:
     """The path condition as Z3 prints it, in first-taken order, without duplicates and without what the ranges alone imply."""
     seen: dict[str, None] = {}
     implied = z3.Solver()

@@ -27,6 +27,7 @@ from __future__ import annotations
 import attrs
 
 from checker import eventual, usermodel
+from checker.concolic import numbered_scenario
 from checker.trace import Trace, TraceError
 from spec import SPEC_VERSION
 from spec.canonical import digest, to_data
@@ -98,6 +99,8 @@ def model_for(trace: Trace, source: str, variant: str | None = None, strict: boo
         scenario: Scenario = scenario_from_json(trace.scenario, trace.manifests, f"{source}: manifests")
     else:
         scenario = usermodel.get_scenario(trace.scenario, user, where=f"{source}: scenario")
+    if trace.numbers is not None:  # run with some of the scenario's numbers changed: the trace carries them
+        scenario = numbered_scenario(scenario, trace.numbers.kinds, dict(trace.numbers.values), f"{source}: numbers")
     name = variant or trace.variant
     if name not in VARIANTS:
         raise UnknownNameError("variant", name, VARIANTS, where=f"{source}: variant" if variant is None else "--variant")

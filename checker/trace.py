@@ -45,6 +45,13 @@ nodes (null when the Nodes are among the objects). Replay rebuilds the
 scenario from it, without the files (``spec.manifests``, which checks it as
 strictly as a manifest).
 
+A trace found with some of the scenario's numbers changed (``kspec check
+--engine explore --symbolic``, which explores every interleaving for every
+number in a range) has one more field, in either version, right after
+``bounds``: ``"numbers": {"kinds": ["timeouts"], "values": {"timing.node_monitor_grace": 3, ...}}``,
+the kinds of number left open (``checker.concolic.KINDS``) and the value the
+run used for each of them. Replay builds the scenario with those values.
+
 :func:`dumps` gives the same bytes for equal traces in every process (fixed
 field order, ASCII only, two-space indent, one trailing newline);
 :func:`write` replaces a file atomically. :func:`parse` and :func:`load`
@@ -107,6 +114,10 @@ MODEL_FILE_FIELDS = ("path", "sha256")
 """The fields of ``model_file``."""
 MANIFESTS = "manifests"
 """The optional top-level field of a trace of a scenario built from manifests; written right after ``scenario``."""
+NUMBERS = "numbers"
+"""The optional top-level field of a trace run with some of the scenario's numbers changed; written right after ``bounds``."""
+NUMBERS_FIELDS = ("kinds", "values")
+"""The fields of ``numbers``."""
 STEP_FIELDS = ("component", "action", "params", "digest")
 """The fields of one step, in the order they are written."""
 
@@ -151,6 +162,20 @@ class ModelFileRef:
 
 
 @attrs.frozen
+class Numbers:
+    """The scenario numbers a run changed: which kinds were left open, and the value used for each number."""
+
+    kinds: tuple[str, ...]
+    """kinds of number (``checker.concolic.KINDS``)"""
+    values: tuple[tuple[str, int], ...]
+    """(number's name, value), sorted by name"""
+
+    def to_json(self) -> dict[str, Any]:
+        """The numbers as trace JSON."""
+        return {"kinds": list(self.kinds), "values": dict(self.values)}
+
+
+@attrs.frozen
 class Trace:
     """A recorded run: where it happened, the steps taken and, for a counterexample, what was violated."""
 
@@ -183,6 +208,8 @@ class Trace:
     """the model file whose components ran beside the built-in ones (``kspec check --model``); None: none"""
     manifests: dict[str, Any] | None = attrs.field(default=None, hash=False)
     """a scenario built from manifests: what it was built from (``spec.manifests.ManifestSource.to_json``); None: a named scenario"""
+    numbers: Numbers | None = None
+    """the scenario's numbers this run changed (``kspec check --engine explore --symbolic``); None: the scenario's own"""
 
     def __attrs_post_init__(self) -> None:
         problem = _violation_problem(self.invariant, self.violation_step, len(self.steps))
@@ -209,6 +236,7 @@ def to_json(trace: Trace) -> dict[str, Any]:
         "scenario": trace.scenario,
         MANIFESTS: trace.manifests,
         "bounds": trace.bounds,
+        NUMBERS: trace.numbers.to_json() if trace.numbers is not None else None,
         "variant": trace.variant,
         MODEL_FILE: trace.model_file.to_json() if trace.model_file is not None else None,
         "engine": trace.engine,
@@ -220,7 +248,7 @@ def to_json(trace: Trace) -> dict[str, Any]:
         "loop_start": trace.loop_start,
         "steps": [step.to_json() for step in trace.steps],
     }
-    optional = {MANIFESTS, MODEL_FILE, "loop_start"}  # written only when the trace has them
+    optional = {MANIFESTS, NUMBERS, MODEL_FILE, "loop_start"}  # written only when the trace has them
     return {key: value for key, value in values.items() if key not in optional or value is not None}
 
 
@@ -291,8 +319,12 @@ def record(
     message: str = "",
     loop_start: int | None = None,
     model_file: ModelFileRef | None = None,
+    numbers: Numbers | None = None,
 ) -> Trace:
-    """Replay ``actions`` from the model's initial state and record them with each state's digest."""
+    """Replay ``actions`` from the model's initial state and record them with each state's digest.
+
+    ``numbers``: the changed numbers the model's scenario was built with (``kspec check --engine explore --symbolic``).
+    """
     state = model.initial_states()[0]
     initial_digest = digest(state)
     steps: list[Step] = []
@@ -313,6 +345,7 @@ def record(
         loop_start=loop_start,
         model_file=model_file,
         manifests=model.scenario.source.to_json() if isinstance(model.scenario, ManifestScenario) else None,
+        numbers=numbers,
     )
 
 
@@ -387,7 +420,7 @@ class _Reader:
         self.check_format(data)
         lasso = self.check_version(data) >= 2
         fields = LASSO_FIELDS if lasso else FIELDS
-        optional = tuple(field for field in (MODEL_FILE, MANIFESTS) if field in data)
+        optional = tuple(field for field in (MODEL_FILE, MANIFESTS, NUMBERS) if field in data)
         self.check_fields(data, (*fields, *optional), "")
         steps = self.list_of(data["steps"], "steps")
         invariant = self.optional_name(data["invariant"], "invariant")
@@ -414,7 +447,18 @@ class _Reader:
             loop_start=loop_start,
             model_file=self.model_file(data[MODEL_FILE]) if MODEL_FILE in data else None,
             manifests=self.mapping(data[MANIFESTS], MANIFESTS) if MANIFESTS in data else None,
+            numbers=self.numbers(data[NUMBERS]) if NUMBERS in data else None,
         )
+
+    def numbers(self, data: Any) -> Numbers:
+        data = self.mapping(data, NUMBERS)
+        self.check_fields(data, NUMBERS_FIELDS, NUMBERS + ".")
+        kinds = tuple(self.name(k, f"{NUMBERS}.kinds[{i}]") for i, k in enumerate(self.list_of(data["kinds"], f"{NUMBERS}.kinds")))
+        values = self.mapping(data["values"], f"{NUMBERS}.values")
+        for key, value in values.items():
+            if self.integer(value, f"{NUMBERS}.values{_key(key, dot=True)}") < 1:
+                raise self.fail(f"{NUMBERS}.values{_key(key, dot=True)}", f"expected an integer >= 1, got {value}")
+        return Numbers(kinds, tuple(sorted(values.items())))
 
     def model_file(self, data: Any) -> ModelFileRef:
         data = self.mapping(data, MODEL_FILE)

@@ -13,7 +13,10 @@ digests, so equal values get equal digests and the digest does not depend on
 Python's ``hash()``. Because model states share unchanged parts with their
 predecessors (immutable values, copied on write), digests of composite parts
 are memoised by object identity: a new state costs only the digests along
-the path that changed. The memo keeps the objects alive (an id is never
+the path that changed. An int subclass that carries more than its value
+(``checker.concolic.SymInt``, an int with a Z3 term) is digested from its
+``fingerprint_text()``, so states whose numbers are equal only for one
+assignment stay apart. The memo keeps the objects alive (an id is never
 reused while memoised) and is emptied when it grows past ``MEMO_LIMIT``.
 """
 
@@ -36,7 +39,14 @@ _MEMO: dict[int, tuple[Any, bytes]] = {}
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
 
+_PLAIN = frozenset({type(None), bool, int, str})
+
+
 def _scalar(value: Any) -> bytes:
+    if type(value) not in _PLAIN:
+        # an int that carries more than its value (checker.concolic.SymInt and its Z3 term): its own text,
+        # and never a lookup by value, which would compare it with other such ints
+        return _blake(b"x" + value.fingerprint_text().encode(), digest_size=16).digest()
     d = _SCALARS.get((type(value), value))
     if d is None:
         if value is None:
