@@ -206,8 +206,9 @@ def check(
     limits = Limits(depth, max_states, time_limit)
     if kinds and engine == checking.EXPLORE:
         others = {"--graph": graph_file, "--eventually": eventually, "--symmetry": symmetry, "--require-coverage": require_coverage}
-        others |= {"--workers": workers > 1, "--json": json_file, "--junit": junit_file, "--order dfs": order != "bfs"}
-        return _cover_numbers(runs, list(invariant_names), kinds, limits, Path(out_dir), [k for k, v in others.items() if v])
+        others |= {"--workers": workers > 1, "--junit": junit_file, "--order dfs": order != "bfs"}
+        refused = [k for k, v in others.items() if v]
+        return _cover_numbers(runs, list(invariant_names), kinds, limits, (Path(out_dir), json_file), refused)
     options = checking.ExploreOptions(order, limits, Path(graph_file) if graph_file else None, eventually, workers, searching, symmetry=symmetry)
     out = Path(out_dir)
     reports = checking.check_all(
@@ -247,7 +248,12 @@ def check(
 
 
 def _cover_numbers(
-    runs: Sequence[tuple[Scenario, Variant]], invariants: list[str], kinds: list[str], limits: Limits, out: Path, refused: list[str]
+    runs: Sequence[tuple[Scenario, Variant]],
+    invariants: list[str],
+    kinds: list[str],
+    limits: Limits,
+    outputs: tuple[Path, str | None],
+    refused: list[str],
 ) -> int:
     """``check --engine explore --symbolic``: every interleaving within the limits, for every number of ``kinds`` in its range."""
     if refused:
@@ -258,8 +264,10 @@ def _cover_numbers(
 
     covers = []
     for scenario, variant in runs:
-        covers.append(numbers.cover(scenario, variant, invariants, kinds, limits, out, progress))
+        covers.append(numbers.cover(scenario, variant, invariants, kinds, limits, outputs[0], progress))
         click.echo(numbers.format_cover(covers[-1]))
+    if outputs[1]:
+        tracefmt.write_json(numbers.to_json(covers), outputs[1])
     violated = [c for c in covers if c.violated]
     if violated:
         click.echo(f"result: {len(violated)} of {len(covers)} runs found a violation for some numbers")

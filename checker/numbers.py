@@ -330,6 +330,46 @@ def _record(cell: Cell, scenario: Scenario, variant: Variant, kinds: Sequence[st
     return attrs.evolve(cell, trace=trace, saved=saved)
 
 
+def to_json(covers: Sequence[Cover]) -> dict[str, object]:
+    """The machine-readable summary ``kspec check --engine explore --symbolic --json`` writes."""
+    return {
+        "format": "kspec-cover",
+        "version": 1,
+        "violated": any(c.violated for c in covers),
+        "runs": [
+            {
+                "scenario": c.scenario,
+                "variant": c.variant,
+                "kinds": list(c.kinds),
+                "numbers": [{"name": p.name, "value": p.value, "low": p.low, "high": p.high} for p in c.parameters],
+                "covered": c.covered,
+                "stopped": c.stopped,
+                "not_explored": dict(c.remaining) if c.remaining else None,
+                "seconds": round(c.seconds, 3),
+                "cells": [_cell_json(cell) for cell in c.cells],
+            }
+            for c in covers
+        ],
+    }
+
+
+def _cell_json(cell: Cell) -> dict[str, object]:
+    r, found = cell.result, cell.result.found
+    return {
+        "violated": found.violation.invariant if found else None,
+        "depth": len(found.actions) if found else r.depth,
+        "message": found.violation.message if found else None,
+        "states": r.states,
+        "complete": r.complete,
+        "stopped": r.stopped,
+        "explored_with": dict(cell.witness),
+        "confirmed_with": dict(cell.confirmed) if cell.confirmed else None,
+        "conditions": list(cell.conditions),
+        "extent": {b.parameter.name: [b.least, b.greatest] for b in cell.bounds},
+        "counterexample": cell.saved or None,
+    }
+
+
 def format_cell(cell: Cell, index: int) -> str:
     """One cell as ``kspec check --engine explore --symbolic`` prints it: verdict, conditions, the numbers' extents, how it was checked."""
     r = cell.result

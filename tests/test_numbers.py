@@ -91,11 +91,16 @@ def test_states_differ_by_the_terms_of_their_numbers_not_only_their_values() -> 
 
 def test_check_covers_the_numbers_saves_each_counterexample_and_replay_reads_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     args = ["check", "--engine", "explore", "--scenario", "services", "--variant", "apiserver-clusterip-lag", "--symbolic", "requests,timeouts"]
-    assert main([*args, "--depth", "3", "--out", str(tmp_path)]) == 1
+    assert main([*args, "--depth", "3", "--out", str(tmp_path), "--json", str(tmp_path / "cover.json")]) == 1
     out = capsys.readouterr().out
     assert "covered: every assignment in the ranges lies in one of these 2 cells, 2 of them broken" in out
     assert "result: 1 of 1 runs found a violation for some numbers" in out
-    saved = sorted(tmp_path.glob("*.json"))
+    summary = json.loads((tmp_path / "cover.json").read_text())
+    assert summary["format"] == "kspec-cover" and summary["violated"] and summary["runs"][0]["covered"]
+    cells = summary["runs"][0]["cells"]
+    assert [(c["violated"], c["depth"]) for c in cells] == [("unique-cluster-ip", 2)] * 2
+    assert cells[1]["extent"]["timing.lease_renew_interval"] == [2, 4] and cells[1]["counterexample"].endswith("numbers-2.json")
+    saved = sorted(tmp_path.glob("*--numbers-*.json"))
     assert [p.name for p in saved] == [f"services--apiserver-clusterip-lag--unique-cluster-ip--numbers-{i}.json" for i in (1, 2)]
     data = json.loads(saved[1].read_text())
     assert data["numbers"]["kinds"] == ["requests", "timeouts"] and data["numbers"]["values"]["timing.lease_renew_interval"] >= 2
@@ -123,9 +128,9 @@ def test_a_traces_numbers_are_checked_against_its_scenario(tmp_path: Path, capsy
 
 def test_options_the_cover_cannot_honour_are_refused_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     args = ["check", "--engine", "explore", "--scenario", "services", "--symbolic", "timeouts"]
-    assert main([*args, "--workers", "2", "--json", "x.json"]) == 2
+    assert main([*args, "--workers", "2", "--junit", "x.xml"]) == 2
     err = capsys.readouterr().err
-    assert "it takes none of --workers, --json" in err and len(err.strip().splitlines()) == 1
+    assert "it takes none of --workers, --junit" in err and len(err.strip().splitlines()) == 1
 
 
 def test_the_cover_prints_the_same_text_whatever_the_hash_seed(tmp_path: Path) -> None:
