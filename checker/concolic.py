@@ -71,6 +71,17 @@ def _pin(*xs: Any) -> None:
             _record(x.term == int(x), True)
 
 
+def fresh_context() -> None:
+    """Start Z3's default context afresh, so that a query's answer does not depend on what Z3 did before in the process.
+
+    Z3's heuristics follow the internal ids of its terms, and those depend on every term created before;
+    a new context makes one ``kspec`` run the same whatever ran before it (as a seed does for Hypothesis).
+    Terms made earlier keep their own context. This resets an attribute of the z3 module; without it, nothing happens.
+    """
+    if hasattr(z3.z3, "_main_ctx"):
+        z3.z3._main_ctx = None
+
+
 def term(x: int) -> z3.ArithRef:
     """The Z3 term of an int (its constant, unless it is a :class:`SymInt`)."""
     return x.term if isinstance(x, SymInt) else z3.IntVal(int(x))
@@ -279,7 +290,7 @@ class Bound:
 
     parameter: Parameter
     least: int | None
-    """the least value under the condition; None if Z3 gave up within :data:`QUERY_SECONDS`"""
+    """the least value under the condition; None if Z3 gave up within :data:`QUERY_RLIMIT`"""
     greatest: int | None
     """the greatest value under the condition; None if Z3 gave up"""
 
@@ -306,8 +317,9 @@ class Region:
     """the assignments at each bound, each replayed with plain ints and found to break the invariant at the same step"""
 
 
-QUERY_SECONDS = 3.0
-"""how long Z3 may take for one bound or one simplification (division makes the conditions non-linear)"""
+QUERY_RLIMIT = 12_000_000
+"""how much work Z3 may do for one bound or one simplification (division makes the conditions non-linear): its resource
+limit, a count of its steps, so the answer is the same on every machine and under any load (about 3 s on the benchmark machine)"""
 
 
 class RegionError(KspecError):
@@ -334,6 +346,7 @@ def run_symbolic(model: KubeModel, actions: Sequence[Action], invariant: str) ->
 
 def region(scenario: Scenario, variant: Variant, actions: Sequence[Action], invariant: str, kinds: Sequence[str]) -> Region:
     """The region of ``kinds`` numbers for which ``actions`` on ``scenario`` break ``invariant`` after the last step."""
+    fresh_context()
     symbolic, params = symbolic_scenario(scenario, kinds)
     path, message = run_symbolic(KubeModel(symbolic, variant), actions, invariant)
     if message is None:
@@ -341,18 +354,28 @@ def region(scenario: Scenario, variant: Variant, actions: Sequence[Action], inva
     ranges = [z3.And(z3.Int(p.name) >= p.low, z3.Int(p.name) <= p.high) for p in params]
     bounds, corners = [], []
     for p in params:
-        mine, linked = constraints_on(path, p.name)
-        their = [q for q in params if q.name in linked]
-        their_ranges = [r for q, r in zip(params, ranges, strict=True) if q.name in linked]
-        least, low_corner = optimum(mine, their_ranges, their, z3.Int(p.name), minimise=True)
-        greatest, high_corner = optimum(mine, their_ranges, their, z3.Int(p.name), minimise=False)
-        bounds.append(Bound(p, least, greatest))
+        bound, low_corner, high_corner = extent(path, params, ranges, p)
+        bounds.append(bound)
         for corner in (low_corner, high_corner):
             if corner is not None and (whole := {**{q.name: q.value for q in params}, **corner}) not in corners:
                 corners.append(whole)
     for corner in corners:
         _confirm(scenario, variant, actions, invariant, kinds, corner)
     return Region(invariant, len(actions), len(path), shown_conditions(path, ranges), tuple(bounds), tuple(corners))
+
+
+Corner = dict[str, int] | None
+"""an assignment at which a bound is reached (None if Z3 gave up)"""
+
+
+def extent(path: Sequence[z3.BoolRef], params: Sequence[Parameter], ranges: Sequence[z3.BoolRef], p: Parameter) -> tuple[Bound, Corner, Corner]:
+    """``p``'s least and greatest value under ``path`` and the ranges, with an assignment reaching each."""
+    mine, linked = constraints_on(path, p.name)
+    their = [q for q in params if q.name in linked]
+    their_ranges = [r for q, r in zip(params, ranges, strict=True) if q.name in linked]
+    least, low_corner = optimum(mine, their_ranges, their, z3.Int(p.name), minimise=True)
+    greatest, high_corner = optimum(mine, their_ranges, their, z3.Int(p.name), minimise=False)
+    return Bound(p, least, greatest), low_corner, high_corner
 
 
 def _names(e: z3.ExprRef) -> set[str]:
@@ -384,7 +407,7 @@ def optimum(
 ) -> tuple[int | None, dict[str, int] | None]:
     """The least (or greatest) value of ``x`` under the path and the ranges, and an assignment reaching it; None, None if Z3 gave up."""
     opt = z3.Optimize()
-    opt.set("timeout", int(QUERY_SECONDS * 1000))
+    opt.set("rlimit", QUERY_RLIMIT)
     opt.add(*path, *ranges)
     handle = opt.minimize(x) if minimise else opt.maximize(x)
     verdict = opt.check()
@@ -401,7 +424,7 @@ def shown_conditions(path: Sequence[z3.BoolRef], ranges: Sequence[z3.BoolRef]) -
     """The path condition as Z3 prints it, in first-taken order, without duplicates and without what the ranges alone imply."""
     seen: dict[str, None] = {}
     implied = z3.Solver()
-    implied.set("timeout", int(QUERY_SECONDS * 1000))
+    implied.set("rlimit", QUERY_RLIMIT)
     implied.add(*ranges)
     for c in path:
         simple = z3.simplify(c)
@@ -436,7 +459,7 @@ def format_region(r: Region, source: str, kinds: Sequence[str]) -> str:
         "(the region of this one interleaving: other interleavings may break it for other numbers)",
     ]
     if any(b.least is None or b.greatest is None for b in r.bounds):
-        lines.insert(-2, f"?: Z3 gave up on that bound within {QUERY_SECONDS:g} s (the conditions are non-linear where the spec divides)")
+        lines.insert(-2, "?: Z3 gave up on that bound within its resource limit (the conditions are non-linear where the spec divides)")
     if not r.bounds:
         lines[0] = f"{source}: the scenario has no {', '.join(kinds)} numbers to leave open"
     return "\n".join(lines) + "\n"

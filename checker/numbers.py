@@ -45,14 +45,14 @@ import z3
 from checker import trace as tracefmt
 from checker.check import KubeProperties
 from checker.concolic import (
-    QUERY_SECONDS,
+    QUERY_RLIMIT,
     Bound,
     Parameter,
     RegionError,
     concrete_scenario,
-    constraints_on,
+    extent,
     final_violation,
-    optimum,
+    fresh_context,
     recording,
     shown_conditions,
     symbolic_scenario,
@@ -64,8 +64,9 @@ from spec.model import KubeModel
 from spec.scenarios import Scenario
 from spec.variants import Variant
 
-SOLVER_SECONDS = 10.0
-"""how long Z3 may take to find numbers outside every cell so far"""
+SOLVER_RLIMIT = 40_000_000
+"""how much work Z3 may do to find numbers outside every cell so far (its resource limit: the same answer on every machine;
+about 10 s on the benchmark machine)"""
 
 Numbers = dict[str, int]
 
@@ -96,7 +97,8 @@ class Cell:
     def holds_for(self, values: dict[str, int]) -> bool:
         """Whether the assignment ``values`` (every number, by name) lies in the cell."""
         assert self.condition is not None
-        given = [(z3.Int(name), z3.IntVal(value)) for name, value in sorted(values.items())]
+        ctx = self.condition.ctx
+        given = [(z3.Int(name, ctx), z3.IntVal(value, ctx)) for name, value in sorted(values.items())]
         return bool(z3.is_true(z3.simplify(z3.substitute(self.condition, *given))))
 
     @property
@@ -148,11 +150,13 @@ def cover(
     ``replayable``: the scenario is a built-in one, so each counterexample is also replayed as ``kspec replay`` reads it.
     """
     started = time.monotonic()
+    fresh_context()
     params = symbolic_scenario(scenario, kinds)[1]
     ranges = [z3.And(z3.Int(p.name) >= p.low, z3.Int(p.name) <= p.high) for p in params]
     outside = z3.Solver()
-    outside.set("timeout", int(SOLVER_SECONDS * 1000))
+    outside.set("rlimit", SOLVER_RLIMIT)
     outside.add(*ranges)
+    job = _Job(scenario, variant, invariants, kinds, params, ranges, out, replayable)
     witness: Numbers | None = {p.name: p.value for p in params}
     cells: list[Cell] = []
     stopped = ""
@@ -161,9 +165,7 @@ def cover(
         if left is not None and left <= 0:
             stopped = "time limit"
             break
-        cell, literals = _explore_cell(
-            scenario, variant, invariants, kinds, params, ranges, witness, attrs.evolve(limits, seconds=left), out, len(cells) + 1, replayable
-        )
+        cell, literals = _explore_cell(job, witness, attrs.evolve(limits, seconds=left), len(cells) + 1)
         cells.append(cell)
         if progress is not None:
             progress(cell)
@@ -174,7 +176,7 @@ def cover(
         elif verdict == z3.sat:
             witness = _assignment(outside.model(), params)
         else:
-            stopped = f"Z3 could not tell within {SOLVER_SECONDS:g} s whether numbers outside these cells remain (the conditions are non-linear)"
+            stopped = "Z3 could not tell within its resource limit whether numbers outside these cells remain (the conditions are non-linear)"
             witness = None
     covered = not stopped
     remaining = tuple(sorted(witness.items())) if stopped == "time limit" and witness is not None else None
@@ -198,44 +200,38 @@ def explore_numbers(
     return _explore(concrete_scenario(scenario, kinds, values), variant, invariants, limits)
 
 
-def _explore_cell(
-    scenario: Scenario,
-    variant: Variant,
-    invariants: Sequence[str],
-    kinds: Sequence[str],
-    params: Sequence[Parameter],
-    ranges: Sequence[z3.BoolRef],
-    witness: Numbers,
-    limits: Limits,
-    out: Path | None,
-    index: int,
-    replayable: bool,
-) -> tuple[Cell, list[z3.BoolRef]]:
+@attrs.frozen
+class _Job:
+    """What every cell of one cover shares."""
+
+    scenario: Scenario
+    variant: Variant
+    invariants: Sequence[str]
+    kinds: Sequence[str]
+    params: Sequence[Parameter]
+    ranges: Sequence[z3.BoolRef] = attrs.field(eq=False)
+    out: Path | None
+    replayable: bool
+
+
+def _explore_cell(job: _Job, witness: Numbers, limits: Limits, index: int) -> tuple[Cell, list[z3.BoolRef]]:
     """Explore with ``witness``'s numbers as SymInts; the cell they span, confirmed, its counterexample saved."""
-    symbolic = symbolic_scenario(scenario, kinds, witness)[0]
+    symbolic = symbolic_scenario(job.scenario, job.kinds, witness)[0]
     with recording() as path:
-        result = _explore(symbolic, variant, invariants, limits)
+        result = _explore(symbolic, job.variant, job.invariants, limits)
     literals = list({c.get_id(): c for c in path}.values())
-    bounds = _bounds(literals, ranges, params)
-    confirmed = _confirm(scenario, variant, invariants, kinds, params, ranges, literals, witness, limits, result)
-    shown = _essential(literals, ranges, bounds)
+    bounds = _bounds(literals, job.ranges, job.params)
+    confirmed = _confirm(job, literals, witness, limits, result)
+    shown = _essential(literals, job.ranges, bounds)
     cell = Cell(tuple(sorted(witness.items())), shown, len(literals), bounds, result, confirmed, condition=z3.And(*literals))
     if result.found is not None:
-        cell = _record(cell, scenario, variant, kinds, out, index, replayable)
+        cell = _record(job, cell, index)
     return cell, literals
 
 
 def _bounds(literals: Sequence[z3.BoolRef], ranges: Sequence[z3.BoolRef], params: Sequence[Parameter]) -> tuple[Bound, ...]:
-    """Each number's least and greatest value in the cell (None where Z3 gave up within ``QUERY_SECONDS``)."""
-    bounds = []
-    for p, _ in zip(params, ranges, strict=True):
-        mine, linked = constraints_on(literals, p.name)
-        their = [q for q in params if q.name in linked]
-        their_ranges = [r for q, r in zip(params, ranges, strict=True) if q.name in linked]
-        least, _ = optimum(mine, their_ranges, their, z3.Int(p.name), minimise=True)
-        greatest, _ = optimum(mine, their_ranges, their, z3.Int(p.name), minimise=False)
-        bounds.append(Bound(p, least, greatest))
-    return tuple(bounds)
+    """Each number's least and greatest value in the cell (None where Z3 gave up within ``QUERY_RLIMIT``)."""
+    return tuple(extent(literals, params, ranges, p)[0] for p in params)
 
 
 def _essential(literals: Sequence[z3.BoolRef], ranges: Sequence[z3.BoolRef], bounds: Sequence[Bound]) -> tuple[str, ...]:
@@ -243,7 +239,7 @@ def _essential(literals: Sequence[z3.BoolRef], ranges: Sequence[z3.BoolRef], bou
     known = [b for b in bounds if b.least is not None and b.greatest is not None]
     box = [z3.And(z3.Int(b.parameter.name) >= b.least, z3.Int(b.parameter.name) <= b.greatest) for b in known]
     solver = z3.Solver()
-    solver.set("timeout", int(QUERY_SECONDS * 1000))
+    solver.set("rlimit", QUERY_RLIMIT)
     if len(box) == len(bounds) and solver.check(*box, z3.Not(z3.And(*literals))) == z3.unsat:
         return ()
     kept = [z3.simplify(c) for c in literals]
@@ -256,16 +252,7 @@ def _essential(literals: Sequence[z3.BoolRef], ranges: Sequence[z3.BoolRef], bou
 
 
 def _confirm(
-    scenario: Scenario,
-    variant: Variant,
-    invariants: Sequence[str],
-    kinds: Sequence[str],
-    params: Sequence[Parameter],
-    ranges: Sequence[z3.BoolRef],
-    literals: Sequence[z3.BoolRef],
-    witness: Numbers,
-    limits: Limits,
-    result: ExploreResult,
+    job: _Job, literals: Sequence[z3.BoolRef], witness: Numbers, limits: Limits, result: ExploreResult
 ) -> tuple[tuple[str, int], ...] | None:
     """Explore with plain ints at another assignment of the cell; RegionError unless the verdict and its depth are the same.
 
@@ -275,12 +262,12 @@ def _confirm(
     if result.stopped not in ("", "violation", "depth"):
         return None
     other = z3.Solver()
-    other.set("timeout", int(QUERY_SECONDS * 1000))
-    other.add(*literals, *ranges, z3.Or([z3.Int(p.name) != witness[p.name] for p in params]))
+    other.set("rlimit", QUERY_RLIMIT)
+    other.add(*literals, *job.ranges, z3.Or([z3.Int(p.name) != witness[p.name] for p in job.params]))
     if other.check() != z3.sat:
         return None
-    numbers = _assignment(other.model(), params)
-    plain = explore_numbers(scenario, variant, invariants, kinds, numbers, attrs.evolve(limits, seconds=None))
+    numbers = _assignment(other.model(), job.params)
+    plain = explore_numbers(job.scenario, job.variant, job.invariants, job.kinds, numbers, attrs.evolve(limits, seconds=None))
     if _outcome(plain) != _outcome(result):
         raise RegionError(
             f"the numbers {numbers} satisfy the branches recorded with {witness}, but a plain exploration with them finds"
@@ -297,14 +284,14 @@ def _describe(result: ExploreResult) -> str:
     return f"a violation at depth {len(result.found.actions)}" if result.found else f"no violation to depth {result.depth}"
 
 
-def _record(cell: Cell, scenario: Scenario, variant: Variant, kinds: Sequence[str], out: Path | None, index: int, replayable: bool) -> Cell:
+def _record(job: _Job, cell: Cell, index: int) -> Cell:
     """The cell's counterexample as a trace of the witness's numbers, re-executed with plain ints, and saved.
 
     ``replayable``: also replayed as ``kspec replay`` reads it (a built-in or manifest scenario).
     """
     found = cell.result.found
     assert found is not None
-    model = KubeModel(concrete_scenario(scenario, kinds, dict(cell.witness)), variant)
+    model = KubeModel(concrete_scenario(job.scenario, job.kinds, dict(cell.witness)), job.variant)
     recorded = tracefmt.record(
         model,
         found.actions,
@@ -313,18 +300,18 @@ def _record(cell: Cell, scenario: Scenario, variant: Variant, kinds: Sequence[st
         invariant=found.violation.invariant,
         violation_step=len(found.actions),
         message=found.violation.message,
-        numbers=tracefmt.Numbers(tuple(kinds), cell.witness),
+        numbers=tracefmt.Numbers(tuple(job.kinds), cell.witness),
     )
     trace = tracefmt.parse(tracefmt.dumps(recorded), "<numbers>")  # what the file holds: plain ints
     if final_violation(model, trace.actions(), found.violation.invariant) is None:
         raise RegionError(f"the counterexample of cell {index} does not break {found.violation.invariant} with plain ints")
-    if replayable:
+    if job.replayable:
         confirmed = replay(trace, "<numbers>")
         if not confirmed.reproduced:
             raise RegionError(f"the counterexample of cell {index} does not replay as kspec replay reads it: {confirmed.summary}")
     saved = ""
-    if out is not None:
-        path = out / f"{scenario.name}--{variant.name}--{found.violation.invariant}--numbers-{index}.json"
+    if job.out is not None:
+        path = job.out / f"{job.scenario.name}--{job.variant.name}--{found.violation.invariant}--numbers-{index}.json"
         tracefmt.write(trace, path)
         saved = str(path)
     return attrs.evolve(cell, trace=trace, saved=saved)
