@@ -170,17 +170,20 @@ def cover(
         if progress is not None:
             progress(cell)
         outside.add(z3.Not(z3.And(*literals)))
-        verdict = outside.check()
-        if verdict == z3.unsat:
-            witness = None
-        elif verdict == z3.sat:
-            witness = _assignment(outside.model(), params)
-        else:
-            stopped = "Z3 could not tell within its resource limit whether numbers outside these cells remain (the conditions are non-linear)"
-            witness = None
+        witness, stopped = _next_witness(outside, params)
     covered = not stopped
     remaining = tuple(sorted(witness.items())) if stopped == "time limit" and witness is not None else None
     return Cover(scenario.name, variant.name, tuple(kinds), params, tuple(cells), covered, remaining, stopped, time.monotonic() - started)
+
+
+def _next_witness(outside: z3.Solver, params: Sequence[Parameter]) -> tuple[Numbers | None, str]:
+    """An assignment in the ranges and in no cell so far (None when there is none), or why Z3 could not tell."""
+    verdict = outside.check()
+    if verdict == z3.sat:
+        return _assignment(outside.model(), params), ""
+    if verdict == z3.unsat:
+        return None, ""
+    return None, "Z3 could not tell within its resource limit whether numbers outside these cells remain (the conditions are non-linear)"
 
 
 def _assignment(model: z3.ModelRef, params: Sequence[Parameter]) -> Numbers:
