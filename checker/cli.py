@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import attrs
 import click
 
 from checker import check as checking
@@ -19,7 +20,7 @@ from checker import trace as tracefmt
 from checker.explore import ORDERS, Limits, Progress
 from checker.graphs import check_graph_path
 from checker.hypothesis_engine import Coverage
-from checker.junit import write_junit
+from checker.junit import write_cover_junit, write_junit
 from checker.render import cluster_tables, format_tables
 from checker.replay import model_for
 from checker.replay import replay as replay_trace
@@ -206,9 +207,9 @@ def check(
     limits = Limits(depth, max_states, time_limit)
     if kinds and engine == checking.EXPLORE:
         others = {"--graph": graph_file, "--eventually": eventually, "--symmetry": symmetry, "--require-coverage": require_coverage}
-        others |= {"--workers": workers > 1, "--junit": junit_file, "--order dfs": order != "bfs"}
+        others |= {"--workers": workers > 1, "--order dfs": order != "bfs"}
         refused = [k for k, v in others.items() if v]
-        return _cover_numbers(runs, list(invariant_names), kinds, limits, (Path(out_dir), json_file), refused)
+        return _cover_numbers(runs, list(invariant_names), kinds, limits, _CoverOutputs(Path(out_dir), json_file, junit_file), refused)
     options = checking.ExploreOptions(order, limits, Path(graph_file) if graph_file else None, eventually, workers, searching, symmetry=symmetry)
     out = Path(out_dir)
     reports = checking.check_all(
@@ -247,12 +248,21 @@ def check(
     return EXIT_OK
 
 
+@attrs.frozen
+class _CoverOutputs:
+    """Where a cover's results go: the counterexamples' folder, and the summary files asked for."""
+
+    out: Path
+    json_file: str | None
+    junit_file: str | None
+
+
 def _cover_numbers(
     runs: Sequence[tuple[Scenario, Variant]],
     invariants: list[str],
     kinds: list[str],
     limits: Limits,
-    outputs: tuple[Path, str | None],
+    outputs: _CoverOutputs,
     refused: list[str],
 ) -> int:
     """``check --engine explore --symbolic``: every interleaving within the limits, for every number of ``kinds`` in its range."""
@@ -264,10 +274,12 @@ def _cover_numbers(
 
     covers = []
     for scenario, variant in runs:
-        covers.append(numbers.cover(scenario, variant, invariants, kinds, limits, outputs[0], progress))
+        covers.append(numbers.cover(scenario, variant, invariants, kinds, limits, outputs.out, progress))
         click.echo(numbers.format_cover(covers[-1]))
-    if outputs[1]:
-        tracefmt.write_json(numbers.to_json(covers), outputs[1])
+    if outputs.json_file:
+        tracefmt.write_json(numbers.to_json(covers), outputs.json_file)
+    if outputs.junit_file:
+        write_cover_junit(covers, outputs.junit_file)
     violated = [c for c in covers if c.violated]
     if violated:
         click.echo(f"result: {len(violated)} of {len(covers)} runs found a violation for some numbers")

@@ -24,6 +24,8 @@ instance). *violated* is a failure carrying the
 readable counterexample; *not reached* (a quiescent invariant when no
 quiescent state was reached) is skipped. Eventual properties the explorer
 judged (``--eventually``) are cases too, named ``eventually-<property>``.
+``kspec check --engine explore --symbolic --junit`` writes the same
+structure, a suite per cover and a case per invariant (``covers_to_xml``).
 Apart from the ``time`` attributes the file is the same for the same runs:
 there is no timestamp or host name. Text is escaped by ElementTree, and
 characters XML 1.0 forbids are dropped.
@@ -34,12 +36,12 @@ from __future__ import annotations
 import os
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import attrs
 
-from checker import eventual
+from checker import eventual, numbers
 from checker import trace as tracefmt
 from checker.check import HYPOTHESIS, NOT_REACHED, VIOLATED, ExploreCoverage, RunReport
 from checker.explore import EventualVerdict
@@ -93,13 +95,39 @@ def to_xml(reports: Sequence[RunReport], *, seed: int, model_of: ModelOf = model
     model a counterexample ran on (``checker.replay.model_for`` for built-in
     scenarios and variants).
     """
+    return _document([_Suite(report, seed, model_of).element() for report in reports], sum(r.coverage.seconds for r in reports))
+
+
+def _document(suites: Sequence[ET.Element], seconds: float) -> str:
+    """``<testsuites>`` around ``suites``, with their totals, as an XML document."""
     root = ET.Element("testsuites", name="kspec check")
-    root.extend(_Suite(report, seed, model_of).element() for report in reports)
+    root.extend(suites)
     for key in ("tests", "failures", "errors"):
         root.set(key, str(sum(int(suite.get(key, "0")) for suite in root)))
-    root.set("time", f"{sum(r.coverage.seconds for r in reports):.3f}")
+    root.set("time", f"{seconds:.3f}")
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _suite(name: str, properties: Mapping[str, object], cases: Sequence[ET.Element], seconds: float) -> ET.Element:
+    """One ``<testsuite>``: its properties, its cases and their counts.
+
+    Properties are strings, ints and booleans; times are left out (they are the ``time`` attributes).
+    """
+    suite = ET.Element("testsuite", name=name)
+    element = ET.SubElement(suite, "properties")
+    for key in sorted(properties):
+        value = properties[key]
+        if isinstance(value, (str, int)) and key not in ("seconds", "states_per_second"):
+            shown = str(value).lower() if isinstance(value, bool) else str(value)
+            ET.SubElement(element, "property", name=clean(key), value=clean(shown))
+    suite.extend(cases)
+    suite.set("tests", str(len(cases)))
+    suite.set("failures", str(sum(1 for c in cases if c.find("failure") is not None)))
+    suite.set("errors", "0")
+    suite.set("skipped", str(sum(1 for c in cases if c.find("skipped") is not None)))
+    suite.set("time", f"{seconds:.3f}")
+    return suite
 
 
 def write_junit(reports: Sequence[RunReport], path: str | os.PathLike[str], *, seed: int, model_of: ModelOf = model_for) -> None:
@@ -159,6 +187,59 @@ def violated_name(report: RunReport) -> str:
     return report.trace.invariant or report.trace.message.split(":", 1)[0]
 
 
+def covers_to_xml(covers: Sequence[numbers.Cover], *, model_of: ModelOf = model_for) -> str:
+    """The JUnit XML document for ``kspec check --engine explore --symbolic``: a suite per cover, a case per invariant.
+
+    A case fails when some cell of numbers breaks its invariant: the message
+    names the cells, the text lists where each is broken and shows the first
+    one's counterexample as ``kspec replay`` prints it. A passing case says
+    whether the cells cover every number in the ranges (a cover stopped by
+    its time limit passes, as the command's exit code does, and says what it
+    left out). ``model_of`` as for :func:`to_xml`.
+    """
+    return _document([_cover_suite(c, model_of) for c in covers], sum(c.seconds for c in covers))
+
+
+def write_cover_junit(covers: Sequence[numbers.Cover], path: str | os.PathLike[str], *, model_of: ModelOf = model_for) -> None:
+    """Write ``covers_to_xml`` atomically."""
+    tracefmt.write_text(covers_to_xml(covers, model_of=model_of), path)
+
+
+def _cover_suite(c: numbers.Cover, model_of: ModelOf) -> ET.Element:
+    name = clean(f"kspec.{c.scenario}.{c.variant}")
+    properties: dict[str, object] = {"scenario": c.scenario, "variant": c.variant, "engine": "explore", "symbolic": ",".join(c.kinds)}
+    properties |= {"numbers": len(c.parameters), "cells": len(c.cells), "covered": c.covered, "stopped": c.stopped}
+    return _suite(name, properties, [_cover_case(c, invariant, name, model_of) for invariant in c.invariants], c.seconds)
+
+
+def _cover_case(c: numbers.Cover, invariant: str, classname: str, model_of: ModelOf) -> ET.Element:
+    """One invariant of a cover: a failure listing the cells that break it, or what the cells covered."""
+    case = ET.Element("testcase", classname=classname, name=clean(invariant))
+    cells = list(enumerate(c.cells, start=1))
+    broken = [(i, cell) for i, cell in cells if cell.result.found is not None and cell.result.found.violation.invariant == invariant]
+    if not broken:
+        others = [str(i) for i, cell in cells if cell.result.found is not None]
+        text = f"holds in every cell; {numbers.coverage_line(c, seconds=False)}"
+        if others:
+            text += f"; cells {', '.join(others)} stopped at another invariant's violation, so there only what came before it is covered"
+        ET.SubElement(case, "system-out").text = clean(text)
+        return case
+    first, cell = broken[0]
+    trace = cell.trace
+    assert trace is not None
+    source = cell.saved or f"{c.scenario}--{c.variant}--{invariant}--numbers-{first}.json"
+    where = f"; saved {cell.saved}" if cell.saved else ""
+    message = f"{invariant}: broken in {len(broken)} of {len(c.cells)} cells of numbers; cell {first}: {trace.message}"
+    message += f" ({len(trace.steps)} steps{where})"
+    lines = [f"cell {i}: {numbers.broken_where(b)}" + (f"; counterexample {b.saved}" if b.saved else "") for i, b in broken]
+    lines += ["", f"cell {first}, explored with {numbers.format_numbers(cell.witness)}:", readable_trace(model_of(trace, source), trace, source)]
+    if cell.saved:
+        lines += ["", f"replay it: kspec replay {cell.saved}"]
+    failure = ET.SubElement(case, "failure", message=clean(message), type=FAILURE_TYPE)
+    failure.text = clean("\n".join(lines))
+    return case
+
+
 @attrs.frozen
 class _Suite:
     """One run as a ``<testsuite>``: its properties and one case per invariant (and per eventual property judged)."""
@@ -169,35 +250,21 @@ class _Suite:
 
     def element(self) -> ET.Element:
         report = self.report
-        suite = ET.Element("testsuite", name=self.classname)
-        suite.append(self.properties())
         cases = [self.case(name, verdict) for name, verdict in report.verdicts]
         if isinstance(report.coverage, ExploreCoverage):
             cases += [self.eventual_case(v) for v in report.coverage.result.eventual]
-        suite.extend(cases)
-        suite.set("tests", str(len(cases)))
-        suite.set("failures", str(sum(1 for c in cases if c.find("failure") is not None)))
-        suite.set("errors", "0")
-        suite.set("skipped", str(sum(1 for c in cases if c.find("skipped") is not None)))
-        suite.set("time", f"{report.coverage.seconds:.3f}")
-        return suite
+        return _suite(self.classname, self.properties(), cases, report.coverage.seconds)
 
     @property
     def classname(self) -> str:
         return clean(f"kspec.{self.report.scenario}.{self.report.variant}")
 
-    def properties(self) -> ET.Element:
-        """The run's scenario, variant, engine and statistics (times left out: they are the ``time`` attributes)."""
+    def properties(self) -> dict[str, object]:
+        """The run's scenario, variant, engine and statistics."""
         stats = {"scenario": self.report.scenario, "variant": self.report.variant, **self.report.coverage.as_json()}
         if stats["engine"] == HYPOTHESIS:
             stats["seed"] = self.seed
-        properties = ET.Element("properties")
-        for key in sorted(stats):
-            value = stats[key]
-            if isinstance(value, (str, int)) and key not in ("seconds", "states_per_second"):
-                shown = str(value).lower() if isinstance(value, bool) else str(value)
-                ET.SubElement(properties, "property", name=clean(key), value=clean(shown))
-        return properties
+        return stats
 
     def case(self, name: str, verdict: str) -> ET.Element:
         """One invariant: a failure with the counterexample, skipped when not reached, else what was covered."""

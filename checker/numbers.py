@@ -59,7 +59,7 @@ from checker.concolic import (
 )
 from checker.explore import ExploreResult, Limits, explore
 from checker.replay import replay
-from spec.invariants import Monitor
+from spec.invariants import INVARIANTS, Monitor
 from spec.model import KubeModel
 from spec.scenarios import Scenario
 from spec.variants import Variant
@@ -114,6 +114,8 @@ class Cover:
 
     scenario: str
     variant: str
+    invariants: tuple[str, ...]
+    """the invariants checked, by name"""
     kinds: tuple[str, ...]
     parameters: tuple[Parameter, ...]
     cells: tuple[Cell, ...]
@@ -173,7 +175,8 @@ def cover(
         witness, stopped = _next_witness(outside, params)
     covered = not stopped
     remaining = tuple(sorted(witness.items())) if stopped == "time limit" and witness is not None else None
-    return Cover(scenario.name, variant.name, tuple(kinds), params, tuple(cells), covered, remaining, stopped, time.monotonic() - started)
+    checked = tuple(invariants) or tuple(INVARIANTS)
+    return Cover(scenario.name, variant.name, checked, tuple(kinds), params, tuple(cells), covered, remaining, stopped, time.monotonic() - started)
 
 
 def _next_witness(outside: z3.Solver, params: Sequence[Parameter]) -> tuple[Numbers | None, str]:
@@ -190,7 +193,8 @@ def _assignment(model: z3.ModelRef, params: Sequence[Parameter]) -> Numbers:
     return {p.name: model.eval(z3.Int(p.name), model_completion=True).as_long() for p in params}
 
 
-def _explore(scenario: Scenario, variant: Variant, invariants: Sequence[str], limits: Limits) -> ExploreResult:
+def explore_scenario(scenario: Scenario, variant: Variant, invariants: Sequence[str], limits: Limits) -> ExploreResult:
+    """A breadth-first exploration of ``scenario`` under ``variant`` for ``invariants``, whatever ints its numbers are (SymInts or plain)."""
     model = KubeModel(scenario, variant)
     monitor = Monitor(model.ctx, model.is_quiescent, invariants)
     return explore(model, KubeProperties(model, monitor), limits=limits)
@@ -200,7 +204,7 @@ def explore_numbers(
     scenario: Scenario, variant: Variant, invariants: Sequence[str], kinds: Sequence[str], values: Numbers, limits: Limits
 ) -> ExploreResult:
     """A plain exploration (ints, no Z3) of ``scenario`` with its ``kinds`` numbers set to ``values``."""
-    return _explore(concrete_scenario(scenario, kinds, values), variant, invariants, limits)
+    return explore_scenario(concrete_scenario(scenario, kinds, values), variant, invariants, limits)
 
 
 @attrs.frozen
@@ -221,7 +225,7 @@ def _explore_cell(job: _Job, witness: Numbers, limits: Limits, index: int) -> tu
     """Explore with ``witness``'s numbers as SymInts; the cell they span, confirmed, its counterexample saved."""
     symbolic = symbolic_scenario(job.scenario, job.kinds, witness)[0]
     with recording() as path:
-        result = _explore(symbolic, job.variant, job.invariants, limits)
+        result = explore_scenario(symbolic, job.variant, job.invariants, limits)
     literals = list({c.get_id(): c for c in path}.values())
     bounds = _bounds(literals, job.ranges, job.params)
     confirmed = _confirm(job, literals, witness, limits, result)
@@ -379,15 +383,31 @@ def format_cell(cell: Cell, index: int) -> str:
     return "\n".join(lines)
 
 
-def _extent_text(cell: Cell) -> str:
-    """The cell's narrowed numbers on one line (``name=v`` or ``name a..b``), and whether more conditions apply."""
+def broken_where(cell: Cell) -> str:
+    """The cell's narrowed numbers on one line (``name=v`` or ``name a..b``), whether more conditions apply, and its verdict."""
     parts = [
         f"{b.parameter.name}={b.least}" if b.least == b.greatest else f"{b.parameter.name} {b.describe()}"
         for b in cell.bounds
         if (b.least, b.greatest) != (b.parameter.low, b.parameter.high)
     ]
     text = ", ".join(parts) or "any numbers"
-    return text + (f" (and {len(cell.conditions)} more conditions)" if cell.conditions else "")
+    return text + (f" (and {len(cell.conditions)} more conditions)" if cell.conditions else "") + f": {cell.verdict}"
+
+
+def coverage_line(c: Cover, seconds: bool = True) -> str:
+    """Whether the cells cover every assignment in the ranges, how many are broken, and how far each was searched (and the time it took)."""
+    broken = sum(1 for cell in c.cells if cell.result.found is not None)
+    took = f"{c.seconds:.1f} s" if seconds else ""
+    if not c.covered:
+        return f"not covered: {c.stopped} after {len(c.cells)} cells, {broken} of them broken" + (f" ({took})" if took else "")
+    if any(cell.result.stopped not in ("", "violation") for cell in c.cells):
+        reach = "each cell's states within the bounds"
+    elif broken < len(c.cells):
+        reach = "every reachable state of each cell without a violation"
+    else:
+        reach = "each cell searched to its first violation"
+    cells = f"{len(c.cells)} cells, {broken} of them broken"
+    return f"covered: every assignment in the ranges lies in one of these {cells} ({reach}" + (f"; {took})" if took else ")")
 
 
 _UNCONFIRMED = "nothing else (the cell has one assignment, or the search stopped at a bound)"
@@ -402,21 +422,11 @@ def format_cover(c: Cover) -> str:
     left = f"{', '.join(c.kinds)} left to Z3: {len(c.parameters)} numbers, each from 1 to 4 times its value"
     head = f"scenario {c.scenario}, variant {c.variant} (explore, {left})"
     lines = [head, *(format_cell(cell, i) for i, cell in enumerate(c.cells, start=1))]
-    broken = sum(1 for cell in c.cells if cell.result.found is not None)
+    broken = [i for i, cell in enumerate(c.cells, start=1) if cell.result.found is not None]
     if broken:
         lines.append("  broken where (each cell's narrowed numbers; every other number: its whole range):")
-        lines += [f"    cell {i}: {_extent_text(cell)}: {cell.verdict}" for i, cell in enumerate(c.cells, start=1) if cell.result.found is not None]
-    if c.covered:
-        if any(cell.result.stopped not in ("", "violation") for cell in c.cells):
-            reach = "each cell's states within the bounds"
-        elif broken < len(c.cells):
-            reach = "every reachable state of each cell without a violation"
-        else:
-            reach = "each cell searched to its first violation"
-        cells = f"{len(c.cells)} cells, {broken} of them broken"
-        lines.append(f"  covered: every assignment in the ranges lies in one of these {cells} ({reach}; {c.seconds:.1f} s)")
-    else:
-        lines.append(f"  not covered: {c.stopped} after {len(c.cells)} cells, {broken} of them broken ({c.seconds:.1f} s)")
-        if c.remaining:
-            lines.append("  for example not yet explored: " + ", ".join(f"{n}={v}" for n, v in c.remaining))
+        lines += [f"    cell {i}: {broken_where(c.cells[i - 1])}" for i in broken]
+    lines.append("  " + coverage_line(c))
+    if c.remaining:
+        lines.append("  for example not yet explored: " + format_numbers(c.remaining))
     return "\n".join(lines)

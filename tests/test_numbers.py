@@ -6,18 +6,23 @@ import json
 import os
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 import z3
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from junitparser import Failure, JUnitXml
+from test_junit import assert_valid_junit
 
-from checker import numbers
+from checker import junit, numbers
+from checker import trace as tracefmt
 from checker.cli import main
-from checker.concolic import SymInt
+from checker.concolic import SymInt, concrete_scenario
 from checker.explore import Limits
 from spec.fingerprint import fingerprint
+from spec.model import KubeModel
 from spec.scenarios import Scenario, container, node, pod
 from spec.variants import DEFAULT, VARIANTS
 
@@ -74,7 +79,44 @@ def test_with_admission_no_numbers_overcommit_the_node() -> None:
     assert c.covered and not c.violated
     assert len(c.cells) >= 2  # a pod that does not fit takes other branches (admission refuses it), still without a violation
     text = numbers.format_cover(c)
-    assert f"covered: every assignment in the ranges lies in one of these {len(c.cells)} cells, 0 of them broken" in text
+    covered = f"covered: every assignment in the ranges lies in one of these {len(c.cells)} cells, 0 of them broken"
+    assert covered in text
+    root = ET.fromstring(junit.covers_to_xml([c], model_of=_pinned_model))
+    assert_valid_junit(root)
+    [case] = root.iter("testcase")
+    assert case.get("name") == "node-capacity" and case.find("failure") is None
+    assert case.findtext("system-out", "").startswith(f"holds in every cell; {covered} (each cell's states within the bounds)")
+
+
+def _pinned_model(trace: tracefmt.Trace, source: str) -> KubeModel:
+    assert trace.numbers is not None
+    return KubeModel(concrete_scenario(PINNED, trace.numbers.kinds, dict(trace.numbers.values)), NO_ADMISSION)
+
+
+def test_a_cover_in_junit_fails_the_invariant_with_every_cell_that_breaks_it(no_admission: numbers.Cover) -> None:
+    """CI reads a cover as one case per invariant: the failure names the broken cells and shows the first one's counterexample."""
+    root = ET.fromstring(junit.covers_to_xml([no_admission], model_of=_pinned_model))
+    assert_valid_junit(root)
+    broken = [i for i, cell in enumerate(no_admission.cells, start=1) if cell.result.found is not None]
+    assert len(broken) == 3
+    [suite] = root.iter("testsuite")
+    assert (suite.get("name"), suite.get("tests"), suite.get("failures")) == ("kspec.pinned.kubelet-no-admission", "1", "1")
+    props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert props == {"scenario": "pinned", "variant": "kubelet-no-admission", "engine": "explore", "symbolic": "requests"} | {
+        "numbers": "4",
+        "cells": "4",
+        "covered": "true",
+        "stopped": "",
+    }
+    failure = suite.find("testcase/failure")
+    assert failure is not None
+    assert failure.get("message", "").startswith(f"node-capacity: broken in 3 of 4 cells of numbers; cell {broken[0]}: ")
+    text = failure.text or ""
+    for i in broken:
+        assert f"cell {i}: " in text and numbers.broken_where(no_admission.cells[i - 1]) in text
+    trace = no_admission.cells[broken[0] - 1].trace
+    assert trace is not None  # the first broken cell's counterexample, step by step, replayed on its numbers
+    assert "\nstep 1: " in text and text.endswith(f"violation reproduces at step {len(trace.steps)}: {trace.message}")
 
 
 def test_a_cover_stopped_by_its_time_limit_says_what_it_did_not_explore() -> None:
@@ -91,7 +133,8 @@ def test_states_differ_by_the_terms_of_their_numbers_not_only_their_values() -> 
 
 def test_check_covers_the_numbers_saves_each_counterexample_and_replay_reads_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     args = ["check", "--engine", "explore", "--scenario", "services", "--variant", "apiserver-clusterip-lag", "--symbolic", "requests,timeouts"]
-    assert main([*args, "--depth", "3", "--out", str(tmp_path), "--json", str(tmp_path / "cover.json")]) == 1
+    outputs = ["--out", str(tmp_path), "--json", str(tmp_path / "cover.json"), "--junit", str(tmp_path / "cover.xml")]
+    assert main([*args, "--depth", "3", *outputs]) == 1
     out = capsys.readouterr().out
     assert "covered: every assignment in the ranges lies in one of these 2 cells, 2 of them broken" in out
     assert "result: 1 of 1 runs found a violation for some numbers" in out
@@ -106,6 +149,13 @@ def test_check_covers_the_numbers_saves_each_counterexample_and_replay_reads_it(
     assert data["numbers"]["kinds"] == ["requests", "timeouts"] and data["numbers"]["values"]["timing.lease_renew_interval"] >= 2
     assert main(["replay", str(saved[1]), "--no-tables"]) == 1
     assert "violation reproduces at step 2" in capsys.readouterr().out
+    report = JUnitXml.fromfile(str(tmp_path / "cover.xml"))
+    assert (report.tests, report.failures) == (15, 1)  # every invariant is a case; one is broken
+    cases = {case.name: case for suite in report for case in suite}
+    [failure] = [r for r in cases["unique-cluster-ip"].result if isinstance(r, Failure)]
+    assert failure.message.startswith("unique-cluster-ip: broken in 2 of 2 cells of numbers; cell 1: ClusterIP ")
+    assert f"replay it: kspec replay {saved[0]}" in (failure.text or "")
+    assert "cells 1, 2 stopped at another invariant's violation" in (cases["pod-bound-once"].system_out or "")
 
 
 def test_a_traces_numbers_are_checked_against_its_scenario(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -128,9 +178,9 @@ def test_a_traces_numbers_are_checked_against_its_scenario(tmp_path: Path, capsy
 
 def test_options_the_cover_cannot_honour_are_refused_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     args = ["check", "--engine", "explore", "--scenario", "services", "--symbolic", "timeouts"]
-    assert main([*args, "--workers", "2", "--junit", "x.xml"]) == 2
+    assert main([*args, "--graph", "g.dot", "--symmetry"]) == 2
     err = capsys.readouterr().err
-    assert "it takes none of --workers, --junit" in err and len(err.strip().splitlines()) == 1
+    assert "it takes none of --graph, --symmetry" in err and len(err.strip().splitlines()) == 1
 
 
 def test_the_cover_prints_the_same_text_whatever_the_hash_seed(tmp_path: Path) -> None:

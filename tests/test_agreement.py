@@ -1,0 +1,94 @@
+"""The engines agree on every variant: a violation one engine finds within a bound that another covers completely, the other finds too.
+
+Three searches of the same model answer the same question:
+
+- Hypothesis (``kspec check``): the committed counterexample of each variant
+  is a Hypothesis trace of ``L`` steps that replays, so a violation is
+  reachable within ``L`` steps;
+- the explorer (``--engine explore``), breadth-first: within the depth ``L``
+  it must find that invariant broken, at a depth of at most ``L`` (it finds
+  the shortest), and its trace must replay;
+- the explorer over symbolic numbers (``--engine explore --symbolic``, the
+  spec computing with SymInts that record every branch on a number): at the
+  scenario's own numbers it must reach the verdict and depth of the plain
+  explorer.
+
+A search stopped by its time budget before it covered depth ``L`` decides
+nothing, and the slow test says so by skipping; the default run takes the
+variants whose depth ``L`` the explorer covers in seconds, so there it
+cannot skip.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from checker import trace as tracefmt
+from checker.check import EXPLORE, ExploreCoverage, ExploreOptions, check_one
+from checker.concolic import KINDS, recording, symbolic_scenario
+from checker.explore import ExploreResult, Limits
+from checker.numbers import explore_scenario
+from checker.replay import replay
+from spec.scenarios import get_scenario
+from spec.variants import DEFAULT, VARIANTS, Variant
+
+CORPUS = Path(__file__).resolve().parent.parent / "counterexamples"
+EXPECTED = json.loads((CORPUS / "expected.json").read_text())
+BUGS = [v for v in VARIANTS.values() if v is not DEFAULT]
+QUICK = ("apiserver-clusterip-lag", "kube-proxy-keep-stale", "kubelet-ip-by-running", "nodelifecycle-no-disruption-mode")
+"""variants whose committed trace is short enough for the explorer to cover its depth in seconds"""
+
+
+def _hypothesis_depth(variant: Variant) -> int:
+    """The length of the variant's committed Hypothesis trace, which must replay to its violation."""
+    name = f"{variant.name}.json"
+    trace = tracefmt.load(CORPUS / name)
+    result = replay(trace, name)
+    assert result.reproduced, f"{name}: {result.summary}"
+    assert trace.invariant == variant.breaks[0]
+    return len(trace.steps)
+
+
+def _explorer(variant: Variant, depth: int, seconds: float) -> tuple[ExploreResult, tracefmt.Trace | None]:
+    """The explorer on the variant's witness, breadth-first to ``depth``, for the invariant its trace breaks."""
+    options = ExploreOptions(limits=Limits(depth=depth, seconds=seconds))
+    report = check_one(get_scenario(variant.witness), variant, variant.breaks[:1], seed=0, max_examples=1, engine=EXPLORE, explore_options=options)
+    assert isinstance(report.coverage, ExploreCoverage)
+    return report.coverage.result, report.trace
+
+
+def _agree(variant: Variant, seconds: float) -> None:
+    depth = _hypothesis_depth(variant)
+    result, trace = _explorer(variant, depth, seconds)
+    if trace is None and result.stopped == "time":
+        pytest.skip(f"the explorer covered depth {result.depth - 1} of {depth} in {seconds:.0f} s: it decides nothing")
+    missed = f"Hypothesis breaks {variant.breaks[0]} in {depth} steps; the explorer covered every path that long and did not"
+    assert trace is not None, f"{missed} ({result.states:,} states)"
+    assert trace.invariant == variant.breaks[0]
+    assert len(trace.steps) <= depth, "breadth-first search finds the shortest counterexample"
+    replayed = replay(trace, "explorer")
+    assert replayed.reproduced and replayed.violation_step == len(trace.steps)
+
+    symbolic, _ = symbolic_scenario(get_scenario(variant.witness), KINDS)
+    with recording():
+        numbers = explore_scenario(symbolic, variant, variant.breaks[:1], Limits(depth=len(trace.steps)))
+    assert numbers.found is not None, "the explorer over symbolic numbers misses what the plain explorer finds"
+    assert numbers.found.violation.invariant == variant.breaks[0]
+    assert len(numbers.found.actions) == len(trace.steps)
+
+
+@pytest.mark.parametrize("variant", [VARIANTS[name] for name in QUICK], ids=lambda v: v.name)
+def test_engines_agree_on_a_short_counterexample(variant: Variant) -> None:
+    _agree(variant, seconds=120)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", BUGS, ids=lambda v: v.name)
+def test_engines_agree_on_every_variant(variant: Variant) -> None:
+    """Hypothesis with kspec check's defaults catches it afresh, and the explorer agrees wherever 60 s cover the trace's depth."""
+    report = check_one(get_scenario(variant.witness), variant, [], seed=0, max_examples=300)
+    assert report.trace is not None and report.trace.invariant in variant.breaks
+    _agree(variant, seconds=60)
