@@ -187,7 +187,7 @@ def check_one(
     ``user``: a model file whose components and invariants join the built-in ones.
     """
     symmetric = engine == EXPLORE and explore_options is not None and explore_options.symmetry
-    model = KubeModel(scenario, variant, extra=user.components if user is not None else (), symmetry=symmetric)
+    model = usermodel.build_model(scenario, variant, user, symmetric)
     monitor = usermodel.build_monitor(model, invariants, user)
     return run_model(
         model, monitor, seed=seed, max_examples=max_examples, profile=profile, out=out, engine=engine, explore_options=explore_options, user=user

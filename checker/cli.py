@@ -177,7 +177,7 @@ def check(
     symbolic: str | None,
 ) -> int:
     """Search for interleavings that break the invariants; exit 1 if one is broken."""
-    kinds = _symbolic_kinds(symbolic, model_file)
+    kinds = _symbolic_kinds(symbolic)
     user = usermodel.load(model_file) if model_file else None
     for name in invariant_names:
         usermodel.get_invariant(name, user, where="--invariant")
@@ -209,7 +209,8 @@ def check(
         others = {"--graph": graph_file, "--eventually": eventually, "--symmetry": symmetry, "--require-coverage": require_coverage}
         others |= {"--workers": workers > 1, "--order dfs": order != "bfs"}
         refused = [k for k, v in others.items() if v]
-        return _cover_numbers(runs, list(invariant_names), kinds, limits, _CoverOutputs(Path(out_dir), json_file, junit_file), refused)
+        outputs = _CoverOutputs(Path(out_dir), json_file, junit_file)
+        return _cover_numbers(runs, list(invariant_names), kinds, limits, outputs, refused, user)
     options = checking.ExploreOptions(order, limits, Path(graph_file) if graph_file else None, eventually, workers, searching, symmetry=symmetry)
     out = Path(out_dir)
     reports = checking.check_all(
@@ -226,7 +227,7 @@ def check(
     for report in reports:
         _print_report(report, engine, seed)
         if kinds and report.trace is not None and report.trace.invariant is not None:
-            click.echo(_region_text(report.trace, report.saved or "the counterexample", kinds))
+            click.echo(_region_text(report.trace, report.saved or "the counterexample", kinds, user))
     if json_file:
         tracefmt.write_json(checking.to_json(reports), json_file)
     if junit_file:
@@ -264,6 +265,7 @@ def _cover_numbers(
     limits: Limits,
     outputs: _CoverOutputs,
     refused: list[str],
+    user: usermodel.ModelFile | None,
 ) -> int:
     """``check --engine explore --symbolic``: every interleaving within the limits, for every number of ``kinds`` in its range."""
     if refused:
@@ -274,12 +276,12 @@ def _cover_numbers(
 
     covers = []
     for scenario, variant in runs:
-        covers.append(numbers.cover(scenario, variant, invariants, kinds, limits, outputs.out, progress))
+        covers.append(numbers.cover(scenario, variant, invariants, kinds, limits, outputs.out, progress, user=user))
         click.echo(numbers.format_cover(covers[-1]))
     if outputs.json_file:
         tracefmt.write_json(numbers.to_json(covers), outputs.json_file)
     if outputs.junit_file:
-        write_cover_junit(covers, outputs.junit_file)
+        write_cover_junit(covers, outputs.junit_file, model_of=lambda trace, source: model_for(trace, source, user=user))
     violated = [c for c in covers if c.violated]
     if violated:
         click.echo(f"result: {len(violated)} of {len(covers)} runs found a violation for some numbers")
@@ -351,12 +353,10 @@ def replay(file: str, variant_name: str | None, tables: bool, model_file: str | 
     return EXIT_VIOLATION if result.reproduced else EXIT_OK
 
 
-def _symbolic_kinds(symbolic: str | None, model_file: str | None) -> list[str]:
+def _symbolic_kinds(symbolic: str | None) -> list[str]:
     """The kinds of number ``--symbolic`` names ([] without it); one usage-error line for an unknown one."""
     if symbolic is None:
         return []
-    if model_file is not None:
-        raise click.UsageError("--symbolic is not available with --model: it replays with the built-in components only")
     kinds = [k.strip() for k in symbolic.split(",") if k.strip()]
     for kind in kinds or [symbolic]:
         if kind not in concolic.KINDS:
@@ -364,26 +364,27 @@ def _symbolic_kinds(symbolic: str | None, model_file: str | None) -> list[str]:
     return kinds
 
 
-def _region_text(trace: tracefmt.Trace, source: str, kinds: list[str]) -> str:
+def _region_text(trace: tracefmt.Trace, source: str, kinds: list[str], user: usermodel.ModelFile | None) -> str:
     """The numbers for which the trace's steps break its (safety) invariant, as printed (checker.concolic)."""
     assert trace.invariant is not None
-    model = model_for(trace, source)
-    region = concolic.region(model.scenario, model.variant, [s.action for s in trace.steps], trace.invariant, kinds)
+    model = model_for(trace, source, user=user)
+    region = concolic.region(model.scenario, model.variant, [s.action for s in trace.steps], trace.invariant, kinds, user)
     return concolic.format_region(region, source, kinds)
 
 
 def _symbolic_replay(trace: tracefmt.Trace, file: str, symbolic: str, others: tuple[str | None, ...]) -> int:
     """``replay --symbolic``: the region of numbers for which the trace's steps break its invariant."""
-    kinds = _symbolic_kinds(symbolic, others[1])
-    if others != (None, None, "text", None):
-        raise click.UsageError("--symbolic prints the region only: it takes none of --variant, --model, --format and --out")
+    kinds = _symbolic_kinds(symbolic)
+    if (others[0], *others[2:]) != (None, "text", None):
+        raise click.UsageError("--symbolic prints the region only: it takes none of --variant, --format and --out")
+    user = usermodel.load(others[1]) if others[1] else None
     if trace.invariant is None or trace.loop_start is not None:
         raise click.UsageError(f"--symbolic needs a trace that breaks a safety invariant; {file} is a trace of an eventual property")
-    result = replay_trace(trace, file)
+    result = replay_trace(trace, file, user=user)
     if not result.reproduced:
         click.echo(f"{file}: {result.summary}; nothing to solve")
         return EXIT_OK
-    click.echo(_region_text(trace, file, kinds), nl=False)
+    click.echo(_region_text(trace, file, kinds, user), nl=False)
     return EXIT_VIOLATION
 
 

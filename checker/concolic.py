@@ -31,17 +31,19 @@ from typing import Any
 import attrs
 import z3
 
+from checker.usermodel import ModelFile, build_model, build_monitor
 from spec.component import Action
 from spec.errors import ActionNotEnabledError, KspecError, UnknownNameError
-from spec.invariants import Monitor
 from spec.model import KubeModel
-from spec.objects import Container, Pod, ReplicaSet, Resources
+from spec.objects import Container, Pod, PodSpec, ReplicaSet, Resources, Toleration
 from spec.scenarios import Scenario, Timing
 from spec.variants import Variant
 
-KINDS = ("requests", "capacity", "timeouts")
+KINDS = ("requests", "capacity", "timeouts", "grace", "tolerations")
 """the numbers ``--symbolic`` can leave open: container requests (cpu, memory), node capacity (cpu, memory, pods),
-and the scenario's timing constants in ticks (lease renewal, node-monitor grace, default toleration, back-off, expectations)"""
+the scenario's timing constants in ticks (lease renewal, node-monitor grace, default toleration, back-off, expectations),
+pods' and templates' terminationGracePeriodSeconds, and the tolerationSeconds of their tolerations (both in ticks; the
+API server's default not-ready/unreachable tolerations take ``timing.default_toleration_seconds``, a timeout)"""
 _TIMEOUTS = tuple(f.name for f in attrs.fields(Timing) if f.name != "tick_seconds")  # tick_seconds is a unit, not a timeout
 
 _path: list[z3.BoolRef] | None = None
@@ -217,25 +219,46 @@ def _container(make: Make, owner: str, c: Container) -> Container:
     return attrs.evolve(c, requests=_resources(make, "requests", f"{owner}/{c.name}", c.requests, pods=False))
 
 
-def _object(make: Make, obj: Any) -> Any:
-    """A ReplicaSet's template or a Pod with its container requests made by ``make`` (other kinds unchanged)."""
+def _toleration(make: Make, owner: str, t: Toleration) -> Toleration:
+    if t.toleration_seconds is None:
+        return t  # tolerates forever: not a number
+    return attrs.evolve(t, toleration_seconds=make(f"tolerations[{owner}/{t.key or '*'}:{t.effect or '*'}]", t.toleration_seconds))
+
+
+def _pod_spec(make: Make, kinds: Sequence[str], owner: str, spec: PodSpec) -> PodSpec:
+    """``spec`` with the numbers of ``kinds`` made by ``make``."""
+    changes: dict[str, Any] = {}
+    if "requests" in kinds:
+        changes["containers"] = tuple(_container(make, owner, c) for c in spec.containers)
+    if "grace" in kinds:
+        changes["termination_grace_period_seconds"] = make(f"grace[{owner}]", spec.termination_grace_period_seconds)
+    if "tolerations" in kinds:
+        changes["tolerations"] = tuple(_toleration(make, owner, t) for t in spec.tolerations)
+    return attrs.evolve(spec, **changes)
+
+
+def _object(make: Make, kinds: Sequence[str], obj: Any) -> Any:
+    """A ReplicaSet's template or a Pod with the numbers of ``kinds`` made by ``make`` (other kinds of object unchanged)."""
     if isinstance(obj, ReplicaSet):
-        spec = obj.spec.template.spec
-        containers = tuple(_container(make, obj.meta.name, c) for c in spec.containers)
-        template = attrs.evolve(obj.spec.template, spec=attrs.evolve(spec, containers=containers))
+        template = obj.spec.template
+        template = attrs.evolve(template, spec=_pod_spec(make, kinds, obj.meta.name, template.spec))
         return attrs.evolve(obj, spec=attrs.evolve(obj.spec, template=template))
     if isinstance(obj, Pod):
-        containers = tuple(_container(make, obj.meta.name, c) for c in obj.spec.containers)
-        return attrs.evolve(obj, spec=attrs.evolve(obj.spec, containers=containers))
+        return attrs.evolve(obj, spec=_pod_spec(make, kinds, obj.meta.name, obj.spec))
     return obj
+
+
+_POD_KINDS = ("requests", "grace", "tolerations")
+"""the kinds of number that pods and templates hold"""
 
 
 def _build(scenario: Scenario, kinds: Sequence[str], make: Make) -> Scenario:
     out = scenario
-    if "requests" in kinds:
+    if any(k in kinds for k in _POD_KINDS):
         user = scenario.user
-        objects = tuple(_object(make, o) for o in scenario.objects)
-        replicasets, pods = tuple(_object(make, r) for r in user.replicasets), tuple(_object(make, p) for p in user.pods)
+        objects = tuple(_object(make, kinds, o) for o in scenario.objects)
+        replicasets = tuple(_object(make, kinds, r) for r in user.replicasets)
+        pods = tuple(_object(make, kinds, p) for p in user.pods)
         out = attrs.evolve(out, objects=objects, user=attrs.evolve(user, replicasets=replicasets, pods=pods))
     if "timeouts" in kinds:
         timing = scenario.timing
@@ -326,9 +349,12 @@ class RegionError(KspecError):
     """The symbolic replay disagrees with the plain one: the spec branched on a number where no branch was recorded (a kspec bug)."""
 
 
-def final_violation(model: KubeModel, actions: Sequence[Action], invariant: str) -> str | None:
-    """Replay ``actions`` on ``model``; how the state after the last step breaks ``invariant`` (None if it does not)."""
-    monitor = Monitor(model.ctx, model.is_quiescent, [invariant])
+def final_violation(model: KubeModel, actions: Sequence[Action], invariant: str, user: ModelFile | None = None) -> str | None:
+    """Replay ``actions`` on ``model``; how the state after the last step breaks ``invariant`` (None if it does not).
+
+    ``user``: the model file whose invariants may be named.
+    """
+    monitor = build_monitor(model, [invariant], user)
     s = model.initial_states()[0]
     found = monitor.check_state(s)
     for action in actions:
@@ -337,18 +363,23 @@ def final_violation(model: KubeModel, actions: Sequence[Action], invariant: str)
     return found[0].message if found else None
 
 
-def run_symbolic(model: KubeModel, actions: Sequence[Action], invariant: str) -> tuple[list[z3.BoolRef], str | None]:
+def run_symbolic(model: KubeModel, actions: Sequence[Action], invariant: str, user: ModelFile | None = None) -> tuple[list[z3.BoolRef], str | None]:
     """:func:`final_violation` on a model whose scenario holds SymInts, recording every branch: the path and the violation."""
     with recording() as path:
-        message = final_violation(model, actions, invariant)
+        message = final_violation(model, actions, invariant, user)
     return path, message
 
 
-def region(scenario: Scenario, variant: Variant, actions: Sequence[Action], invariant: str, kinds: Sequence[str]) -> Region:
-    """The region of ``kinds`` numbers for which ``actions`` on ``scenario`` break ``invariant`` after the last step."""
+def region(
+    scenario: Scenario, variant: Variant, actions: Sequence[Action], invariant: str, kinds: Sequence[str], user: ModelFile | None = None
+) -> Region:
+    """The region of ``kinds`` numbers for which ``actions`` on ``scenario`` break ``invariant`` after the last step.
+
+    ``user``: the model file the run was found with (its components run, its invariants may be named).
+    """
     fresh_context()
     symbolic, params = symbolic_scenario(scenario, kinds)
-    path, message = run_symbolic(KubeModel(symbolic, variant), actions, invariant)
+    path, message = run_symbolic(build_model(symbolic, variant, user), actions, invariant, user)
     if message is None:
         raise RegionError(f"the run does not break {invariant} with symbolic numbers")
     ranges = [z3.And(z3.Int(p.name) >= p.low, z3.Int(p.name) <= p.high) for p in params]
@@ -360,7 +391,7 @@ def region(scenario: Scenario, variant: Variant, actions: Sequence[Action], inva
             if corner is not None and (whole := {**{q.name: q.value for q in params}, **corner}) not in corners:
                 corners.append(whole)
     for corner in corners:
-        _confirm(scenario, variant, actions, invariant, kinds, corner)
+        _confirm(build_model(concrete_scenario(scenario, kinds, corner), variant, user), actions, invariant, corner, user)
     return Region(invariant, len(actions), len(path), shown_conditions(path, ranges), tuple(bounds), tuple(corners))
 
 
@@ -435,10 +466,10 @@ def shown_conditions(path: Sequence[z3.BoolRef], ranges: Sequence[z3.BoolRef]) -
     return tuple(seen)
 
 
-def _confirm(scenario: Scenario, variant: Variant, actions: Sequence[Action], invariant: str, kinds: Sequence[str], corner: dict[str, int]) -> None:
-    """A plain replay with the corner's numbers must break the invariant at the same step."""
+def _confirm(model: KubeModel, actions: Sequence[Action], invariant: str, corner: dict[str, int], user: ModelFile | None) -> None:
+    """A plain replay with the corner's numbers (``model``) must break the invariant at the same step."""
     try:
-        broken = final_violation(KubeModel(concrete_scenario(scenario, kinds, corner), variant), actions, invariant) is not None
+        broken = final_violation(model, actions, invariant, user) is not None
     except ActionNotEnabledError as e:
         raise RegionError(f"the numbers {corner} satisfy the path condition but a plain replay with them stops: {e}") from None
     if not broken:

@@ -59,8 +59,7 @@ from checker.concolic import (
 )
 from checker.explore import ExploreResult, Limits, explore
 from checker.replay import replay
-from spec.invariants import INVARIANTS, Monitor
-from spec.model import KubeModel
+from checker.usermodel import ModelFile, build_model, build_monitor, invariant_catalogue
 from spec.scenarios import Scenario
 from spec.variants import Variant
 
@@ -146,10 +145,12 @@ def cover(
     out: Path | None = None,
     progress: Callable[[Cell], None] | None = None,
     replayable: bool = True,
+    user: ModelFile | None = None,
 ) -> Cover:
     """Explore ``scenario`` within ``limits`` for every assignment of its ``kinds`` numbers, cell by cell (``limits.seconds``: for the whole cover).
 
-    ``replayable``: the scenario is a built-in one, so each counterexample is also replayed as ``kspec replay`` reads it.
+    ``replayable``: the scenario is a built-in one (or the model file's), so each counterexample is also replayed as ``kspec
+    replay`` reads it. ``user``: the model file whose components run and whose invariants may be named.
     """
     started = time.monotonic()
     fresh_context()
@@ -158,7 +159,7 @@ def cover(
     outside = z3.Solver()
     outside.set("rlimit", SOLVER_RLIMIT)
     outside.add(*ranges)
-    job = _Job(scenario, variant, invariants, kinds, params, ranges, out, replayable)
+    job = _Job(scenario, variant, invariants, kinds, params, ranges, out, replayable, user)
     witness: Numbers | None = {p.name: p.value for p in params}
     cells: list[Cell] = []
     stopped = ""
@@ -175,7 +176,7 @@ def cover(
         witness, stopped = _next_witness(outside, params)
     covered = not stopped
     remaining = tuple(sorted(witness.items())) if stopped == "time limit" and witness is not None else None
-    checked = tuple(invariants) or tuple(INVARIANTS)
+    checked = tuple(invariants) or tuple(invariant_catalogue(user))
     return Cover(scenario.name, variant.name, checked, tuple(kinds), params, tuple(cells), covered, remaining, stopped, time.monotonic() - started)
 
 
@@ -193,18 +194,26 @@ def _assignment(model: z3.ModelRef, params: Sequence[Parameter]) -> Numbers:
     return {p.name: model.eval(z3.Int(p.name), model_completion=True).as_long() for p in params}
 
 
-def explore_scenario(scenario: Scenario, variant: Variant, invariants: Sequence[str], limits: Limits) -> ExploreResult:
-    """A breadth-first exploration of ``scenario`` under ``variant`` for ``invariants``, whatever ints its numbers are (SymInts or plain)."""
-    model = KubeModel(scenario, variant)
-    monitor = Monitor(model.ctx, model.is_quiescent, invariants)
-    return explore(model, KubeProperties(model, monitor), limits=limits)
+def explore_scenario(scenario: Scenario, variant: Variant, invariants: Sequence[str], limits: Limits, user: ModelFile | None = None) -> ExploreResult:
+    """A breadth-first exploration of ``scenario`` under ``variant`` for ``invariants``, whatever ints its numbers are (SymInts or plain).
+
+    ``user``: the model file whose components run and whose invariants may be named.
+    """
+    model = build_model(scenario, variant, user)
+    return explore(model, KubeProperties(model, build_monitor(model, invariants, user)), limits=limits)
 
 
 def explore_numbers(
-    scenario: Scenario, variant: Variant, invariants: Sequence[str], kinds: Sequence[str], values: Numbers, limits: Limits
+    scenario: Scenario,
+    variant: Variant,
+    invariants: Sequence[str],
+    kinds: Sequence[str],
+    values: Numbers,
+    limits: Limits,
+    user: ModelFile | None = None,
 ) -> ExploreResult:
     """A plain exploration (ints, no Z3) of ``scenario`` with its ``kinds`` numbers set to ``values``."""
-    return explore_scenario(concrete_scenario(scenario, kinds, values), variant, invariants, limits)
+    return explore_scenario(concrete_scenario(scenario, kinds, values), variant, invariants, limits, user)
 
 
 @attrs.frozen
@@ -219,13 +228,14 @@ class _Job:
     ranges: Sequence[z3.BoolRef] = attrs.field(eq=False)
     out: Path | None
     replayable: bool
+    user: ModelFile | None
 
 
 def _explore_cell(job: _Job, witness: Numbers, limits: Limits, index: int) -> tuple[Cell, list[z3.BoolRef]]:
     """Explore with ``witness``'s numbers as SymInts; the cell they span, confirmed, its counterexample saved."""
     symbolic = symbolic_scenario(job.scenario, job.kinds, witness)[0]
     with recording() as path:
-        result = explore_scenario(symbolic, job.variant, job.invariants, limits)
+        result = explore_scenario(symbolic, job.variant, job.invariants, limits, job.user)
     literals = list({c.get_id(): c for c in path}.values())
     bounds = _bounds(literals, job.ranges, job.params)
     confirmed = _confirm(job, literals, witness, limits, result)
@@ -274,7 +284,7 @@ def _confirm(
     if other.check() != z3.sat:
         return None
     numbers = _assignment(other.model(), job.params)
-    plain = explore_numbers(job.scenario, job.variant, job.invariants, job.kinds, numbers, attrs.evolve(limits, seconds=None))
+    plain = explore_numbers(job.scenario, job.variant, job.invariants, job.kinds, numbers, attrs.evolve(limits, seconds=None), job.user)
     if _outcome(plain) != _outcome(result):
         raise RegionError(
             f"the numbers {numbers} satisfy the branches recorded with {witness}, but a plain exploration with them finds"
@@ -298,7 +308,7 @@ def _record(job: _Job, cell: Cell, index: int) -> Cell:
     """
     found = cell.result.found
     assert found is not None
-    model = KubeModel(concrete_scenario(job.scenario, job.kinds, dict(cell.witness)), job.variant)
+    model = build_model(concrete_scenario(job.scenario, job.kinds, dict(cell.witness)), job.variant, job.user)
     recorded = tracefmt.record(
         model,
         found.actions,
@@ -308,12 +318,13 @@ def _record(job: _Job, cell: Cell, index: int) -> Cell:
         violation_step=len(found.actions),
         message=found.violation.message,
         numbers=tracefmt.Numbers(tuple(job.kinds), cell.witness),
+        model_file=job.user.ref if job.user is not None else None,
     )
     trace = tracefmt.parse(tracefmt.dumps(recorded), "<numbers>")  # what the file holds: plain ints
-    if final_violation(model, trace.actions(), found.violation.invariant) is None:
+    if final_violation(model, trace.actions(), found.violation.invariant, job.user) is None:
         raise RegionError(f"the counterexample of cell {index} does not break {found.violation.invariant} with plain ints")
     if job.replayable:
-        confirmed = replay(trace, "<numbers>")
+        confirmed = replay(trace, "<numbers>", user=job.user)
         if not confirmed.reproduced:
             raise RegionError(f"the counterexample of cell {index} does not replay as kspec replay reads it: {confirmed.summary}")
     saved = ""
@@ -414,7 +425,8 @@ _UNCONFIRMED = "nothing else (the cell has one assignment, or the search stopped
 
 
 def format_numbers(values: Sequence[tuple[str, int]]) -> str:
-    return ", ".join(f"{name}={value}" for name, value in values)
+    """``name=value, ...``; "no numbers" when the scenario has none of the kinds asked for."""
+    return ", ".join(f"{name}={value}" for name, value in values) or "no numbers (the scenario has none of these kinds)"
 
 
 def format_cover(c: Cover) -> str:

@@ -111,7 +111,7 @@ def model_for(trace: Trace, source: str, variant: str | None = None, strict: boo
     if strict and trace.bounds != to_data(scenario.bounds):
         raise TraceError(f"{source}: bounds: scenario {scenario.name}'s bounds changed since the trace was recorded")
     chosen: Variant = VARIANTS[name]
-    return KubeModel(scenario, chosen, extra=user.components if user is not None else ())
+    return usermodel.build_model(scenario, chosen, user)
 
 
 def replay(trace: Trace, source: str, variant: str | None = None, user: usermodel.ModelFile | None = None) -> ReplayResult:

@@ -2,13 +2,16 @@
 
 A model file is a Python file that defines:
 
-- ``COMPONENTS`` (required): a list of :class:`spec.component.ComponentType`,
+- ``COMPONENTS``: a list of :class:`spec.component.ComponentType`,
   written exactly as the built-in components are (docs/model-interface.md):
   what it watches, the memory it keeps, its informer handlers, and its
   actions, whose guards read only the component's own view and whose effects
   write only through ``spec.apiserver``;
-- ``INVARIANTS`` (optional): a list of :class:`spec.invariants.Invariant`,
-  checked beside the built-in ones and selectable with ``--invariant``;
+- ``INVARIANTS``: a list of :class:`spec.invariants.Invariant`,
+  checked beside the built-in ones and selectable with ``--invariant``
+  (a file may define only these: a question about the built-in components,
+  such as ``examples/replaced_while_running.py``);
+  at least one of the two is not empty;
 - ``SCENARIO`` (optional): the :class:`spec.scenarios.Scenario` the
   components are meant for, checked when no ``--scenario`` is given.
 
@@ -53,6 +56,7 @@ from spec.model import CONTROL_PLANE, NODE_COMPONENTS, KubeModel
 from spec.objects import KINDS as OBJECT_KINDS
 from spec.scenarios import SCENARIOS, Scenario
 from spec.state import State
+from spec.variants import Variant
 
 BUILT_IN: tuple[ComponentType, ...] = (*CONTROL_PLANE, *NODE_COMPONENTS, *ENVIRONMENT)
 """Every built-in component type (their kinds and action names are taken)."""
@@ -145,13 +149,14 @@ def _code_error(shown: str, e: BaseException, during: str) -> str:
 
 
 def _validate(shown: str, sha256: str, namespace: dict[str, Any]) -> ModelFile:
-    if "COMPONENTS" not in namespace:
-        raise ModelFileError(f"{shown}: COMPONENTS: missing; a model file defines COMPONENTS = [ComponentType(...), ...]")
-    raw = _listed(shown, "COMPONENTS", namespace["COMPONENTS"], ComponentType, "spec.component.ComponentType")
-    if not raw:
-        raise ModelFileError(f"{shown}: COMPONENTS: empty; define at least one spec.component.ComponentType")
+    raw = _listed(shown, "COMPONENTS", namespace.get("COMPONENTS", ()), ComponentType, "spec.component.ComponentType")
     components = _Components(shown).check(raw)
     invariants = _invariants(shown, namespace.get("INVARIANTS", ()))
+    if not components and not invariants:
+        raise ModelFileError(
+            f"{shown}: COMPONENTS: missing or empty, and no INVARIANTS; a model file defines COMPONENTS = [ComponentType(...), ...],"
+            " INVARIANTS = [Invariant(...), ...] or both"
+        )
     scenario = _scenario(shown, namespace.get("SCENARIO"))
     return ModelFile(shown, sha256, components, invariants, scenario)
 
@@ -383,6 +388,11 @@ def get_scenario(name: str, user: ModelFile | None, where: str = "") -> Scenario
         mine = [user.scenario.name] if user is not None and user.scenario is not None else []
         raise UnknownNameError("scenario", name, [*SCENARIOS, *mine], where=where)
     return SCENARIOS[name]
+
+
+def build_model(scenario: Scenario, variant: Variant, user: ModelFile | None = None, symmetry: bool = False) -> KubeModel:
+    """The model of ``scenario`` under ``variant``, with the model file ``user``'s components beside the built-in ones."""
+    return KubeModel(scenario, variant, extra=user.components if user is not None else (), symmetry=symmetry)
 
 
 def build_monitor(model: KubeModel, names: Sequence[str], user: ModelFile | None) -> Monitor:

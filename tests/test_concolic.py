@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -73,5 +74,14 @@ def test_check_symbolic_answers_with_the_numbers_of_the_counterexample_it_found(
     assert main(args) == 1
     out = capsys.readouterr().out
     assert "requests.cpu[web/app]                400  334 .. 500" in out and "checked: a plain replay" in out
-    assert main([*args[:-2], "--model", "x.py"]) == 2
-    assert "--symbolic is not available with --model" in capsys.readouterr().err
+    assert main([*args[:-2], "--model", "x.py"]) == 2  # a model file is read (and must exist) with --symbolic as without
+    assert capsys.readouterr().err == "kspec: error: x.py: cannot read: No such file or directory\n"
+
+
+def test_check_symbolic_with_a_model_file_runs_its_components_and_names_its_invariant(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    model = str(Path(__file__).resolve().parent.parent / "examples" / "one_pod_per_node.py")
+    assert main(["check", "--model", model, "--symbolic", "timeouts", "--out", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "the same 4 steps break one-agent-per-node at step 4 whenever these hold" in out
+    assert re.search(r"^  timing.lease_renew_interval\s+1  1 \.\. 1$", out, re.M)
+    assert "breaks one-agent-per-node at step 4" in out.split("checked: ")[1]

@@ -240,7 +240,8 @@ CONTROLLER = 'ComponentType(kind="mine", actions=(ActionDef("MineAct", (), lambd
         ("def f(:\n    pass\n", "bad.py: line 1: SyntaxError: "),
         ("import kspec_no_such_module\n", "bad.py: line 1: ModuleNotFoundError: No module named 'kspec_no_such_module' (while importing it)"),
         ("x = 1\ny = 2\nz = x / 0\n", "bad.py: line 3: ZeroDivisionError: division by zero (while importing it)"),
-        ("x = 1\n", "bad.py: COMPONENTS: missing; a model file defines COMPONENTS = [ComponentType(...), ...]"),
+        ("x = 1\n", "bad.py: COMPONENTS: missing or empty, and no INVARIANTS; a model file defines COMPONENTS = [ComponentType(...), ...]"),
+        ("COMPONENTS = []\n", "bad.py: COMPONENTS: missing or empty, and no INVARIANTS; a model file defines"),
         ("COMPONENTS = {}\n", "bad.py: COMPONENTS: expected a list of spec.component.ComponentType, got dict"),
         ("COMPONENTS = [print]\n", "bad.py: COMPONENTS[0]: expected a spec.component.ComponentType, got builtin_function_or_method"),
         (
@@ -305,3 +306,61 @@ def test_kspec_invariants_lists_a_model_files_invariants_after_the_built_in_ones
     names = [line.split()[0] for line in out.splitlines()]
     assert code == 0 and names[-2:] == ["one-agent-per-node", "every-node-has-agent"] and "pod-bound-once" in names
     assert "one-agent-per-node" not in _run(["invariants"], capsys)[1]
+
+
+# ------------------------------------------------------------ numbers, and questions about the built-in components
+
+QUESTION = ROOT / "examples" / "replaced_while_running.py"
+QUESTION_TRACE = ROOT / "examples" / "replaced-while-running.json"
+
+
+def test_a_model_files_numbers_are_covered_and_its_cells_replay_with_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--engine explore --symbolic runs the file's components and checks its invariants; each cell's trace names the file."""
+    (tmp_path / "examples").mkdir()
+    shutil.copy(BUGGY, tmp_path / "examples" / BUGGY.name)
+    monkeypatch.chdir(tmp_path)
+    args = ["check", "--model", "examples/one_pod_per_node.py", "--engine", "explore", "--symbolic", "timeouts", "--junit", "j.xml"]
+    code, out, _ = _run(args, capsys)
+    assert code == 1
+    assert "cell 1: timing.lease_renew_interval=1: one-agent-per-node broken at depth 4" in out
+    assert "cell 2: timing.lease_renew_interval 2 .. 4: one-agent-per-node broken at depth 4" in out
+    assert "covered: every assignment in the ranges lies in one of these 2 cells, 2 of them broken" in out
+    saved = sorted(Path("kspec-out").glob("*--numbers-*.json"))
+    assert len(saved) == 2
+    trace = tracefmt.load(saved[1])
+    assert trace.model_file is not None and trace.model_file.path == "examples/one_pod_per_node.py"
+    assert trace.numbers is not None and dict(trace.numbers.values)["timing.lease_renew_interval"] >= 2
+    code, out, _ = _run(["replay", str(saved[1]), "--model", "examples/one_pod_per_node.py", "--no-tables"], capsys)
+    assert code == 1 and "violation reproduces at step 4" in out
+    xml = Path("j.xml").read_text()
+    assert 'name="one-agent-per-node"' in xml and "one-agent-per-node: broken in 2 of 2 cells of numbers" in xml
+
+
+def test_a_question_file_defines_only_an_invariant_about_the_built_in_components() -> None:
+    user = usermodel.load(QUESTION)
+    assert user.components == () and [i.name for i in user.invariants] == ["replicas-run-at-most"]
+    assert user.scenario is None
+
+
+def test_which_numbers_let_a_partitioned_nodes_pod_be_replaced_while_it_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """The committed run: eviction after the toleration, a replacement beside the still-running pod, for any grace period."""
+    args = ["replay", str(QUESTION_TRACE), "--model", str(QUESTION), "--symbolic", "timeouts,tolerations,grace"]
+    code, out, _ = _run(args, capsys)
+    assert code == 1
+    extents = {m[1]: (int(m[2]), int(m[3]), int(m[4])) for m in re.finditer(r"^  (\S+)\s+(\d+)\s+(\d+) \.\. (\d+)$", out, re.M)}
+    assert extents["grace[web]"] == (3, 1, 12)  # the grace period does not matter: the partitioned kubelet never hears of the deletion
+    assert extents["tolerations[web/node.kubernetes.io/unreachable:NoExecute]"] == (2, 2, 2)
+    assert extents["timing.node_monitor_grace"] == (2, 2, 2)
+    assert "the same 38 steps break replicas-run-at-most at step 38" in out
+    assert "checked: a plain replay with the numbers at each of these extents" in out
+    code, _, err = _run(["replay", str(QUESTION_TRACE), "--symbolic", "grace"], capsys)
+    assert code == 2 and "model_file: recorded with the model file examples/replaced_while_running.py; replay it with --model" in err
+
+
+@pytest.mark.slow
+def test_hypothesis_finds_a_partitioned_nodes_pod_replaced_while_it_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["check", "--model", str(QUESTION), "--scenario", "node-failure", "--invariant", "replicas-run-at-most", "--max-examples", "1000"]
+    code, out, _ = _run([*args, "--out", str(tmp_path)], capsys)
+    assert code == 1 and "violated     replicas-run-at-most: ReplicaSet default/web wants 2 pods and 3 run" in out
