@@ -15,7 +15,7 @@ import attrs
 import click
 
 from checker import check as checking
-from checker import concolic, numbers, render_formats, usermodel
+from checker import concolic, induction, numbers, render_formats, usermodel
 from checker import trace as tracefmt
 from checker.explore import ORDERS, Limits, Progress
 from checker.graphs import check_graph_path
@@ -89,6 +89,27 @@ def invariants(model_file: str | None) -> None:
     width = max(len(name) for name in catalogue)
     for inv in catalogue.values():
         click.echo(f"{inv.name.ljust(width)}  {inv.kind:<10}  {inv.summary}")
+
+
+EXIT_UNKNOWN = 3
+"""kspec prove: neither proved nor refuted"""
+
+
+@cli.command()
+@click.option("--invariant", "invariant_name", required=True, help=f"the invariant to prove ({', '.join(induction.ABSTRACTIONS)})")
+@click.option("--scenario", "scenario_name", default="basic", show_default=True, help="built-in scenario: its initial objects start the induction")
+@click.option("--variant", "variant_name", default="default", show_default=True, help="behaviour variant")
+@click.option("--max-k", type=click.IntRange(min=1, max=50), default=10, show_default=True, help="the largest induction depth tried")
+@click.option(
+    "--max-examples", type=click.IntRange(min=1), default=300, show_default=True, help="Hypothesis examples when the abstraction reaches a violation"
+)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="kspec-out", show_default=True, help="where a counterexample is written")
+def prove(invariant_name: str, scenario_name: str, variant_name: str, max_k: int, max_examples: int, out_dir: str) -> int:
+    """Prove an invariant for every depth by k-induction over the API server's writes; exit 0 proved, 1 refuted, 3 unknown."""
+    scenario, variant = get_scenario(scenario_name), get_variant(variant_name)
+    outcome = induction.prove_invariant(scenario, variant, invariant_name, max_k, Path(out_dir), max_examples)
+    click.echo(induction.format_outcome(outcome))
+    return {induction.PROVED: EXIT_OK, induction.REFUTED: EXIT_VIOLATION}.get(outcome.verdict, EXIT_UNKNOWN)
 
 
 def _runs(scenario_name: str | None, variant_name: str | None, user: usermodel.ModelFile | None = None) -> list[tuple[Scenario, Variant]]:
@@ -380,6 +401,9 @@ def _symbolic_replay(trace: tracefmt.Trace, file: str, symbolic: str, others: tu
     user = usermodel.load(others[1]) if others[1] else None
     if trace.invariant is None or trace.loop_start is not None:
         raise click.UsageError(f"--symbolic needs a trace that breaks a safety invariant; {file} is a trace of an eventual property")
+    note = usermodel.drift(trace.model_file, user)
+    if note:
+        click.echo(note)
     result = replay_trace(trace, file, user=user)
     if not result.reproduced:
         click.echo(f"{file}: {result.summary}; nothing to solve")

@@ -171,9 +171,14 @@ def counterexample_text(report: RunReport, model: KubeModel | None = None, repla
     source = source_name(report)
     text = readable_trace(model or model_for(trace, source, user=user), trace, source)
     if report.saved and replayable:
-        with_model = f" --model {trace.model_file.path}" if trace.model_file is not None else ""
-        text += f"\n\nreplay it: kspec replay {report.saved}{with_model}"
+        text += "\n\n" + replay_hint(trace, report.saved)
     return text
+
+
+def replay_hint(trace: tracefmt.Trace, saved: str) -> str:
+    """How to replay the trace saved at ``saved`` (with its model file, if it was found with one)."""
+    with_model = f" --model {trace.model_file.path}" if trace.model_file is not None else ""
+    return f"replay it: kspec replay {saved}{with_model}"
 
 
 def source_name(report: RunReport) -> str:
@@ -234,7 +239,7 @@ def _cover_case(c: numbers.Cover, invariant: str, classname: str, model_of: Mode
     lines = [f"cell {i}: {numbers.broken_where(b)}" + (f"; counterexample {b.saved}" if b.saved else "") for i, b in broken]
     lines += ["", f"cell {first}, explored with {numbers.format_numbers(cell.witness)}:", readable_trace(model_of(trace, source), trace, source)]
     if cell.saved:
-        lines += ["", f"replay it: kspec replay {cell.saved}"]
+        lines += ["", replay_hint(trace, cell.saved)]
     failure = ET.SubElement(case, "failure", message=clean(message), type=FAILURE_TYPE)
     failure.text = clean("\n".join(lines))
     return case

@@ -149,8 +149,8 @@ def cover(
 ) -> Cover:
     """Explore ``scenario`` within ``limits`` for every assignment of its ``kinds`` numbers, cell by cell (``limits.seconds``: for the whole cover).
 
-    ``replayable``: the scenario is a built-in one (or the model file's), so each counterexample is also replayed as ``kspec
-    replay`` reads it. ``user``: the model file whose components run and whose invariants may be named.
+    ``replayable``: ``kspec replay`` can rebuild the scenario (a built-in one, one from manifests or the model file's), so each
+    counterexample is also replayed as it reads it. ``user``: the model file whose components run and whose invariants may be named.
     """
     started = time.monotonic()
     fresh_context()

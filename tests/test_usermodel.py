@@ -336,6 +336,7 @@ def test_a_model_files_numbers_are_covered_and_its_cells_replay_with_it(
     assert code == 1 and "violation reproduces at step 4" in out
     xml = Path("j.xml").read_text()
     assert 'name="one-agent-per-node"' in xml and "one-agent-per-node: broken in 2 of 2 cells of numbers" in xml
+    assert f"replay it: kspec replay {saved[0]} --model examples/one_pod_per_node.py" in xml
 
 
 def test_a_question_file_defines_only_an_invariant_about_the_built_in_components() -> None:

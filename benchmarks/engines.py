@@ -1,0 +1,99 @@
+"""The engines side by side, per variant: time to the violation, its depth, and the deepest bound each search completes on basic.
+
+    python benchmarks/engines.py [--seconds 60] [--variant NAME ...] [--no-basic]
+
+Per variant, on its witness scenario, looking for the first invariant it
+lists as broken:
+
+- *hypothesis*: ``kspec check``'s default budget (300 examples) and seed 0:
+  seconds to the first violation and the shrunk trace's length;
+- *explore*: breadth-first within SECONDS: seconds to the violation and its
+  depth (the shortest there is), or the depth it covered completely;
+- *symbolic*: the same search with every number of the scenario (requests,
+  capacities, timeouts, grace periods, tolerations) a SymInt at its own
+  value, recording every branch on them, as the first cell of ``kspec check
+  --engine explore --symbolic`` does: what leaving the numbers open costs.
+
+Then, on ``basic`` with the default variant and every invariant, the deepest
+depth each breadth-first search covers completely within SECONDS. The
+Kubernetes model has no Z3 encoding yet (README, "Z3 on guarded-command
+models"), so Z3 has no column; Hypothesis never completes a bound (it
+samples interleavings), so it has no figure on basic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from checker.check import check_one  # noqa: E402
+from checker.concolic import KINDS, fresh_context, recording, symbolic_scenario  # noqa: E402
+from checker.explore import ExploreResult, Limits  # noqa: E402
+from checker.numbers import explore_scenario  # noqa: E402
+from spec.scenarios import Scenario, get_scenario  # noqa: E402
+from spec.variants import DEFAULT, VARIANTS, Variant  # noqa: E402
+
+
+def hypothesis(variant: Variant) -> str:
+    """Seconds to the first violation and the shrunk length, or that the default budget missed it."""
+    report = check_one(get_scenario(variant.witness), variant, variant.breaks[:1], seed=0, max_examples=300)
+    if report.trace is None or report.seconds_to_first is None:
+        return f"{'missed':>8} {'-':>6}"
+    return f"{report.seconds_to_first:>8.2f} {len(report.trace.steps):>6}"
+
+
+def breadth_first(scenario: Scenario, variant: Variant, invariants: list[str], seconds: float, symbolic: bool) -> ExploreResult:
+    """The explorer within ``seconds``; with every number a SymInt when ``symbolic``."""
+    if not symbolic:
+        return explore_scenario(scenario, variant, invariants, Limits(seconds=seconds))
+    fresh_context()
+    with recording():
+        return explore_scenario(symbolic_scenario(scenario, KINDS)[0], variant, invariants, Limits(seconds=seconds))
+
+
+def shown(r: ExploreResult) -> str:
+    """Seconds and depth of the violation, or the depth covered completely when time ran out."""
+    if r.found is not None:
+        return f"{r.seconds:>8.2f} {len(r.found.actions):>6}"
+    covered = r.depth if r.complete else r.depth - 1
+    return f"{'>' + format(r.seconds, '.0f'):>8} {'(' + str(covered) + ')':>6}"
+
+
+def variant_rows(names: list[str], seconds: float) -> None:
+    check_one(get_scenario("services"), DEFAULT, [], seed=0, max_examples=1)  # warm up: the first run in a process pays for imports
+    print(f"{'variant':<34} {'scenario':<10} | {'hyp s':>8} {'steps':>6} | {'expl s':>8} {'depth':>6} | {'sym s':>8} {'depth':>6}")
+    for name in names:
+        variant = VARIANTS[name]
+        scenario, wanted = get_scenario(variant.witness), list(variant.breaks[:1])
+        plain = breadth_first(scenario, variant, wanted, seconds, symbolic=False)
+        symbolic = breadth_first(scenario, variant, wanted, seconds, symbolic=True)
+        print(f"{name:<34} {variant.witness:<10} | {hypothesis(variant)} | {shown(plain)} | {shown(symbolic)}", flush=True)
+
+
+def basic_rows(seconds: float) -> None:
+    print(f"\nbasic, default variant, every invariant, {seconds:.0f} s each: the deepest depth covered completely")
+    for label, symbolic in (("explore", False), ("symbolic", True)):
+        started = time.monotonic()
+        r = breadth_first(get_scenario("basic"), DEFAULT, [], seconds, symbolic)
+        covered = r.depth if r.complete else r.depth - 1
+        print(f"{label:<10} depth {covered} ({r.states:,} states, {time.monotonic() - started:.1f} s)", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60.0, help="time bound of each breadth-first search")
+    parser.add_argument("--variant", action="append", default=None, help="only these variants (repeatable)")
+    parser.add_argument("--no-basic", action="store_true", help="skip the depths on basic")
+    args = parser.parse_args()
+    variant_rows(args.variant or [n for n in VARIANTS if n != DEFAULT.name], args.seconds)
+    if not args.no_basic:
+        basic_rows(args.seconds)
+
+
+if __name__ == "__main__":
+    main()
