@@ -121,9 +121,10 @@ def _pod_steps(before: State, after: State) -> Iterator[tuple[str, int, int]]:
     old_pods, new_pods = before.api.objects.pods, after.api.objects.pods
     for key in sorted({*old_pods, *new_pods}):
         old, new = old_pods.get(key), new_pods.get(key)
-        same = old is not None and new is not None and old.meta.uid == new.meta.uid
-        moved = same and bool(old.spec.node_name) and old.spec.node_name != new.spec.node_name  # type: ignore[union-attr]
-        regressed = same and old.is_terminal() and old.status.phase != new.status.phase  # type: ignore[union-attr]
+        moved = regressed = False
+        if old is not None and new is not None and old.meta.uid == new.meta.uid:  # the same pod: its transition invariants apply
+            moved = bool(old.spec.node_name) and old.spec.node_name != new.spec.node_name
+            regressed = old.is_terminal() and old.status.phase != new.status.phase
         yield key, _pod_state(old), _pod_state(new, moved, regressed)
 
 
