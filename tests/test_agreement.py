@@ -11,7 +11,10 @@ Three searches of the same model answer the same question:
 - the explorer over symbolic numbers (``--engine explore --symbolic``, the
   spec computing with SymInts that record every branch on a number): at the
   scenario's own numbers it must reach the verdict and depth of the plain
-  explorer.
+  explorer;
+- Z3 (``kspec prove``, k-induction over the API server's writes): what it
+  proves on the witness scenario, no step of the Hypothesis trace breaks,
+  and what the trace breaks, it does not prove.
 
 A search stopped by its time budget before it covered depth ``L`` decides
 nothing, and the slow test says so by skipping; the default run takes the
@@ -26,12 +29,15 @@ from pathlib import Path
 
 import pytest
 
+from checker import induction
 from checker import trace as tracefmt
 from checker.check import EXPLORE, ExploreCoverage, ExploreOptions, check_one
 from checker.concolic import KINDS, recording, symbolic_scenario
 from checker.explore import ExploreResult, Limits
 from checker.numbers import explore_scenario
-from checker.replay import replay
+from checker.replay import model_for, replay
+from checker.symbolic import PROVED, prove
+from spec.invariants import Monitor
 from spec.scenarios import get_scenario
 from spec.variants import DEFAULT, VARIANTS, Variant
 
@@ -92,3 +98,23 @@ def test_engines_agree_on_every_variant(variant: Variant) -> None:
     report = check_one(get_scenario(variant.witness), variant, [], seed=0, max_examples=300)
     assert report.trace is not None and report.trace.invariant in variant.breaks
     _agree(variant, seconds=60)
+
+
+@pytest.mark.parametrize("variant", BUGS, ids=lambda v: v.name)
+def test_what_prove_proves_no_hypothesis_trace_breaks(variant: Variant) -> None:
+    """The third engine, Z3: an invariant ``kspec prove`` proves on the witness scenario holds at every step of the variant's
+    committed Hypothesis trace, and one that trace breaks is never proved."""
+    name = f"{variant.name}.json"
+    trace = tracefmt.load(CORPUS / name)
+    model = model_for(trace, name)
+    for invariant in induction.ABSTRACTIONS:
+        abstraction = induction.abstraction_for(model, invariant)
+        verdict = prove(abstraction.model, abstraction.properties, max_k=5).verdict
+        monitor = Monitor(model.ctx, model.is_quiescent, [invariant])
+        state, broken = model.initial_states()[0], []
+        for step in trace.steps:
+            before, state = state, model.next_state(state, step.action)
+            broken += monitor.check_step(before, step.action, state)
+        assert not (verdict == PROVED and broken), f"prove proved {invariant}, and the trace breaks it: {broken[0].message}"
+        if trace.invariant == invariant:
+            assert verdict != PROVED and broken
