@@ -22,9 +22,10 @@ an invariant of the abstraction holds in every run of the spec. One pod
 (one pair) stands for all: a write touches one object, and the invariants
 are about one pod (one pair) at a time. That premise is the abstraction's
 soundness, and it is checked, not proved: ``tests/test_induction.py``
-replays every step of seeded random runs of several scenarios and
-variants through :func:`unexplained` (the differential test that keeps
-the abstraction and the spec in step).
+replays every step of seeded random runs of every scenario and variant,
+and of every committed counterexample, through :func:`unexplained`, and
+lets the Hypothesis engine search for a step it does not explain (the
+differential test that keeps the abstraction and the spec in step).
 
 When the abstraction reaches a violation, that is not yet a counterexample:
 the abstraction admits more runs than the spec (its writers are
@@ -133,7 +134,8 @@ def _describe_pod(s: int) -> str:
         return "no pod"
     bound = "a bound" if _POD.get(s, "bound") else "an unbound"
     deleting = ", being deleted" if _POD.get(s, "deleting") else ""
-    return f"{bound} pod, {PHASES[_POD.get(s, 'phase')]}{deleting}"
+    monitors = "".join(text for name, text in (("moved", " (moved to another node)"), ("regressed", " (left a terminal phase)")) if _POD.get(s, name))
+    return f"{bound} pod, {PHASES[_POD.get(s, 'phase')]}{deleting}{monitors}"
 
 
 def _pod_abstraction(ctx: Context, initial: Sequence[State], invariant: str) -> Abstraction:

@@ -19,9 +19,12 @@ import pytest
 
 from checker import induction
 from checker import trace as tracefmt
+from checker.check import run_model
 from checker.cli import main
 from checker.replay import model_for
 from checker.simulate import random_walk
+from spec.component import Action, Context
+from spec.invariants import INVARIANTS, TRANSITION, Invariant, Monitor
 from spec.model import KubeModel
 from spec.scenarios import SCENARIOS, get_scenario
 from spec.state import State
@@ -53,6 +56,28 @@ def test_every_step_of_the_spec_is_a_path_of_the_abstractions(scenario: str, var
         steps += len(walk.steps)
         assert _unexplained(model, states) == []
     assert steps > 0
+
+
+def _admits(model: KubeModel) -> Invariant:
+    """A transition "invariant" that holds where the abstractions admit the step, for the engines to search."""
+    abstractions = [induction.abstraction_for(model, name) for name in induction.ABSTRACTIONS]
+
+    def check(ctx: Context, before: State, action: Action, after: State) -> str | None:
+        problems = dict.fromkeys(p for a in abstractions for p in induction.unexplained(a, before, after))
+        return "; ".join(problems) or None
+
+    return Invariant("abstractions-admit", TRANSITION, "the abstractions admit the step", "checker/induction.py", check)
+
+
+@pytest.mark.parametrize("variant", [DEFAULT, VARIANTS["apiserver-rebind"], VARIANTS["kubelet-phase-regress"]], ids=lambda v: v.name)
+def test_the_hypothesis_engine_finds_no_step_the_abstractions_do_not_admit(variant: Variant) -> None:
+    """The Hypothesis engine, shrinking included, searching for a step the abstractions do not explain (as it searches for a violation)."""
+    model = KubeModel(get_scenario("batch" if variant.name == "kubelet-phase-regress" else "basic"), variant)
+    admits = _admits(model)
+    monitor = Monitor(model.ctx, model.is_quiescent, [admits.name], {**INVARIANTS, admits.name: admits})
+    report = run_model(model, monitor, seed=0, max_examples=40, replayable=False)
+    assert report.trace is None, report.trace.message if report.trace else ""
+    assert report.coverage.steps > 1000
 
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in CORPUS.glob("*.json") if p.stem != "expected"))
