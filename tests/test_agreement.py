@@ -35,7 +35,7 @@ from checker.check import EXPLORE, ExploreCoverage, ExploreOptions, check_one
 from checker.concolic import KINDS, recording, symbolic_scenario
 from checker.explore import ExploreResult, Limits
 from checker.numbers import explore_scenario
-from checker.replay import model_for, replay
+from checker.replay import replay
 from checker.symbolic import PROVED, prove
 from spec.invariants import Monitor
 from spec.scenarios import get_scenario
@@ -106,15 +106,13 @@ def test_what_prove_proves_no_hypothesis_trace_breaks(variant: Variant) -> None:
     committed Hypothesis trace, and one that trace breaks is never proved."""
     name = f"{variant.name}.json"
     trace = tracefmt.load(CORPUS / name)
-    model = model_for(trace, name)
+    replayed = replay(trace, name)
+    model, states = replayed.model, [replayed.initial, *(step.state for step in replayed.steps)]
     for invariant in induction.ABSTRACTIONS:
         abstraction = induction.abstraction_for(model, invariant)
         verdict = prove(abstraction.model, abstraction.properties, max_k=5).verdict
         monitor = Monitor(model.ctx, model.is_quiescent, [invariant])
-        state, broken = model.initial_states()[0], []
-        for step in trace.steps:
-            before, state = state, model.next_state(state, step.action)
-            broken += monitor.check_step(before, step.action, state)
+        broken = [v for step, before in zip(replayed.steps, states, strict=False) for v in monitor.check_step(before, step.action, step.state)]
         assert not (verdict == PROVED and broken), f"prove proved {invariant}, and the trace breaks it: {broken[0].message}"
         if trace.invariant == invariant:
             assert verdict != PROVED and broken
