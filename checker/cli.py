@@ -105,7 +105,7 @@ EXIT_UNKNOWN = 3
 )
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="kspec-out", show_default=True, help="where a counterexample is written")
 def prove(invariant_name: str, scenario_name: str, variant_name: str, max_k: int, max_examples: int, out_dir: str) -> int:
-    """Prove an invariant for every depth by k-induction over the API server's writes; exit 0 proved, 1 refuted, 3 unknown."""
+    """Prove an invariant for every depth by k-induction over what the API server and the kubelets change; exit 0 proved, 1 refuted, 3 unknown."""
     scenario, variant = get_scenario(scenario_name), get_variant(variant_name)
     outcome = induction.prove_invariant(scenario, variant, invariant_name, max_k, Path(out_dir), max_examples)
     click.echo(induction.format_outcome(outcome))

@@ -1,26 +1,29 @@
-"""kspec prove: k-induction over abstractions of what the API server stores.
+"""kspec prove: k-induction over abstractions of what the API server stores and the container runtimes hold.
 
-Some invariants are kept by the API server's write rules alone, whatever
-the other components do: a pod's nodeName is write-once because the
-binding subresource refuses a bound pod and spec.nodeName is immutable on
-update (pkg/registry/core/pod/storage/storage.go assignPod,
+Some invariants are kept by one component's rules alone, whatever the
+others do: a pod's nodeName is write-once because the binding subresource
+refuses a bound pod and spec.nodeName is immutable on update
+(pkg/registry/core/pod/storage/storage.go assignPod,
 pkg/apis/core/validation ValidatePodUpdate); two Services never share a
 ClusterIP because the allocator hands out each address once
-(pkg/registry/core/service/ipallocator). For such an invariant an
-*abstraction* of the objects it reads is a small guarded-command model
-(``checker.guarded``): one pod as the store holds it (whether it exists, whether
-it is bound, its phase, whether it is being deleted), or a pair of Services
-(whether each exists, and whether their ClusterIPs are equal). Each command
-is a kind of write the API server accepts. Z3 then proves the invariant of the
+(pkg/registry/core/service/ipallocator); two pod sandboxes never share an
+IP because a node's IPAM hands out an address no sandbox of the node holds
+(its pod CIDR is its own). For such an invariant an *abstraction* of the
+objects it reads is a small guarded-command model (``checker.guarded``): one
+pod as the store holds it (whether it exists, whether it is bound, its
+phase, whether it is being deleted), a pair of Services (whether each
+exists, and whether their ClusterIPs are equal), or a pair of sandboxes
+(whether each exists and runs, and whether their IPs are equal). Each
+command is a kind of change the component accepts. Z3 then proves the invariant of the
 abstraction by k-induction (``checker.symbolic.prove``): for every depth, from
 the scenario's initial objects.
 
 Why that is a proof about the model: every step of the executable spec
-changes each pod (each pair of Services) as some path of at most two
-commands does, so every run of the spec is a run of the abstraction, and
-an invariant of the abstraction holds in every run of the spec. One pod
-(one pair) stands for all: a write touches one object, and the invariants
-are about one pod (one pair) at a time. That premise is the abstraction's
+changes each pod (each pair) as some path of at most two commands does, so
+every run of the spec is a run of the abstraction, and an invariant of the
+abstraction holds in every run of the spec. One pod (one pair) stands for
+all: a change touches one object, and the invariants are about one pod (one
+pair) at a time. That premise is the abstraction's
 soundness, and it is checked, not proved: ``tests/test_induction.py``
 replays every step of seeded random runs of every scenario and variant,
 and of every committed counterexample, through :func:`unexplained`, and
@@ -52,14 +55,17 @@ from spec.apiserver import CLUSTERIP_LAG, REBIND
 from spec.component import Context
 from spec.errors import InvalidInputError, UnknownNameError
 from spec.invariants import INVARIANTS
+from spec.kubelet import IP_BY_RUNNING
 from spec.model import KubeModel
 from spec.objects import FAILED, PENDING, RUNNING, SUCCEEDED, TERMINAL_PHASES, UNKNOWN, Pod, Service
+from spec.runtime import Sandbox
 from spec.scenarios import Scenario
 from spec.state import State
 from spec.variants import Variant
 
 PROVED, REFUTED, UNDECIDED = symbolic.PROVED, symbolic.REFUTED, symbolic.UNKNOWN
 APISERVER = "kube-apiserver"
+KUBELET = "kubelet"
 PHASES = (PENDING, RUNNING, SUCCEEDED, FAILED, UNKNOWN)
 """a pod's phase as the abstraction numbers it"""
 _TERMINAL = tuple(i for i, p in enumerate(PHASES) if p in TERMINAL_PHASES)
@@ -226,10 +232,84 @@ def _pair_abstraction(ctx: Context, initial: Sequence[State], invariant: str) ->
     return Abstraction(invariant, model, Patterns(bad), what, _describe_pair, "", _pair_steps)
 
 
+# ------------------------------------------------------------ a pair of pod sandboxes
+
+
+_SANDBOXES = Layout([("a", 1), ("a_ip", 1), ("a_running", 1), ("b", 1), ("b_ip", 2), ("b_running", 1)])
+"""b_ip: 0 none, 1 the same IP as a's, 2 another one"""
+
+
+def _sandbox_commands(ctx: Context) -> list[Command]:
+    """A kubelet creating and removing either sandbox, and its containers starting and stopping, as they change whether the two IPs are equal."""
+    c = _SANDBOXES.command
+    out = [
+        c(("start a's sandbox", 0), KUBELET, [{"a": 0, "b": 0}, {"a": 0, "b": 1, "b_ip": 0}], {"a": 1, "a_ip": 1, "b_ip": 0}),
+        c(("start a's sandbox, another IP than b's", 0), KUBELET, [{"a": 0, "b": 1, "b_ip": 2}], {"a": 1, "a_ip": 1}),
+        c(("start b's sandbox, another IP than a's", 0), KUBELET, [{"b": 0}], {"b": 1, "b_ip": 2}),
+        c(("remove a's sandbox", 0), KUBELET, [{"a": 1, "b_ip": 1}], {"a": 0, "a_ip": 0, "a_running": 0, "b_ip": 2}),
+        c(("remove a's sandbox", 1), KUBELET, [{"a": 1, "b_ip": 0}, {"a": 1, "b_ip": 2}], {"a": 0, "a_ip": 0, "a_running": 0}),
+        c(("remove b's sandbox", 0), KUBELET, [{"b": 1}], {"b": 0, "b_ip": 0, "b_running": 0}),
+        c(("tear down a's network", 0), KUBELET, [{"a": 1, "a_ip": 1, "b_ip": 1}], {"a_ip": 0, "b_ip": 2}),
+        c(("tear down a's network", 1), KUBELET, [{"a": 1, "a_ip": 1, "b_ip": 0}, {"a": 1, "a_ip": 1, "b_ip": 2}], {"a_ip": 0}),
+        c(("tear down b's network", 0), KUBELET, [{"b": 1, "b_ip": 1}, {"b": 1, "b_ip": 2}], {"b_ip": 0}),
+    ]
+    for who in ("a", "b"):
+        out.append(c((f"{who}'s containers run", 0), KUBELET, [{who: 1, f"{who}_running": 0}], {f"{who}_running": 1}))
+        out.append(c((f"{who}'s containers all exit", 0), KUBELET, [{who: 1, f"{who}_running": 1}], {f"{who}_running": 0}))
+    if ctx.flag(IP_BY_RUNNING):  # an address counts as free once the sandbox's containers have exited
+        out.append(c(("start a's sandbox, b's IP", 0), KUBELET, [{"a": 0, "b": 1, "b_ip": 2, "b_running": 0}], {"a": 1, "a_ip": 1, "b_ip": 1}))
+        out.append(c(("start b's sandbox, a's IP", 0), KUBELET, [{"b": 0, "a": 1, "a_ip": 1, "a_running": 0}], {"b": 1, "b_ip": 1}))
+    return out
+
+
+def _sandbox_state(a: Sandbox | None, b: Sandbox | None) -> int:
+    """a's address is 1 (if it has one); b's is 1 if it is a's, else 2 (0: none)."""
+    a_ip, b_ip = a.ip if a else "", b.ip if b else ""
+    fields = {"a": int(a is not None), "a_ip": int(bool(a_ip)), "a_running": int(a is not None and a.running())}
+    fields |= {"b": int(b is not None), "b_ip": 0 if not b_ip else 1 if b_ip == a_ip else 2, "b_running": int(b is not None and b.running())}
+    return _SANDBOXES.encode(fields)
+
+
+def _sandboxes(s: State) -> dict[str, Sandbox]:
+    return {f"{name}/{sandbox.pod} (uid {uid})": sandbox for name, machine in s.machines.items() for uid, sandbox in machine.sandboxes.items()}
+
+
+def _sandbox_steps(before: State, after: State) -> Iterator[tuple[str, int, int]]:
+    old, new = _sandboxes(before), _sandboxes(after)
+    keys = sorted({*old, *new})
+    for a in keys:
+        for b in keys:
+            if a != b:
+                yield f"{a} and {b}", _sandbox_state(old.get(a), old.get(b)), _sandbox_state(new.get(a), new.get(b))
+
+
+def _describe_sandboxes(s: int) -> str:
+    def one(who: str, ip: str) -> str:
+        if not _SANDBOXES.get(s, who):
+            return f"{who}: none"
+        return f"{who} {ip}, {'running' if _SANDBOXES.get(s, f'{who}_running') else 'exited'}"
+
+    a_ip = "with an IP" if _SANDBOXES.get(s, "a_ip") else "without IP"
+    b_ip = ("without IP", "with a's IP", "with another IP")[_SANDBOXES.get(s, "b_ip")]
+    return f"{one('a', a_ip)}; {one('b', b_ip)}"
+
+
+def _sandbox_abstraction(ctx: Context, initial: Sequence[State], invariant: str) -> Abstraction:
+    starts: dict[int, None] = {}
+    for s in initial:
+        sandboxes = [None, *_sandboxes(s).values()]
+        starts |= dict.fromkeys(_sandbox_state(a, b) for a in sandboxes for b in sandboxes if a is None or a is not b)
+    model = GuardedModel(_SANDBOXES, [_fields(_SANDBOXES, s) for s in starts], _sandbox_commands(ctx))
+    bad = (("unique-pod-ip", "two sandboxes hold one IP", (_SANDBOXES.pattern({"a": 1, "b": 1, "a_ip": 1, "b_ip": 1}),)),)
+    what = "two pod sandboxes as the container runtimes hold them: whether each exists and runs, and whether their IPs are equal"
+    return Abstraction(invariant, model, Patterns(bad), what, _describe_sandboxes, "", _sandbox_steps)
+
+
 ABSTRACTIONS: Mapping[str, Callable[[Context, Sequence[State], str], Abstraction]] = {
     "pod-bound-once": _pod_abstraction,
     "phase-monotone": _pod_abstraction,
     "unique-cluster-ip": _pair_abstraction,
+    "unique-pod-ip": _sandbox_abstraction,
 }
 """the invariants ``kspec prove`` can prove, and the abstraction each is proved on"""
 
@@ -298,7 +378,7 @@ def format_outcome(o: Outcome) -> str:
     """The outcome as ``kspec prove`` prints it."""
     a, proof = o.abstraction, o.proof
     head = f"{a.invariant} on {o.scenario}, variant {o.variant}:"
-    commands = f"{len(a.model.commands)} kinds of write"
+    commands = f"{len(a.model.commands)} kinds of change"
     how = f"  by k-induction on {a.what} ({commands}; tests/test_induction.py checks that every step of the spec is one of them)"
     if o.verdict == PROVED:
         return "\n".join([f"{head} proved for every depth (k = {proof.k})", how])

@@ -93,9 +93,15 @@ def _replayed(name: str) -> tuple[KubeModel, list[State]]:
     return result.model, [result.initial, *(step.state for step in result.steps)]
 
 
-@pytest.mark.parametrize(("name", "invariant"), [("apiserver-rebind", "pod-bound-once"), ("apiserver-clusterip-lag", "unique-cluster-ip")])
+@pytest.mark.parametrize(
+    ("name", "invariant"),
+    [("apiserver-rebind", "pod-bound-once"), ("apiserver-clusterip-lag", "unique-cluster-ip"), ("kubelet-ip-by-running", "unique-pod-ip")],
+)
 def test_the_default_abstraction_does_not_explain_the_api_server_variants(name: str, invariant: str) -> None:
-    """Built for today's API server, the abstraction refuses the step that breaks the invariant in the variant: the test above can fail."""
+    """Built for today's API server and kubelet, the abstraction refuses the step that breaks the invariant in the variant.
+
+    So the differential test above can fail.
+    """
     variant_model, states = _replayed(name)
     today = induction.abstraction_for(KubeModel(variant_model.scenario, DEFAULT), invariant)
     problems = [(i, induction.unexplained(today, b, a)) for i, (b, a) in enumerate(pairwise(states), start=1)]
@@ -136,7 +142,7 @@ def test_an_invariant_without_an_abstraction_is_one_line(capsys: pytest.CaptureF
     err = capsys.readouterr().err
     assert err == (
         "kspec: error: --invariant: kspec prove has no abstraction for node-capacity yet; it proves pod-bound-once, phase-monotone,"
-        " unique-cluster-ip (kspec check searches for the others)\n"
+        " unique-cluster-ip, unique-pod-ip (kspec check searches for the others)\n"
     )
     assert main(["prove", "--invariant", "pod-bound-onc"]) == 2
     assert "did you mean 'pod-bound-once'" in capsys.readouterr().err
