@@ -110,18 +110,27 @@ def test_the_default_abstraction_does_not_explain_the_api_server_variants(name: 
     assert all(induction.unexplained(with_variant, b, a) == [] for b, a in pairwise(states))
 
 
-@pytest.mark.parametrize("invariant", ["pod-bound-once", "unique-cluster-ip"])
-def test_the_api_servers_write_rules_prove_the_invariant_for_every_depth(invariant: str, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("invariant", ["pod-bound-once", "unique-cluster-ip", "unique-pod-ip"])
+def test_the_components_rules_prove_the_invariant_for_every_depth(invariant: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["prove", "--invariant", invariant, "--scenario", "basic"]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"{invariant} on basic, variant default: proved for every depth (k = 1)\n")
 
 
-def test_a_variant_of_the_api_server_is_refuted_with_a_trace_that_replays(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    args = ["prove", "--invariant", "unique-cluster-ip", "--scenario", "services", "--variant", "apiserver-clusterip-lag", "--out", str(tmp_path)]
+@pytest.mark.parametrize(
+    ("invariant", "scenario", "variant", "message"),
+    [
+        ("unique-cluster-ip", "services", "apiserver-clusterip-lag", "ClusterIP 10.96.0.10 is allocated to default/api and default/web"),
+        ("unique-pod-ip", "batch", "kubelet-ip-by-running", "IP 10.244.1.2 is held by default/job (uid 4) and default/web (uid 5)"),
+    ],
+)
+def test_a_variant_is_refuted_with_a_trace_that_replays(
+    invariant: str, scenario: str, variant: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["prove", "--invariant", invariant, "--scenario", scenario, "--variant", variant, "--out", str(tmp_path)]
     assert main(args) == 1
     out = capsys.readouterr().out
-    assert "refuted: ClusterIP 10.96.0.10 is allocated to default/api and default/web (2 steps; saved" in out
+    assert f"refuted: {message} (" in out
     assert "the abstraction reaches it in 2 steps; the Hypothesis engine found it in the model" in out
     [saved] = tmp_path.glob("*.json")
     assert main(["replay", str(saved), "--no-tables"]) == 1
