@@ -43,8 +43,9 @@ variable in TLA+.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import attrs
 
@@ -62,6 +63,8 @@ from spec.runtime import Sandbox
 from spec.scenarios import Scenario
 from spec.state import State
 from spec.variants import Variant
+
+T = TypeVar("T")
 
 PROVED, REFUTED, UNDECIDED = symbolic.PROVED, symbolic.REFUTED, symbolic.UNKNOWN
 APISERVER = "kube-apiserver"
@@ -206,12 +209,25 @@ def _pair_state(a: Service | None, b: Service | None) -> int:
 
 
 def _pair_steps(before: State, after: State) -> Iterator[tuple[str, int, int]]:
-    old, new = before.api.objects.services, after.api.objects.services
+    return _ordered_pairs(before.api.objects.services, after.api.objects.services, _pair_state)
+
+
+def _ordered_pairs(old: Mapping[str, T], new: Mapping[str, T], state: Callable[[T | None, T | None], int]) -> Iterator[tuple[str, int, int]]:
+    """Each ordered pair of distinct objects (by name, before or after the step): its abstract states before and after."""
     keys = sorted({*old, *new})
     for a in keys:
         for b in keys:
             if a != b:
-                yield f"{a} and {b}", _pair_state(old.get(a), old.get(b)), _pair_state(new.get(a), new.get(b))
+                yield f"{a} and {b}", state(old.get(a), old.get(b)), state(new.get(a), new.get(b))
+
+
+def _pair_starts(initial: Iterable[Iterable[T]], state: Callable[[T | None, T | None], int]) -> list[int]:
+    """The abstract states of every ordered pair of the initial objects, either of them possibly absent."""
+    starts: dict[int, None] = {}
+    for objects in initial:
+        present: list[T | None] = [None, *objects]
+        starts |= dict.fromkeys(state(a, b) for a in present for b in present if a is None or a is not b)
+    return list(starts)
 
 
 def _describe_pair(s: int) -> str:
@@ -222,10 +238,7 @@ def _describe_pair(s: int) -> str:
 
 
 def _pair_abstraction(ctx: Context, initial: Sequence[State], invariant: str) -> Abstraction:
-    starts: dict[int, None] = {}
-    for s in initial:
-        services = [None, *s.api.objects.services.values()]
-        starts |= dict.fromkeys(_pair_state(a, b) for a in services for b in services if a is None or a is not b)
+    starts = _pair_starts((s.api.objects.services.values() for s in initial), _pair_state)
     model = GuardedModel(_PAIR, [_fields(_PAIR, s) for s in starts], _pair_commands(ctx))
     bad = (("unique-cluster-ip", "two Services share a ClusterIP", (_PAIR.pattern({"a": 1, "b": 1, "a_ip": 1, "b_ip": 1}),)),)
     what = "two Services as the API server stores them: whether each exists and whether their ClusterIPs are equal"
@@ -275,12 +288,7 @@ def _sandboxes(s: State) -> dict[str, Sandbox]:
 
 
 def _sandbox_steps(before: State, after: State) -> Iterator[tuple[str, int, int]]:
-    old, new = _sandboxes(before), _sandboxes(after)
-    keys = sorted({*old, *new})
-    for a in keys:
-        for b in keys:
-            if a != b:
-                yield f"{a} and {b}", _sandbox_state(old.get(a), old.get(b)), _sandbox_state(new.get(a), new.get(b))
+    return _ordered_pairs(_sandboxes(before), _sandboxes(after), _sandbox_state)
 
 
 def _describe_sandboxes(s: int) -> str:
@@ -295,10 +303,7 @@ def _describe_sandboxes(s: int) -> str:
 
 
 def _sandbox_abstraction(ctx: Context, initial: Sequence[State], invariant: str) -> Abstraction:
-    starts: dict[int, None] = {}
-    for s in initial:
-        sandboxes = [None, *_sandboxes(s).values()]
-        starts |= dict.fromkeys(_sandbox_state(a, b) for a in sandboxes for b in sandboxes if a is None or a is not b)
+    starts = _pair_starts((_sandboxes(s).values() for s in initial), _sandbox_state)
     model = GuardedModel(_SANDBOXES, [_fields(_SANDBOXES, s) for s in starts], _sandbox_commands(ctx))
     bad = (("unique-pod-ip", "two sandboxes hold one IP", (_SANDBOXES.pattern({"a": 1, "b": 1, "a_ip": 1, "b_ip": 1}),)),)
     what = "two pod sandboxes as the container runtimes hold them: whether each exists and runs, and whether their IPs are equal"
