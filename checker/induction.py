@@ -76,7 +76,7 @@ _TERMINAL = tuple(i for i, p in enumerate(PHASES) if p in TERMINAL_PHASES)
 
 @attrs.frozen
 class Abstraction:
-    """A guarded-command model of the objects an invariant reads, as the API server's writes change them."""
+    """A guarded-command model of the objects an invariant reads, as the component that keeps the invariant changes them."""
 
     invariant: str
     model: GuardedModel
@@ -171,45 +171,43 @@ def _fields(layout: Layout, s: int) -> dict[str, int]:
     return {name: layout.get(s, name) for name in layout.shift}
 
 
-# ------------------------------------------------------------ a pair of Services
+# ------------------------------------------------------------ pairs of addressed objects
 
 
-_PAIR = Layout([("a", 1), ("a_ip", 1), ("b", 1), ("b_ip", 2)])
-"""b_ip: 0 none, 1 the same ClusterIP as a's, 2 another one"""
-
-
-def _pair_commands(ctx: Context) -> list[Command]:
-    """Creating and deleting either Service, as it changes whether the two ClusterIPs are equal."""
-    c = _PAIR.command
-    out = [
-        c(("create a without ClusterIP", 0), APISERVER, [{"a": 0}], {"a": 1, "a_ip": 0}),
-        c(("create a", 0), APISERVER, [{"a": 0, "b": 0}, {"a": 0, "b": 1, "b_ip": 0}], {"a": 1, "a_ip": 1, "b_ip": 0}),
-        c(("create a, another ClusterIP than b's", 0), APISERVER, [{"a": 0, "b": 1, "b_ip": 2}], {"a": 1, "a_ip": 1}),
-        c(("create b without ClusterIP", 0), APISERVER, [{"b": 0}], {"b": 1, "b_ip": 0}),
-        c(("create b, another ClusterIP than a's", 0), APISERVER, [{"b": 0}], {"b": 1, "b_ip": 2}),
-        c(("delete a", 0), APISERVER, [{"a": 1, "b_ip": 1}], {"a": 0, "a_ip": 0, "b_ip": 2}),
-        c(("delete a", 1), APISERVER, [{"a": 1, "b_ip": 0}, {"a": 1, "b_ip": 2}], {"a": 0, "a_ip": 0}),
-        c(("delete b", 0), APISERVER, [{"b": 1}], {"b": 0, "b_ip": 0}),
-    ]
-    if ctx.flag(CLUSTERIP_LAG):  # the allocator reads a lagging cache: it may hand out the other's address
-        out.append(c(("create a, b's ClusterIP", 0), APISERVER, [{"a": 0, "b": 1, "b_ip": 2}], {"a": 1, "a_ip": 1, "b_ip": 1}))
-        out.append(c(("create b, a's ClusterIP", 0), APISERVER, [{"b": 0, "a": 1, "a_ip": 1}], {"b": 1, "b_ip": 1}))
-    return out
-
-
-def _ip(svc: Service | None) -> str:
-    return "" if svc is None or svc.spec.cluster_ip in ("", "None") else svc.spec.cluster_ip
-
-
-def _pair_state(a: Service | None, b: Service | None) -> int:
+def _address_fields(a_ip: str, b_ip: str) -> dict[str, int]:
     """a's address is 1 (if it has one); b's is 1 if it is a's, else 2 (0: none)."""
-    a_ip, b_ip = _ip(a), _ip(b)
-    fields = {"a": int(a is not None), "a_ip": int(bool(a_ip)), "b": int(b is not None), "b_ip": 0 if not b_ip else 1 if b_ip == a_ip else 2}
-    return _PAIR.encode(fields)
+    return {"a_ip": int(bool(a_ip)), "b_ip": 0 if not b_ip else 1 if b_ip == a_ip else 2}
 
 
-def _pair_steps(before: State, after: State) -> Iterator[tuple[str, int, int]]:
-    return _ordered_pairs(before.api.objects.services, after.api.objects.services, _pair_state)
+def _address_commands(layout: Layout, component: str, create: str, remove: str, address: str, cleared: Sequence[str] = ()) -> list[Command]:
+    """Creating and removing either object of a pair, as it changes whether their addresses are equal.
+
+    ``create`` and ``remove`` name the change (``{who}``: a or b); ``cleared``: fields of the object a removal resets
+    besides its address (suffixes of ``a_`` and ``b_``).
+    """
+    c = layout.command
+
+    def gone(who: str) -> dict[str, int]:
+        return {who: 0, f"{who}_ip": 0, **{f"{who}_{field}": 0 for field in cleared}}
+
+    a, b = create.format(who="a"), create.format(who="b")
+    return [
+        c((a, 0), component, [{"a": 0, "b": 0}, {"a": 0, "b": 1, "b_ip": 0}], {"a": 1, "a_ip": 1, "b_ip": 0}),
+        c((f"{a}, another {address} than b's", 0), component, [{"a": 0, "b": 1, "b_ip": 2}], {"a": 1, "a_ip": 1}),
+        c((f"{b}, another {address} than a's", 0), component, [{"b": 0}], {"b": 1, "b_ip": 2}),
+        c((remove.format(who="a"), 0), component, [{"a": 1, "b_ip": 1}], {**gone("a"), "b_ip": 2}),
+        c((remove.format(who="a"), 1), component, [{"a": 1, "b_ip": 0}, {"a": 1, "b_ip": 2}], gone("a")),
+        c((remove.format(who="b"), 0), component, [{"b": 1}], gone("b")),
+    ]
+
+
+def _reused_address_commands(layout: Layout, component: str, create: str, address: str, free: Mapping[str, Mapping[str, int]]) -> list[Command]:
+    """A variant's allocator handing out the other object's address, where ``free[who]`` says that address looks free."""
+    c = layout.command
+    return [
+        c((f"{create.format(who='a')}, b's {address}", 0), component, [{"a": 0, "b": 1, "b_ip": 2, **free["b"]}], {"a": 1, "a_ip": 1, "b_ip": 1}),
+        c((f"{create.format(who='b')}, a's {address}", 0), component, [{"b": 0, "a": 1, "a_ip": 1, **free["a"]}], {"b": 1, "b_ip": 1}),
+    ]
 
 
 def _ordered_pairs(old: Mapping[str, T], new: Mapping[str, T], state: Callable[[T | None, T | None], int]) -> Iterator[tuple[str, int, int]]:
@@ -230,11 +228,42 @@ def _pair_starts(initial: Iterable[Iterable[T]], state: Callable[[T | None, T | 
     return list(starts)
 
 
-def _describe_pair(s: int) -> str:
-    a = "a: none" if not _PAIR.get(s, "a") else "a with a ClusterIP" if _PAIR.get(s, "a_ip") else "a without ClusterIP"
-    b_ip = _PAIR.get(s, "b_ip")
-    b = "b: none" if not _PAIR.get(s, "b") else ("b without ClusterIP", "b with a's ClusterIP", "b with another ClusterIP")[b_ip]
-    return f"{a}; {b}"
+def _describe_addresses(layout: Layout, s: int, address: str, extra: Callable[[str], str] = lambda who: "") -> str:
+    """A pair in words: whether each exists, whether b's address is a's (and ``extra(who)`` of each that exists)."""
+    article = "an" if address[0] in "AEIOU" else "a"
+    shown = {"a": f"with {article} {address}" if layout.get(s, "a_ip") else f"without {address}"}
+    shown["b"] = (f"without {address}", f"with a's {address}", f"with another {address}")[layout.get(s, "b_ip")]
+    return "; ".join(f"{who} {shown[who]}{extra(who)}" if layout.get(s, who) else f"{who}: none" for who in ("a", "b"))
+
+
+# ------------------------------------------------------------ a pair of Services
+
+
+_PAIR = Layout([("a", 1), ("a_ip", 1), ("b", 1), ("b_ip", 2)])
+"""b_ip: 0 none, 1 the same ClusterIP as a's, 2 another one"""
+_SERVICE_CHANGES = ("create {who}", "delete {who}", "ClusterIP")
+
+
+def _pair_commands(ctx: Context) -> list[Command]:
+    """Creating and deleting either Service, as it changes whether the two ClusterIPs are equal."""
+    c = _PAIR.command
+    out = _address_commands(_PAIR, APISERVER, *_SERVICE_CHANGES)
+    out += [c((f"create {who} without ClusterIP", 0), APISERVER, [{who: 0}], {who: 1, f"{who}_ip": 0}) for who in ("a", "b")]
+    if ctx.flag(CLUSTERIP_LAG):  # the allocator reads a lagging cache: it may hand out the other's address
+        out += _reused_address_commands(_PAIR, APISERVER, "create {who}", "ClusterIP", {"a": {}, "b": {}})
+    return out
+
+
+def _ip(svc: Service | None) -> str:
+    return "" if svc is None or svc.spec.cluster_ip in ("", "None") else svc.spec.cluster_ip
+
+
+def _pair_state(a: Service | None, b: Service | None) -> int:
+    return _PAIR.encode({"a": int(a is not None), "b": int(b is not None), **_address_fields(_ip(a), _ip(b))})
+
+
+def _pair_steps(before: State, after: State) -> Iterator[tuple[str, int, int]]:
+    return _ordered_pairs(before.api.objects.services, after.api.objects.services, _pair_state)
 
 
 def _pair_abstraction(ctx: Context, initial: Sequence[State], invariant: str) -> Abstraction:
@@ -242,7 +271,7 @@ def _pair_abstraction(ctx: Context, initial: Sequence[State], invariant: str) ->
     model = GuardedModel(_PAIR, [_fields(_PAIR, s) for s in starts], _pair_commands(ctx))
     bad = (("unique-cluster-ip", "two Services share a ClusterIP", (_PAIR.pattern({"a": 1, "b": 1, "a_ip": 1, "b_ip": 1}),)),)
     what = "two Services as the API server stores them: whether each exists and whether their ClusterIPs are equal"
-    return Abstraction(invariant, model, Patterns(bad), what, _describe_pair, "", _pair_steps)
+    return Abstraction(invariant, model, Patterns(bad), what, lambda s: _describe_addresses(_PAIR, s, "ClusterIP"), "", _pair_steps)
 
 
 # ------------------------------------------------------------ a pair of pod sandboxes
@@ -250,18 +279,14 @@ def _pair_abstraction(ctx: Context, initial: Sequence[State], invariant: str) ->
 
 _SANDBOXES = Layout([("a", 1), ("a_ip", 1), ("a_running", 1), ("b", 1), ("b_ip", 2), ("b_running", 1)])
 """b_ip: 0 none, 1 the same IP as a's, 2 another one"""
+_SANDBOX_CHANGES = ("start {who}'s sandbox", "remove {who}'s sandbox", "IP")
 
 
 def _sandbox_commands(ctx: Context) -> list[Command]:
-    """A kubelet creating and removing either sandbox, and its containers starting and stopping, as they change whether the two IPs are equal."""
+    """A kubelet creating and removing either sandbox, tearing down its network, and its containers starting and exiting."""
     c = _SANDBOXES.command
-    out = [
-        c(("start a's sandbox", 0), KUBELET, [{"a": 0, "b": 0}, {"a": 0, "b": 1, "b_ip": 0}], {"a": 1, "a_ip": 1, "b_ip": 0}),
-        c(("start a's sandbox, another IP than b's", 0), KUBELET, [{"a": 0, "b": 1, "b_ip": 2}], {"a": 1, "a_ip": 1}),
-        c(("start b's sandbox, another IP than a's", 0), KUBELET, [{"b": 0}], {"b": 1, "b_ip": 2}),
-        c(("remove a's sandbox", 0), KUBELET, [{"a": 1, "b_ip": 1}], {"a": 0, "a_ip": 0, "a_running": 0, "b_ip": 2}),
-        c(("remove a's sandbox", 1), KUBELET, [{"a": 1, "b_ip": 0}, {"a": 1, "b_ip": 2}], {"a": 0, "a_ip": 0, "a_running": 0}),
-        c(("remove b's sandbox", 0), KUBELET, [{"b": 1}], {"b": 0, "b_ip": 0, "b_running": 0}),
+    out = _address_commands(_SANDBOXES, KUBELET, *_SANDBOX_CHANGES, cleared=("running",))
+    out += [
         c(("tear down a's network", 0), KUBELET, [{"a": 1, "a_ip": 1, "b_ip": 1}], {"a_ip": 0, "b_ip": 2}),
         c(("tear down a's network", 1), KUBELET, [{"a": 1, "a_ip": 1, "b_ip": 0}, {"a": 1, "a_ip": 1, "b_ip": 2}], {"a_ip": 0}),
         c(("tear down b's network", 0), KUBELET, [{"b": 1, "b_ip": 1}, {"b": 1, "b_ip": 2}], {"b_ip": 0}),
@@ -270,17 +295,14 @@ def _sandbox_commands(ctx: Context) -> list[Command]:
         out.append(c((f"{who}'s containers run", 0), KUBELET, [{who: 1, f"{who}_running": 0}], {f"{who}_running": 1}))
         out.append(c((f"{who}'s containers all exit", 0), KUBELET, [{who: 1, f"{who}_running": 1}], {f"{who}_running": 0}))
     if ctx.flag(IP_BY_RUNNING):  # an address counts as free once the sandbox's containers have exited
-        out.append(c(("start a's sandbox, b's IP", 0), KUBELET, [{"a": 0, "b": 1, "b_ip": 2, "b_running": 0}], {"a": 1, "a_ip": 1, "b_ip": 1}))
-        out.append(c(("start b's sandbox, a's IP", 0), KUBELET, [{"b": 0, "a": 1, "a_ip": 1, "a_running": 0}], {"b": 1, "b_ip": 1}))
+        out += _reused_address_commands(_SANDBOXES, KUBELET, _SANDBOX_CHANGES[0], "IP", {"a": {"a_running": 0}, "b": {"b_running": 0}})
     return out
 
 
 def _sandbox_state(a: Sandbox | None, b: Sandbox | None) -> int:
-    """a's address is 1 (if it has one); b's is 1 if it is a's, else 2 (0: none)."""
-    a_ip, b_ip = a.ip if a else "", b.ip if b else ""
-    fields = {"a": int(a is not None), "a_ip": int(bool(a_ip)), "a_running": int(a is not None and a.running())}
-    fields |= {"b": int(b is not None), "b_ip": 0 if not b_ip else 1 if b_ip == a_ip else 2, "b_running": int(b is not None and b.running())}
-    return _SANDBOXES.encode(fields)
+    fields = {"a": int(a is not None), "a_running": int(a is not None and a.running())}
+    fields |= {"b": int(b is not None), "b_running": int(b is not None and b.running())}
+    return _SANDBOXES.encode({**fields, **_address_fields(a.ip if a else "", b.ip if b else "")})
 
 
 def _sandboxes(s: State) -> dict[str, Sandbox]:
@@ -292,14 +314,7 @@ def _sandbox_steps(before: State, after: State) -> Iterator[tuple[str, int, int]
 
 
 def _describe_sandboxes(s: int) -> str:
-    def one(who: str, ip: str) -> str:
-        if not _SANDBOXES.get(s, who):
-            return f"{who}: none"
-        return f"{who} {ip}, {'running' if _SANDBOXES.get(s, f'{who}_running') else 'exited'}"
-
-    a_ip = "with an IP" if _SANDBOXES.get(s, "a_ip") else "without IP"
-    b_ip = ("without IP", "with a's IP", "with another IP")[_SANDBOXES.get(s, "b_ip")]
-    return f"{one('a', a_ip)}; {one('b', b_ip)}"
+    return _describe_addresses(_SANDBOXES, s, "IP", lambda who: ", running" if _SANDBOXES.get(s, f"{who}_running") else ", exited")
 
 
 def _sandbox_abstraction(ctx: Context, initial: Sequence[State], invariant: str) -> Abstraction:
