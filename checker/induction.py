@@ -1,4 +1,4 @@
-"""kspec prove: k-induction over abstractions of what the API server stores and the container runtimes hold.
+"""kspec prove: k-induction over abstractions of what the API server stores, the components remember and the container runtimes hold.
 
 Some invariants are kept by one component's rules alone, whatever the
 others do: a pod's nodeName is write-once because the binding subresource
@@ -8,40 +8,52 @@ pkg/apis/core/validation ValidatePodUpdate); two Services never share a
 ClusterIP because the allocator hands out each address once
 (pkg/registry/core/service/ipallocator); two pod sandboxes never share an
 IP because a node's IPAM hands out an address no sandbox of the node holds
-(its pod CIDR is its own). For such an invariant an *abstraction* of the
-objects it reads is a small guarded-command model (``checker.guarded``): one
-pod as the store holds it (whether it exists, whether it is bound, its
-phase, whether it is being deleted), a pair of Services (whether each
-exists, and whether their ClusterIPs are equal), or a pair of sandboxes
-(whether each exists and runs, and whether their IPs are equal). Each
-command is a kind of change the component accepts. Z3 then proves the invariant of the
-abstraction by k-induction (``checker.symbolic.prove``): for every depth, from
-the scenario's initial objects.
+(its pod CIDR is its own). Others rest on what components remember: a
+terminal phase stays final because only the pod's kubelet writes one, and
+its status manager then leaves the pod alone, even while its watch has not
+shown the write back (pkg/kubelet/status/status_manager.go); and the
+scheduler's FitError status, a whole-status write, is only ever for a pod it
+sees unbound, which it did not bind itself.
+
+For such an invariant an *abstraction* of the objects it reads is a small
+guarded-command model (``checker.guarded``): one pod as the store holds it
+(whether it exists and is bound, whether it is being deleted), the same pod
+followed through its writers (its phase; what its node's kubelet sees of it
+and remembers writing; what the scheduler sees of it and remembers
+assuming), a pair of Services (whether each exists, and whether their
+ClusterIPs are equal), or a pair of sandboxes (whether each exists and
+runs, and whether their IPs are equal). Each command is a kind of change the
+components make. Z3 then proves the invariant of the abstraction by
+k-induction (``checker.symbolic.prove``): for every depth, from the
+scenario's initial objects. Where the invariant alone is not inductive, the
+abstraction states *lemmas* (as mypyvy's user invariants), and Z3 proves the
+invariant and the lemmas together.
 
 Why that is a proof about the model: every step of the executable spec
 changes each pod (each pair) as some path of at most two commands does, so
 every run of the spec is a run of the abstraction, and an invariant of the
 abstraction holds in every run of the spec. One pod (one pair) stands for
 all: a change touches one object, and the invariants are about one pod (one
-pair) at a time. That premise is the abstraction's
-soundness, and it is checked, not proved: ``tests/test_induction.py``
-replays every step of seeded random runs of every scenario and variant,
-and of every committed counterexample, through :func:`unexplained`, and
-lets the Hypothesis engine search for a step it does not explain (the
-differential test that keeps the abstraction and the spec in step).
+pair) at a time. That premise is the abstraction's soundness, and it is
+checked, not proved: ``tests/test_induction.py`` replays every step of
+seeded random runs of every scenario and variant, and of every committed
+counterexample, through :func:`unexplained`, and lets the Hypothesis engine
+search for a step it does not explain (the differential test that keeps the
+abstraction and the spec in step).
 
-When the abstraction reaches a violation, that is not yet a counterexample:
-the abstraction admits more runs than the spec (its writers are
-"anyone"). :func:`prove_invariant` then searches the model itself with the
+When the abstraction reaches a violation (of the invariant or of a lemma),
+that is not yet a counterexample: the abstraction admits more runs than the
+spec. :func:`prove_invariant` then searches the model itself with the
 Hypothesis engine; a violation it finds is the refutation, with a trace
-that replays. When it finds none the answer is *unknown*, with the
-abstract path and what the abstraction leaves out. The transition
-invariants are monitored by a bit the violating command sets, as a history
-variable in TLA+.
+that replays. When it finds none the answer is *unknown*, with the abstract
+path and what the abstraction leaves out. The transition invariants are
+monitored by a bit the violating command sets, as a history variable in
+TLA+.
 """
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -53,14 +65,17 @@ from checker import symbolic
 from checker.check import RunReport, check_one
 from checker.guarded import Command, GuardedModel, Layout, Pattern, Patterns
 from spec.apiserver import CLUSTERIP_LAG, REBIND
-from spec.component import Context
+from spec.component import Context, node_of
 from spec.errors import InvalidInputError, UnknownNameError
+from spec.frozen import EMPTY
 from spec.invariants import INVARIANTS
-from spec.kubelet import IP_BY_RUNNING
+from spec.kubelet import IP_BY_RUNNING, PHASE_REGRESS, STALE_RELIST
 from spec.model import KubeModel
-from spec.objects import FAILED, PENDING, RUNNING, SUCCEEDED, TERMINAL_PHASES, UNKNOWN, Pod, Service
+from spec.objects import FAILED, PENDING, POD, RUNNING, SUCCEEDED, TERMINAL_PHASES, UNKNOWN, Pod, ReplicaSet, Service
 from spec.runtime import Sandbox
 from spec.scenarios import Scenario
+from spec.scheduler import NAME as SCHEDULER
+from spec.scheduler import NO_ASSUME, TWO_SCHEDULERS
 from spec.state import State
 from spec.variants import Variant
 
@@ -85,57 +100,55 @@ class Abstraction:
     """what one abstract state stands for, in words"""
     describe: Callable[[int], str]
     """an abstract state in words"""
-    left_out: str
-    """what the abstraction does not encode that the invariant may rest on ("" if nothing)"""
     alpha: Callable[[State, State], Iterator[tuple[str, int, int]]]
     """for one step of the spec, per object (or pair): its name, its abstract state before, and after (with the monitor
     bits of the transition invariants set where the step breaks them)"""
+    lemmas: tuple[tuple[str, str, tuple[Pattern, ...]], ...] = ()
+    """strengthening invariants, proved with the invariant ("lemma", what it says, the patterns of the states it rules
+    out): together they are inductive where the invariant alone is not"""
+
+    @property
+    def claims(self) -> Patterns:
+        """The invariant and its lemmas, as one property to prove."""
+        return Patterns((*self.properties.bad, *self.lemmas))
 
 
 # ------------------------------------------------------------ one pod
 
 
-_POD = Layout([("exists", 1), ("bound", 1), ("phase", 3), ("deleting", 1), ("moved", 1), ("regressed", 1)])
+_POD = Layout([("exists", 1), ("bound", 1), ("deleting", 1), ("moved", 1)])
 
 
 def _pod_commands(ctx: Context) -> list[Command]:
-    """Every kind of write the API server accepts on one pod, as it changes the abstract fields."""
+    """Every kind of write the API server accepts on one pod, as it changes whether the pod is bound."""
     c = _POD.command
     out = [
-        c(("create", 0), APISERVER, [{"exists": 0}], {"exists": 1, "bound": 0, "phase": 0, "deleting": 0}),
-        c(("create bound", 0), APISERVER, [{"exists": 0}], {"exists": 1, "bound": 1, "phase": 0, "deleting": 0}),
+        c(("create", 0), APISERVER, [{"exists": 0}], {"exists": 1, "bound": 0, "deleting": 0}),
+        c(("create bound", 0), APISERVER, [{"exists": 0}], {"exists": 1, "bound": 1, "deleting": 0}),
         c(("bind", 0), APISERVER, [{"exists": 1, "bound": 0, "deleting": 0}], {"bound": 1}),
         c(("mark deleting", 0), APISERVER, [{"exists": 1, "deleting": 0}], {"deleting": 1}),
-        c(("remove", 0), APISERVER, [{"exists": 1}], {"exists": 0, "bound": 0, "phase": 0, "deleting": 0}),
+        c(("remove", 0), APISERVER, [{"exists": 1}], {"exists": 0, "bound": 0, "deleting": 0}),
     ]
     if ctx.flag(REBIND):  # pods/binding accepts a bound pod: it may move to another node
         out.append(c(("bind again", 0), APISERVER, [{"exists": 1, "bound": 1, "deleting": 0}], {"moved": 1}))
-    for p, before in enumerate(PHASES):
-        for q, after in enumerate(PHASES):
-            if p != q:  # PUT pods/status replaces the status: any phase to any other
-                monitor = {"regressed": 1} if p in _TERMINAL else {}
-                out.append(c((f"status {before} -> {after}", 0), APISERVER, [{"exists": 1, "phase": p}], {"phase": q, **monitor}))
     return out
 
 
-def _pod_state(pod: Pod | None, moved: bool = False, regressed: bool = False) -> int:
+def _pod_state(pod: Pod | None, moved: bool = False) -> int:
     if pod is None:
-        return _POD.encode({"moved": int(moved), "regressed": int(regressed)})
-    fields = {"exists": 1, "bound": int(bool(pod.spec.node_name)), "phase": PHASES.index(pod.status.phase)}
-    fields |= {"deleting": int(pod.meta.deletion_timestamp is not None), "moved": int(moved), "regressed": int(regressed)}
-    return _POD.encode(fields)
+        return _POD.encode({"moved": int(moved)})
+    fields = {"exists": 1, "bound": int(bool(pod.spec.node_name)), "deleting": int(pod.meta.deletion_timestamp is not None)}
+    return _POD.encode({**fields, "moved": int(moved)})
 
 
 def _pod_steps(before: State, after: State) -> Iterator[tuple[str, int, int]]:
-    """Each pod's abstract states across one step; the monitors say whether the step broke its transition invariants."""
+    """Each pod's abstract states across one step; the monitor says whether the step moved a bound pod."""
     old_pods, new_pods = before.api.objects.pods, after.api.objects.pods
     for key in sorted({*old_pods, *new_pods}):
         old, new = old_pods.get(key), new_pods.get(key)
-        moved = regressed = False
-        if old is not None and new is not None and old.meta.uid == new.meta.uid:  # the same pod: its transition invariants apply
-            moved = bool(old.spec.node_name) and old.spec.node_name != new.spec.node_name
-            regressed = old.is_terminal() and old.status.phase != new.status.phase
-        yield key, _pod_state(old), _pod_state(new, moved, regressed)
+        same = old is not None and new is not None and old.meta.uid == new.meta.uid  # the same pod: pod-bound-once applies
+        moved = same and bool(old.spec.node_name) and old.spec.node_name != new.spec.node_name  # type: ignore[union-attr]
+        yield key, _pod_state(old), _pod_state(new, moved)
 
 
 def _describe_pod(s: int) -> str:
@@ -143,32 +156,262 @@ def _describe_pod(s: int) -> str:
         return "no pod"
     bound = "a bound" if _POD.get(s, "bound") else "an unbound"
     deleting = ", being deleted" if _POD.get(s, "deleting") else ""
-    monitors = "".join(text for name, text in (("moved", " (moved to another node)"), ("regressed", " (left a terminal phase)")) if _POD.get(s, name))
-    return f"{bound} pod, {PHASES[_POD.get(s, 'phase')]}{deleting}{monitors}"
+    return f"{bound} pod{deleting}{' (moved to another node)' if _POD.get(s, 'moved') else ''}"
 
 
 def _pod_abstraction(ctx: Context, initial: Sequence[State], invariant: str) -> Abstraction:
     starts = [_pod_state(None), *(_pod_state(p) for s in initial for p in s.api.objects.pods.values())]
     model = GuardedModel(_POD, [_fields(_POD, s) for s in dict.fromkeys(starts)], _pod_commands(ctx))
-    bad: tuple[tuple[str, str, tuple[Pattern, ...]], ...]
-    if invariant == "pod-bound-once":
-        bad = (("pod-bound-once", "a bound pod moved to another node", (_POD.pattern({"moved": 1}),)),)
-        left_out = ""
-    else:
-        running_unbound = _POD.pattern({"exists": 1, "bound": 0, "phase": PHASES.index(RUNNING)})
-        bad = (("phase-monotone", "a terminal phase changed, or a pod runs unbound", (_POD.pattern({"regressed": 1}), running_unbound)),)
-        left_out = (
-            "the API server accepts any status a writer sends: terminal phases are kept final by the kubelet's status manager "
-            "(pkg/kubelet/status/status_manager.go) and a pod runs only once bound because only its node's kubelet starts it, "
-            "and neither is encoded"
-        )
-    what = "one pod as the API server stores it: whether it exists, is bound, its phase, whether it is being deleted"
-    return Abstraction(invariant, model, Patterns(bad), what, _describe_pod, left_out, _pod_steps)
+    bad = (("pod-bound-once", "a bound pod moved to another node", (_POD.pattern({"moved": 1}),)),)
+    what = "one pod as the API server stores it: whether it exists, is bound, whether it is being deleted"
+    return Abstraction(invariant, model, Patterns(bad), what, _describe_pod, _pod_steps)
 
 
 def _fields(layout: Layout, s: int) -> dict[str, int]:
     """The abstract state ``s`` as its field values."""
     return {name: layout.get(s, name) for name in layout.shift}
+
+
+# ------------------------------------------------------------ one pod through its writers
+
+
+_LIFE = Layout([("exists", 1), ("bound", 1), ("phase", 3), ("deleting", 1), ("regressed", 1), ("kv", 3), ("kw", 1), ("sv", 3), ("sa", 2)])
+"""One pod (by key) as the API server stores it, as its node's kubelet sees it and remembers writing it, and as the
+scheduler sees it and remembers assuming it. kv: the kubelet's view holds 0 no copy, 1 a copy of another uid, 2 this
+pod not terminal, 3 this pod terminal, or 4 there is no kubelet (its machine is down); kw: the status the kubelet last
+wrote and has not yet seen come back is terminal; sv: the scheduler's view holds 0 no copy, 1 another uid unbound, 2
+another uid bound, 3 this pod unbound, 4 this pod bound, or 5 no copy and none of this pod unbound is still to come
+(its watch is past them); sa: the scheduler assumed 0 nothing, 1 this pod (Binding not sent), 2 this pod (bound, awaiting
+confirmation), 3 another uid. The kubelet's fields are 0 while the pod is absent or unbound."""
+
+
+class _Commands:
+    """Commands under one label each, numbered by the order they are added (an action is a label and a number)."""
+
+    def __init__(self, layout: Layout) -> None:
+        self.layout, self.out, self._count = layout, list[Command](), dict[str, int]()
+
+    def add(self, label: str, component: str, guards: Sequence[Mapping[str, int]], assign: Mapping[str, int]) -> None:
+        n = self._count.get(label, 0)
+        self._count[label] = n + 1
+        self.out.append(self.layout.command((label, n), component, guards, assign))
+
+
+def _status(c: _Commands, label: str, component: str, guard: Mapping[str, int], phases: Sequence[int], written: bool) -> None:
+    """A status write from ``guard``'s states to each of ``phases`` (the monitor set where a terminal phase changes);
+    ``written``: the kubelet remembers it (kw says whether it was terminal)."""
+    for p in range(len(PHASES)):
+        for q in phases:
+            assign = {"phase": q, **({"regressed": 1} if p in _TERMINAL and q != p else {})}
+            c.add(label, component, [{**guard, "phase": p}], {**assign, **({"kw": int(q in _TERMINAL)} if written else {})})
+
+
+def _lands_on_node(c: _Commands, label: str, component: str, guards: Sequence[Mapping[str, int]], assign: Mapping[str, int]) -> None:
+    """The pod becomes bound to a node whose kubelet may hold a copy of an earlier pod of that name (and its write), or be down."""
+    for kv, kw in ((0, 0), (0, 1), (1, 0), (1, 1), (4, 0)):
+        c.add(label, component, guards, {**assign, "bound": 1, "kv": kv, "kw": kw})
+
+
+def _api_commands(c: _Commands, ctx: Context) -> None:
+    """Creation, binding, deletion and removal, as the API server accepts them."""
+    fresh = {"exists": 1, "phase": PHASES.index(PENDING), "deleting": 0}
+    if _created(ctx.scenario, bound=False):
+        c.add("create", APISERVER, [{"exists": 0}], {**fresh, "bound": 0, "kv": 0, "kw": 0})
+    if _created(ctx.scenario, bound=True):
+        for sv in (0, 1, 2):  # the scheduler will see it bound only
+            _lands_on_node(c, "create bound", APISERVER, [{"exists": 0, "sv": sv}], {**fresh, "sv": sv or 5})
+    bindable = [{"exists": 1, "bound": 0, "deleting": 0}]
+    if ctx.flag(REBIND):  # pods/binding accepts a bound pod; the kubelet of the node it left still holds it
+        bindable.append({"exists": 1, "bound": 1, "deleting": 0})
+        _status(c, "status from the node it left", KUBELET, {"exists": 1, "bound": 1}, range(len(PHASES)), False)
+    _lands_on_node(c, "bind", SCHEDULER, [{**g, "sa": 1} for g in bindable], {"sa": 0 if ctx.flag(NO_ASSUME) else 2})
+    if ctx.flag(TWO_SCHEDULERS):
+        _lands_on_node(c, "bind (the other scheduler)", SCHEDULER, bindable, {})
+    c.add("mark deleting", APISERVER, [{"exists": 1, "deleting": 0}], {"deleting": 1})
+    gone = {"exists": 0, "bound": 0, "phase": 0, "deleting": 0, "kv": 0, "kw": 0}
+    for sv in range(6):
+        for sa in range(4):  # the scheduler's copy and assumption now belong to another uid
+            c.add("remove", APISERVER, [{"exists": 1, "sv": sv, "sa": sa}], {**gone, "sv": (0, 1, 2, 1, 2, 0)[sv], "sa": 3 if sa in (1, 2) else sa})
+
+
+def _scheduler_commands(c: _Commands, unbound: bool, regress: bool) -> None:
+    """Assuming, forgetting a failed Binding, the FitError status (its view's copy, unconditionally), its view catching up.
+
+    ``unbound``: whether there are (or will be) unbound pods at all; ``regress``: whether a terminal phase may be followed
+    by another (so the view may see the pod finish while it runs again).
+    """
+    c.add("assume", SCHEDULER, [{"sv": 3, "sa": 0}], {"sa": 1})
+    c.add("assume", SCHEDULER, [{"sv": 1, "sa": 0}], {"sa": 3})
+    c.add("forget (Binding refused)", SCHEDULER, [{"sa": 1, "bound": 1}, {"sa": 1, "deleting": 1}, {"sa": 3}], {"sa": 0})
+    for sv in (1, 3):
+        _status(c, "FitError status", SCHEDULER, {"exists": 1, "sv": sv, "sa": 0}, [PHASES.index(PENDING)], False)
+    confirm = {0: 0, 1: 1, 2: 0, 3: 0}  # a bound copy confirms an assumption whose Binding was sent
+    for sa in range(4):
+        for sv in (0, 1, 3):
+            c.add("scheduler sees it unbound", SCHEDULER, [{"exists": 1, "sv": sv, "sa": sa}], {"sv": 3, "sa": 0 if sa == 3 else sa})
+        for sv in range(6):
+            c.add("scheduler sees it bound", SCHEDULER, [{"exists": 1, "bound": 1, "sv": sv, "sa": sa}], {"sv": 4, "sa": confirm[sa]})
+    for sv in (1, 2):  # then a bound pod can only have been created bound: none of it unbound is to come
+        c.add("scheduler sees another uid go", SCHEDULER, [{"sv": sv, "exists": 0}, {"sv": sv, "bound": 0}], {"sv": 0, "sa": 0})
+        c.add("scheduler sees another uid go", SCHEDULER, [{"sv": sv, "exists": 1, "bound": 1}], {"sv": 5, "sa": 0})
+    earlier = ((0, 1), (0, 2), (1, 2)) if unbound else ((0, 2),)
+    for sv, seen in earlier:  # an earlier pod of the name, created (or bound) before this one
+        for sa in range(4):
+            c.add("scheduler sees an earlier pod", SCHEDULER, [{"sv": sv, "sa": sa}], {"sv": seen})
+            c.add("scheduler sees an earlier pod", SCHEDULER, [{"sv": sv, "sa": sa}], {"sv": seen, "sa": 0})
+    for p in range(len(PHASES)) if regress else _TERMINAL:  # its informer selects status.phase!=Succeeded,!=Failed
+        c.add("scheduler sees it finish", SCHEDULER, [{"exists": 1, "sv": 4, "phase": p}], {"sv": 5, "sa": 0})
+    c.add("scheduler restarts", SCHEDULER, [{"exists": 0}], {"sv": 0, "sa": 0})
+    c.add("scheduler restarts", SCHEDULER, [{"exists": 1, "bound": 0}], {"sv": 3, "sa": 0})
+    for p in range(len(PHASES)):
+        c.add("scheduler restarts", SCHEDULER, [{"exists": 1, "bound": 1, "phase": p}], {"sv": 5 if p in _TERMINAL else 4, "sa": 0})
+
+
+def _kubelet_commands(c: _Commands, ctx: Context) -> None:
+    """The status manager's writes (pod workers leave a finished pod alone), its view catching up, a restart."""
+    on_node = {"exists": 1, "bound": 1}
+    if ctx.flag(PHASE_REGRESS):  # the pod workers forget that a pod finished
+        for kv in (2, 3):
+            for kw in (0, 1):
+                _status(c, "kubelet writes status", KUBELET, {**on_node, "kv": kv, "kw": kw}, range(len(PHASES)), True)
+    else:
+        _status(c, "kubelet writes status", KUBELET, {**on_node, "kv": 2, "kw": 0}, range(len(PHASES)), True)
+    regress = ctx.flag(PHASE_REGRESS)  # then a terminal copy may be followed by one that is not, and be out of date
+    for kv in range(4):  # a down machine's kubelet sees nothing until it restarts
+        if kv < 3 or regress:  # a relist is not older than what the view has seen
+            c.add("kubelet sees it", KUBELET, [{**on_node, "kv": kv}], {"kv": 2})
+        for p in range(len(PHASES)) if regress else _TERMINAL:  # the copy is terminal; its write is forgotten (or not)
+            c.add("kubelet sees it finished", KUBELET, [{**on_node, "kv": kv, "phase": p}], {"kv": 3})
+            c.add("kubelet sees its write", KUBELET, [{**on_node, "kv": kv, "phase": p}], {"kv": 3, "kw": 0})
+    c.add("kubelet sees another uid's write", KUBELET, [{**on_node, "kv": 1}], {"kw": 0})
+    c.add("its node crashes", KUBELET, [on_node], {"kv": 4, "kw": 0})
+    c.add("kubelet sees another uid go", KUBELET, [{**on_node, "kv": 1}], {"kv": 0, "kw": 0})
+    stale = ctx.flag(STALE_RELIST)
+    for p in range(len(PHASES)):
+        listed = [0, 1, 2, *([3] if p in _TERMINAL else [])] if stale else [3 if p in _TERMINAL else 2]
+        for kv in listed:
+            c.add("kubelet restarts", KUBELET, [{**on_node, "phase": p}], {"kv": kv, "kw": 0})
+
+
+def _created(scenario: Scenario, bound: bool) -> bool:
+    """Whether anyone may create a pod with (``bound``) or without spec.nodeName: a user's bare pod, a ReplicaSet's template."""
+    replicasets = (*scenario.user.replicasets, *(o for o in scenario.objects if isinstance(o, ReplicaSet)))
+    specs = [*(p.spec for p in scenario.user.pods), *(rs.spec.template.spec for rs in replicasets)]
+    return any(bool(spec.node_name) == bound for spec in specs)
+
+
+def _life_state(s: State, key: str, regressed: bool = False) -> int:
+    """The pod named ``key`` in ``s``: in the store, in its node's kubelet and in the scheduler."""
+    pod = s.api.objects.pods.get(key)
+    fields = {"regressed": int(regressed)}
+    if pod is not None:
+        fields |= {"exists": 1, "bound": int(bool(pod.spec.node_name)), "phase": PHASES.index(pod.status.phase)}
+        fields["deleting"] = int(pod.meta.deletion_timestamp is not None)
+    kubelet = f"{KUBELET}/{pod.spec.node_name}" if pod is not None and pod.spec.node_name else ""
+    if kubelet in s.views and not s.machines[node_of(kubelet)].up:
+        fields["kv"] = 4
+    elif kubelet in s.views:
+        copy = s.views[kubelet].cache.pods.get(key)
+        fields["kv"] = 0 if copy is None else 1 if copy.meta.uid != pod.meta.uid else 3 if copy.is_terminal() else 2  # type: ignore[union-attr]
+        memory = s.views[kubelet].memory  # None while its machine is down
+        written = memory.written.get(key) if memory is not None else None
+        fields["kw"] = int(written is not None and written.phase in TERMINAL_PHASES)
+    if SCHEDULER in s.views:
+        view = s.views[SCHEDULER]
+        copy, entry = view.cache.pods.get(key), view.memory.assumed.get(key)
+        same = copy is not None and pod is not None and copy.meta.uid == pod.meta.uid
+        fields["sv"] = (3 if same else 1) + int(bool(copy.spec.node_name)) if copy is not None else 0 if _unbound_to_come(s, pod) else 5
+        mine = entry is not None and pod is not None and entry.uid == pod.meta.uid
+        fields["sa"] = 0 if entry is None else 3 if not mine else 1 if entry.binding else 2
+    return _LIFE.encode(fields)
+
+
+def _unbound_to_come(s: State, pod: Pod | None) -> bool:
+    """Whether the scheduler's pod watch still has to deliver (or a relist may show) ``pod`` unbound (True if no pod)."""
+    if pod is None:
+        return True
+    cursor = s.channels.cursors.get(SCHEDULER, EMPTY).get(POD)
+    if cursor is None:
+        return False
+    versions = (v for ev in s.channels.log if ev.revision > cursor and ev.key == pod.meta.key for v in (ev.old, ev.new))
+    return any(isinstance(v, Pod) and v.meta.uid == pod.meta.uid and not v.spec.node_name for v in versions)
+
+
+def _life_steps(before: State, after: State) -> Iterator[tuple[str, int, int]]:
+    """Each pod's abstract states across one step; the monitor says whether the step changed a terminal phase."""
+    old_pods, new_pods = before.api.objects.pods, after.api.objects.pods
+    keys = {*old_pods, *new_pods}
+    for s in (before, after):
+        if SCHEDULER in s.views:
+            keys |= {*s.views[SCHEDULER].cache.pods, *s.views[SCHEDULER].memory.assumed}
+    for key in sorted(keys):
+        old, new = old_pods.get(key), new_pods.get(key)
+        regressed = (
+            old is not None and new is not None and old.meta.uid == new.meta.uid and old.is_terminal() and old.status.phase != new.status.phase
+        )
+        yield key, _life_state(before, key), _life_state(after, key, regressed)
+
+
+_KV = ("no copy", "a copy of an earlier pod", "a copy", "a terminal copy", "down")
+_SV = ("no copy", "an earlier pod unbound", "an earlier pod bound", "a copy unbound", "a copy bound", "no copy, past it")
+_SA = ("", ", assumed it", ", assumed it and sent the Binding", ", assumed an earlier pod")
+
+
+def _describe_life(s: int) -> str:
+    g = functools.partial(_LIFE.get, s)
+    scheduler = f"scheduler: {_SV[g('sv')]}{_SA[g('sa')]}"
+    if not g("exists"):
+        return f"no pod; {scheduler}"
+    deleting = ", being deleted" if g("deleting") else ""
+    regressed = " (left a terminal phase)" if g("regressed") else ""
+    head = f"{'a bound' if g('bound') else 'an unbound'} pod, {PHASES[g('phase')]}{deleting}{regressed}"
+    kubelet = f"; kubelet: {_KV[g('kv')]}{', wrote a terminal status' if g('kw') else ''}" if g("bound") else ""
+    return f"{head}{kubelet}; {scheduler}"
+
+
+def _life_abstraction(ctx: Context, initial: Sequence[State], invariant: str) -> Abstraction:
+    keys = sorted({key for s in initial for key in s.api.objects.pods})
+    starts = [_LIFE.encode({}), *(_life_state(s, key) for s in initial for key in keys)]
+    c = _Commands(_LIFE)
+    unbound = _created(ctx.scenario, bound=False) or any(_LIFE.get(s, "exists") and not _LIFE.get(s, "bound") for s in starts)
+    _api_commands(c, ctx)
+    _scheduler_commands(c, unbound, ctx.flag(PHASE_REGRESS))
+    _kubelet_commands(c, ctx)
+    model = GuardedModel(_LIFE, [_fields(_LIFE, s) for s in dict.fromkeys(starts)], c.out)
+    running_unbound = _LIFE.pattern({"exists": 1, "bound": 0, "phase": PHASES.index(RUNNING)})
+    bad = (("phase-monotone", "a terminal phase changed, or a pod runs unbound", (_LIFE.pattern({"regressed": 1}), running_unbound)),)
+    what = (
+        "one pod as the API server stores it, as its node's kubelet sees it and remembers writing it, "
+        "and as the scheduler sees it and remembers assuming it"
+    )
+    lemmas = _LIFE_LEMMAS if unbound else (*_LIFE_LEMMAS, _NO_UNBOUND_LEMMA)
+    return Abstraction(invariant, model, Patterns(bad), what, _describe_life, _life_steps, lemmas)
+
+
+def _life_lemma(text: str, *states: Mapping[str, int], exists: bool = True) -> tuple[str, str, tuple[Pattern, ...]]:
+    """A lemma ruling out the states with these fields (of a pod that exists, unless ``exists`` is False)."""
+    return "lemma", text, tuple(_LIFE.pattern({**({"exists": 1} if exists else {}), **fields}) for fields in states)
+
+
+_LIFE_LEMMAS = (
+    _life_lemma("a pod in a terminal phase is bound", *({"bound": 0, "phase": p} for p in _TERMINAL)),
+    _life_lemma(
+        "a pod in a terminal phase is seen terminal by its node's kubelet, or the kubelet remembers writing it so, or is down",
+        *({"phase": p, "kv": kv} for p in _TERMINAL for kv in (0, 1)),
+        *({"phase": p, "kv": 2, "kw": 0} for p in _TERMINAL),
+    ),
+    _life_lemma(
+        "the scheduler holds no unbound copy of a bound pod, unless it bound the pod itself and awaits the confirmation",
+        *({"bound": 1, "sv": sv} for sv in (0, 1)),
+        *({"bound": 1, "sv": 3, "sa": sa} for sa in (0, 1, 3)),
+    ),
+)
+"""why phase-monotone holds: a terminal phase is written only by the kubelet, which then leaves the pod alone, and the
+scheduler's FitError status, the other whole-status write, is never for a bound pod"""
+_NO_UNBOUND_LEMMA = _life_lemma(
+    "no pod is unbound, in the store or in the scheduler's view", {"exists": 1, "bound": 0}, {"sv": 1}, {"sv": 3}, exists=False
+)
+"""where every pod is created bound"""
 
 
 # ------------------------------------------------------------ pairs of addressed objects
@@ -271,7 +514,7 @@ def _pair_abstraction(ctx: Context, initial: Sequence[State], invariant: str) ->
     model = GuardedModel(_PAIR, [_fields(_PAIR, s) for s in starts], _pair_commands(ctx))
     bad = (("unique-cluster-ip", "two Services share a ClusterIP", (_PAIR.pattern({"a": 1, "b": 1, "a_ip": 1, "b_ip": 1}),)),)
     what = "two Services as the API server stores them: whether each exists and whether their ClusterIPs are equal"
-    return Abstraction(invariant, model, Patterns(bad), what, lambda s: _describe_addresses(_PAIR, s, "ClusterIP"), "", _pair_steps)
+    return Abstraction(invariant, model, Patterns(bad), what, lambda s: _describe_addresses(_PAIR, s, "ClusterIP"), _pair_steps)
 
 
 # ------------------------------------------------------------ a pair of pod sandboxes
@@ -322,12 +565,12 @@ def _sandbox_abstraction(ctx: Context, initial: Sequence[State], invariant: str)
     model = GuardedModel(_SANDBOXES, [_fields(_SANDBOXES, s) for s in starts], _sandbox_commands(ctx))
     bad = (("unique-pod-ip", "two sandboxes hold one IP", (_SANDBOXES.pattern({"a": 1, "b": 1, "a_ip": 1, "b_ip": 1}),)),)
     what = "two pod sandboxes as the container runtimes hold them: whether each exists and runs, and whether their IPs are equal"
-    return Abstraction(invariant, model, Patterns(bad), what, _describe_sandboxes, "", _sandbox_steps)
+    return Abstraction(invariant, model, Patterns(bad), what, _describe_sandboxes, _sandbox_steps)
 
 
 ABSTRACTIONS: Mapping[str, Callable[[Context, Sequence[State], str], Abstraction]] = {
     "pod-bound-once": _pod_abstraction,
-    "phase-monotone": _pod_abstraction,
+    "phase-monotone": _life_abstraction,
     "unique-cluster-ip": _pair_abstraction,
     "unique-pod-ip": _sandbox_abstraction,
 }
@@ -381,10 +624,10 @@ def prove_invariant(scenario: Scenario, variant: Variant, invariant: str, max_k:
     """k-induction on the invariant's abstraction; where it reaches a violation, the Hypothesis engine looks for a real one."""
     started = time.monotonic()
     abstraction = abstraction_for(KubeModel(scenario, variant), invariant)
-    proof = symbolic.prove(abstraction.model, abstraction.properties, max_k)
+    proof = symbolic.prove(abstraction.model, abstraction.claims, max_k)
     search = None
     verdict = proof.verdict
-    if proof.verdict == REFUTED:
+    if proof.verdict == REFUTED:  # the abstraction breaks the invariant or a lemma: is there a violation in the model?
         search = check_one(scenario, variant, [invariant], seed=0, max_examples=max_examples, out=out)
         verdict = REFUTED if search.trace is not None else UNDECIDED
     return Outcome(scenario.name, variant.name, abstraction, verdict, proof, search, time.monotonic() - started)
@@ -400,8 +643,10 @@ def format_outcome(o: Outcome) -> str:
     head = f"{a.invariant} on {o.scenario}, variant {o.variant}:"
     commands = f"{len(a.model.commands)} kinds of change"
     how = f"  by k-induction on {a.what} ({commands}; tests/test_induction.py checks that every step of the spec is one of them)"
+    lemmas = [f"    {text}" for _, text, _ in a.lemmas]
     if o.verdict == PROVED:
-        return "\n".join([f"{head} proved for every depth (k = {proof.k})", how])
+        with_lemmas = [f"  with {len(lemmas)} lemmas, proved with it (together they are inductive):", *lemmas] if lemmas else []
+        return "\n".join([f"{head} proved for every depth (k = {proof.k})", how, *with_lemmas])
     if o.verdict == REFUTED:
         assert o.search is not None and o.search.trace is not None
         where = f"; saved {o.search.saved}" if o.search.saved else ""
@@ -413,10 +658,10 @@ def format_outcome(o: Outcome) -> str:
         path = [a.describe(s) for s in proof.counterexample.states]
         steps = [f"    {path[0]}", *(f"    --{label}--> {state}" for (label, _), state in zip(proof.counterexample.actions, path[1:], strict=True))]
         examples = o.search.coverage.describe() if o.search is not None else ""
-        lines += [f"  the abstraction breaks it in {_steps(proof.k)}, a run the model itself did not take in {examples}:", *steps]
+        broken = proof.counterexample.violation
+        what = f"the lemma '{broken.message}'" if broken.invariant == "lemma" else "it"
+        lines += [f"  the abstraction breaks {what} in {_steps(proof.k)}, a run the model itself did not take in {examples}:", *steps]
     elif proof.induction_counterexample is not None:
         lines.append(f"  not inductive up to k = {proof.k}; the counterexample to induction (good states, then a bad one):")
         lines += [f"    {a.describe(s)}" for s in proof.induction_counterexample]
-    if a.left_out:
-        lines.append(f"  not encoded: {a.left_out}")
     return "\n".join(lines)

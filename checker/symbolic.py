@@ -85,14 +85,20 @@ class Encoding:
     def __init__(self, model: GuardedModel, properties: Patterns) -> None:
         self.model, self.properties = model, properties
         self.bits = max(model.layout.bits, 1)
+        self.ctx = z3.Context()
+        """a context of its own: the models Z3 picks then do not depend on what else the process asked of Z3"""
+
+    def solver(self) -> z3.Solver:
+        """A fresh solver in this encoding's context."""
+        return z3.Solver(ctx=self.ctx)
 
     def state(self, name: str) -> z3.BitVecRef:
         """A fresh state variable."""
-        return z3.BitVec(name, self.bits)
+        return z3.BitVec(name, self.bits, ctx=self.ctx)
 
     def const(self, value: int) -> z3.BitVecRef:
         """A state (or mask) as a constant bit-vector."""
-        return z3.BitVecVal(value, self.bits)
+        return z3.BitVecVal(value, self.bits, ctx=self.ctx)
 
     def initial(self, s: z3.BitVecRef) -> z3.BoolRef:
         """``s`` is an initial state."""
@@ -135,7 +141,7 @@ def bmc(model: GuardedModel, properties: Patterns, max_depth: int, seconds: floa
     """The shortest path (up to ``max_depth`` steps) to a state that breaks an invariant, by incremental unrolling."""
     started = time.perf_counter()
     enc = Encoding(model, properties)
-    solver = z3.Solver()
+    solver = enc.solver()
     path = [enc.state("s0")]
     solver.add(enc.initial(path[0]))
     for depth in range(max_depth + 1):
@@ -161,9 +167,9 @@ def prove(model: GuardedModel, properties: Patterns, max_k: int) -> ProofResult:
     """
     started = time.perf_counter()
     enc = Encoding(model, properties)
-    base, forward = z3.Solver(), [enc.state("s0")]
+    base, forward = enc.solver(), [enc.state("s0")]
     base.add(enc.initial(forward[0]))
-    step, backward = z3.Solver(), [enc.state("u0")]
+    step, backward = enc.solver(), [enc.state("u0")]
     step.add(enc.bad(backward[0]))
     for k in range(max_k + 1):
         if base.check(enc.bad(forward[-1])) == z3.sat:

@@ -38,7 +38,7 @@ def _symbolic_successors(model: TwoPhase, s: int) -> set[int]:
     """Every t with step(s, t), enumerated with blocking clauses."""
     enc = Encoding(model, model.invariants)
     t = enc.state("t")
-    solver = z3.Solver()
+    solver = enc.solver()
     solver.add(enc.step(enc.const(s), t))
     found: set[int] = set()
     while solver.check() == z3.sat:
