@@ -8,8 +8,9 @@ traceback.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 import attrs
 import click
@@ -91,22 +92,59 @@ def invariants(model_file: str | None) -> None:
         click.echo(f"{inv.name.ljust(width)}  {inv.kind:<10}  {inv.summary}")
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _manifest_options(verb: str) -> Callable[[F], F]:
+    """--manifests and the node options that go with it, for a command that will ``verb`` the cluster they create."""
+
+    needs = "with --manifests and no Node in them:"
+    options = [
+        click.option(
+            "--manifests", "manifest_paths", multiple=True, help=f"{verb} the cluster these YAML files or folders create, instead of a --scenario"
+        ),
+        click.option("--nodes", type=click.IntRange(min=1), default=None, help=f"{needs} how many nodes [default: 2]"),
+        click.option("--node-cpu", default=None, help=f"{needs} each node's cpu, a quantity [default: 2]"),
+        click.option("--node-memory", default=None, help=f"{needs} each node's memory, a quantity [default: 4Gi]"),
+    ]
+
+    def decorate(command: F) -> F:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
 EXIT_UNKNOWN = 3
 """kspec prove: neither proved nor refuted"""
 
 
 @cli.command()
 @click.option("--invariant", "invariant_name", required=True, help=f"the invariant to prove ({', '.join(induction.ABSTRACTIONS)})")
-@click.option("--scenario", "scenario_name", default="basic", show_default=True, help="built-in scenario: its initial objects start the induction")
+@click.option("--scenario", "scenario_name", default=None, help="built-in scenario: its initial objects start the induction [default: basic]")
+@_manifest_options("prove it on")
 @click.option("--variant", "variant_name", default="default", show_default=True, help="behaviour variant")
 @click.option("--max-k", type=click.IntRange(min=1, max=50), default=10, show_default=True, help="the largest induction depth tried")
 @click.option(
     "--max-examples", type=click.IntRange(min=1), default=300, show_default=True, help="Hypothesis examples when the abstraction reaches a violation"
 )
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="kspec-out", show_default=True, help="where a counterexample is written")
-def prove(invariant_name: str, scenario_name: str, variant_name: str, max_k: int, max_examples: int, out_dir: str) -> int:
-    """Prove an invariant for every depth by k-induction over what the API server and the kubelets change; exit 0 proved, 1 refuted, 3 unknown."""
-    scenario, variant = get_scenario(scenario_name), get_variant(variant_name)
+def prove(
+    invariant_name: str,
+    scenario_name: str | None,
+    manifest_paths: tuple[str, ...],
+    nodes: int | None,
+    node_cpu: str | None,
+    node_memory: str | None,
+    variant_name: str,
+    max_k: int,
+    max_examples: int,
+    out_dir: str,
+) -> int:
+    """Prove an invariant for every depth by k-induction over what the components change; exit 0 proved, 1 refuted, 3 unknown."""
+    runs = _manifest_runs(manifest_paths, scenario_name, variant_name, (nodes, node_cpu, node_memory))
+    scenario, variant = runs[0] if runs else (get_scenario(scenario_name or "basic"), get_variant(variant_name))
     outcome = induction.prove_invariant(scenario, variant, invariant_name, max_k, Path(out_dir), max_examples)
     click.echo(induction.format_outcome(outcome))
     return {induction.PROVED: EXIT_OK, induction.REFUTED: EXIT_VIOLATION}.get(outcome.verdict, EXIT_UNKNOWN)
@@ -145,10 +183,7 @@ def _manifest_runs(
 @click.option("--scenario", "scenario_name", default=None, help="built-in scenario, or 'all' [default: all; a variant's witness with --variant]")
 @click.option("--variant", "variant_name", default=None, help="behaviour variant (see `kspec variants`) [default: default]")
 @click.option("--model", "model_file", type=click.Path(dir_okay=False), default=None, help="your own components and invariants (a Python file, run)")
-@click.option("--manifests", "manifest_paths", multiple=True, help="check the cluster these YAML files or folders create, instead of a --scenario")
-@click.option("--nodes", type=click.IntRange(min=1), default=None, help="with --manifests and no Node in them: how many nodes [default: 2]")
-@click.option("--node-cpu", default=None, help="with --manifests and no Node in them: each node's cpu, a quantity [default: 2]")
-@click.option("--node-memory", default=None, help="with --manifests and no Node in them: each node's memory, a quantity [default: 4Gi]")
+@_manifest_options("check")
 @click.option("--engine", type=click.Choice(checking.ENGINES), default="hypothesis", show_default=True, help="search engine")
 @click.option("--invariant", "invariant_names", multiple=True, help="check only this invariant (repeatable) [default: all]")
 @click.option("--seed", type=int, default=0, show_default=True, help="seed; the same seed finds the same counterexample (hypothesis)")

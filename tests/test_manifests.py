@@ -386,3 +386,19 @@ def test_a_folder_without_yaml_files_is_refused(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("not a manifest")
     with pytest.raises(InvalidInputError, match=r"no \.yaml or \.yml files in this folder"):
         scenario_from_manifests([tmp_path])
+
+
+@pytest.mark.parametrize("invariant", ["phase-monotone", "pod-bound-once", "unique-cluster-ip", "unique-pod-ip"])
+def test_prove_on_the_cluster_the_manifests_create(invariant: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A design review's question: do the rules keep the invariant on my cluster, for every depth."""
+    code, out, err = _run(["prove", "--invariant", invariant, "--manifests", str(GUESTBOOK)], capsys)
+    assert code == 0, out + err
+    assert out.startswith(f"{invariant} on guestbook, variant default: proved for every depth (k = ")
+    assert "kind ConfigMap is not modelled; skipped" in err
+
+
+def test_prove_manifest_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(["prove", "--invariant", "phase-monotone", "--manifests", str(GUESTBOOK), "--scenario", "basic"], capsys)
+    assert (code, err) == (2, "kspec: error: --manifests and --scenario cannot be combined: the manifests are the scenario\n")
+    code, _, err = _run(["prove", "--invariant", "phase-monotone", "--nodes", "3"], capsys)
+    assert (code, err) == (2, "kspec: error: --nodes, --node-cpu and --node-memory need --manifests\n")
