@@ -127,8 +127,13 @@ EXIT_UNKNOWN = 3
 @click.option("--variant", "variant_name", default="default", show_default=True, help="behaviour variant")
 @click.option("--max-k", type=click.IntRange(min=1, max=50), default=10, show_default=True, help="the largest induction depth tried")
 @click.option(
-    "--max-examples", type=click.IntRange(min=1), default=300, show_default=True, help="Hypothesis examples when the abstraction reaches a violation"
+    "--time-limit",
+    type=click.FloatRange(min=0),
+    default=20.0,
+    show_default=True,
+    help="when the abstraction reaches a violation: seconds of breadth-first search of the model (0: none)",
 )
+@click.option("--max-examples", type=click.IntRange(min=1), default=300, show_default=True, help="then, if it found none: Hypothesis examples")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="kspec-out", show_default=True, help="where a counterexample is written")
 def prove(
     invariant_name: str,
@@ -139,13 +144,14 @@ def prove(
     node_memory: str | None,
     variant_name: str,
     max_k: int,
+    time_limit: float,
     max_examples: int,
     out_dir: str,
 ) -> int:
     """Prove an invariant for every depth by k-induction over what the components change; exit 0 proved, 1 refuted, 3 unknown."""
     runs = _manifest_runs(manifest_paths, scenario_name, variant_name, (nodes, node_cpu, node_memory))
     scenario, variant = runs[0] if runs else (get_scenario(scenario_name or "basic"), get_variant(variant_name))
-    outcome = induction.prove_invariant(scenario, variant, invariant_name, max_k, Path(out_dir), max_examples)
+    outcome = induction.prove_invariant(scenario, variant, invariant_name, max_k, Path(out_dir), induction.Search(time_limit, max_examples))
     click.echo(induction.format_outcome(outcome))
     return {induction.PROVED: EXIT_OK, induction.REFUTED: EXIT_VIOLATION}.get(outcome.verdict, EXIT_UNKNOWN)
 

@@ -43,10 +43,11 @@ abstraction and the spec in step).
 
 When the abstraction reaches a violation (of the invariant or of a lemma),
 that is not yet a counterexample: the abstraction admits more runs than the
-spec. :func:`prove_invariant` then searches the model itself with the
-Hypothesis engine; a violation it finds is the refutation, with a trace
-that replays. When it finds none the answer is *unknown*, with the abstract
-path and what the abstraction leaves out. The transition invariants are
+spec. :func:`prove_invariant` then searches the model itself, breadth-first
+for a while (a shortest counterexample) and then with the Hypothesis engine
+(deeper runs); a violation they find is the refutation, with a trace that
+replays. When it finds none the answer is *unknown*, with the abstract
+path and what was searched. The transition invariants are
 monitored by a bit the violating command sets, as a history variable in
 TLA+.
 """
@@ -62,7 +63,8 @@ from typing import TypeVar
 import attrs
 
 from checker import symbolic
-from checker.check import RunReport, check_one
+from checker.check import EXPLORE, ExploreOptions, RunReport, check_one
+from checker.explore import Limits
 from checker.guarded import Command, GuardedModel, Layout, Pattern, Patterns
 from spec.apiserver import CLUSTERIP_LAG, REBIND
 from spec.component import Context, node_of
@@ -615,22 +617,37 @@ class Outcome:
     abstraction: Abstraction
     verdict: str
     proof: symbolic.ProofResult
-    search: RunReport | None
-    """the search of the model itself, when the abstraction reached a violation"""
+    searches: tuple[RunReport, ...]
+    """the searches of the model itself when the abstraction reached a violation (the explorer's, then Hypothesis's if
+    the explorer found nothing); the last one found the violation if any did"""
     seconds: float
 
 
-def prove_invariant(scenario: Scenario, variant: Variant, invariant: str, max_k: int, out: Path | None, max_examples: int = 300) -> Outcome:
-    """k-induction on the invariant's abstraction; where it reaches a violation, the Hypothesis engine looks for a real one."""
+@attrs.frozen
+class Search:
+    """How far ``kspec prove`` searches the model when the abstraction reaches a violation."""
+
+    explore_seconds: float = 20.0
+    """the breadth-first explorer's time (its counterexample is a shortest one); 0: skip it"""
+    max_examples: int = 300
+    """then the Hypothesis engine's examples"""
+
+
+def prove_invariant(scenario: Scenario, variant: Variant, invariant: str, max_k: int, out: Path | None, search: Search = Search()) -> Outcome:
+    """k-induction on the invariant's abstraction; where it reaches a violation, the explorer and then the Hypothesis engine look for a real one."""
     started = time.monotonic()
     abstraction = abstraction_for(KubeModel(scenario, variant), invariant)
     proof = symbolic.prove(abstraction.model, abstraction.claims, max_k)
-    search = None
+    searches: list[RunReport] = []
     verdict = proof.verdict
     if proof.verdict == REFUTED:  # the abstraction breaks the invariant or a lemma: is there a violation in the model?
-        search = check_one(scenario, variant, [invariant], seed=0, max_examples=max_examples, out=out)
-        verdict = REFUTED if search.trace is not None else UNDECIDED
-    return Outcome(scenario.name, variant.name, abstraction, verdict, proof, search, time.monotonic() - started)
+        if search.explore_seconds > 0:
+            options = ExploreOptions(limits=Limits(seconds=search.explore_seconds))
+            searches.append(check_one(scenario, variant, [invariant], seed=0, max_examples=1, out=out, engine=EXPLORE, explore_options=options))
+        if not searches or searches[-1].trace is None:
+            searches.append(check_one(scenario, variant, [invariant], seed=0, max_examples=search.max_examples, out=out))
+        verdict = REFUTED if searches[-1].trace is not None else UNDECIDED
+    return Outcome(scenario.name, variant.name, abstraction, verdict, proof, tuple(searches), time.monotonic() - started)
 
 
 def _steps(n: int) -> str:
@@ -648,19 +665,23 @@ def format_outcome(o: Outcome) -> str:
         with_lemmas = [f"  with {len(lemmas)} lemmas, proved with it (together they are inductive):", *lemmas] if lemmas else []
         return "\n".join([f"{head} proved for every depth (k = {proof.k})", how, *with_lemmas])
     if o.verdict == REFUTED:
-        assert o.search is not None and o.search.trace is not None
-        where = f"; saved {o.search.saved}" if o.search.saved else ""
-        lines = [f"{head} refuted: {o.search.trace.message} ({len(o.search.trace.steps)} steps{where})", how]
-        lines.append(f"  the abstraction reaches it in {_steps(proof.k)}; the Hypothesis engine found it in the model")
+        found = o.searches[-1]
+        assert found.trace is not None
+        where = f"; saved {found.saved}" if found.saved else ""
+        lines = [f"{head} refuted: {found.trace.message} ({len(found.trace.steps)} steps{where})", how]
+        engine = (
+            "the explorer found it in the model (a shortest run)" if found.trace.engine == EXPLORE else "the Hypothesis engine found it in the model"
+        )
+        lines.append(f"  the abstraction reaches it in {_steps(proof.k)}; {engine}")
         return "\n".join(lines)
     lines = [f"{head} unknown", how]
     if proof.counterexample is not None:
         path = [a.describe(s) for s in proof.counterexample.states]
         steps = [f"    {path[0]}", *(f"    --{label}--> {state}" for (label, _), state in zip(proof.counterexample.actions, path[1:], strict=True))]
-        examples = o.search.coverage.describe() if o.search is not None else ""
         broken = proof.counterexample.violation
         what = f"the lemma '{broken.message}'" if broken.invariant == "lemma" else "it"
-        lines += [f"  the abstraction breaks {what} in {_steps(proof.k)}, a run the model itself did not take in {examples}:", *steps]
+        lines.append(f"  the abstraction breaks {what} in {_steps(proof.k)}, a run the model itself did not take:")
+        lines += [*steps, *(f"  searched: {search.coverage.describe()}" for search in o.searches)]
     elif proof.induction_counterexample is not None:
         lines.append(f"  not inductive up to k = {proof.k}; the counterexample to induction (good states, then a bad one):")
         lines += [f"    {a.describe(s)}" for s in proof.induction_counterexample]

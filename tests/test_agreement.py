@@ -110,7 +110,7 @@ def test_what_prove_proves_no_hypothesis_trace_breaks(variant: Variant) -> None:
     model, states = replayed.model, [replayed.initial, *(step.state for step in replayed.steps)]
     for invariant in induction.ABSTRACTIONS:
         abstraction = induction.abstraction_for(model, invariant)
-        verdict = prove(abstraction.model, abstraction.properties, max_k=5).verdict
+        verdict = prove(abstraction.model, abstraction.claims, max_k=5).verdict
         monitor = Monitor(model.ctx, model.is_quiescent, [invariant])
         broken = [v for step, before in zip(replayed.steps, states, strict=False) for v in monitor.check_step(before, step.action, step.state)]
         assert not (verdict == PROVED and broken), f"prove proved {invariant}, and the trace breaks it: {broken[0].message}"

@@ -137,22 +137,35 @@ def test_the_components_rules_prove_the_invariant_for_every_depth(invariant: str
     assert out.startswith(f"{invariant} on {scenario}, variant default: proved for every depth (k = 1)\n")
 
 
+EXPLORER, HYPOTHESIS = "the explorer found it in the model (a shortest run)", "the Hypothesis engine found it in the model"
+
+
 @pytest.mark.parametrize(
-    ("invariant", "scenario", "variant", "message"),
+    ("invariant", "scenario", "variant", "time_limit", "message", "found"),
     [
-        ("unique-cluster-ip", "services", "apiserver-clusterip-lag", "ClusterIP 10.96.0.10 is allocated to default/api and default/web"),
-        ("unique-pod-ip", "batch", "kubelet-ip-by-running", "IP 10.244.1.2 is held by default/job (uid 4) and default/web (uid 5)"),
-        ("phase-monotone", "batch", "kubelet-phase-regress", "pod default/job went from Failed to Running"),
+        (
+            "unique-cluster-ip",
+            "services",
+            "apiserver-clusterip-lag",
+            "20",
+            "ClusterIP 10.96.0.10 is allocated to default/api and",
+            EXPLORER,
+        ),
+        ("phase-monotone", "stateful", "kubelet-stale-relist", "60", "pod default/db-0 went from Succeeded to Running (7 steps", EXPLORER),
+        ("unique-pod-ip", "batch", "kubelet-ip-by-running", "0", "IP 10.244.1.2 is held by default/job (uid 4) and default/web (uid 5)", HYPOTHESIS),
+        ("phase-monotone", "batch", "kubelet-phase-regress", "0", "pod default/job went from Failed to Running", HYPOTHESIS),
     ],
+    ids=["clusterip-lag", "stale-relist", "ip-by-running", "phase-regress"],
 )
 def test_a_variant_is_refuted_with_a_trace_that_replays(
-    invariant: str, scenario: str, variant: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    invariant: str, scenario: str, variant: str, time_limit: str, message: str, found: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    args = ["prove", "--invariant", invariant, "--scenario", scenario, "--variant", variant, "--out", str(tmp_path)]
+    """The explorer searches first (a shortest counterexample; 1,000 Hypothesis examples miss the stale relist), then Hypothesis."""
+    args = ["prove", "--invariant", invariant, "--scenario", scenario, "--variant", variant, "--time-limit", time_limit, "--out", str(tmp_path)]
     assert main(args) == 1
     out = capsys.readouterr().out
-    assert f"refuted: {message} (" in out
-    assert "the abstraction reaches it in 2 steps; the Hypothesis engine found it in the model" in out
+    assert f"refuted: {message}" in out
+    assert f"the abstraction reaches it in 2 steps; {found}" in out
     [saved] = tmp_path.glob("*.json")
     assert main(["replay", str(saved), "--no-tables"]) == 1
 
@@ -179,18 +192,22 @@ def test_without_its_lemmas_phase_monotone_is_not_inductive_at_small_k() -> None
 
 
 def test_a_lemma_the_abstraction_breaks_is_unknown_with_the_abstract_path(capsys: pytest.CaptureFixture[str]) -> None:
-    """Under kubelet-stale-relist a restarted kubelet may list its pod as it was before it finished: the lemma fails."""
-    args = ["prove", "--invariant", "phase-monotone", "--scenario", "stateful", "--variant", "kubelet-stale-relist", "--max-examples", "20"]
-    assert main(args) == 3
+    """Under kubelet-stale-relist a restarted kubelet may list its pod as it was before it finished: the lemma fails.
+
+    Without the explorer, 20 Hypothesis examples do not find the violation, so the answer is unknown, saying what was searched.
+    """
+    args = ["prove", "--invariant", "phase-monotone", "--scenario", "stateful", "--variant", "kubelet-stale-relist"]
+    assert main([*args, "--time-limit", "0", "--max-examples", "20"]) == 3
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "phase-monotone on stateful, variant kubelet-stale-relist: unknown"
     lemma = "a pod in a terminal phase is seen terminal by its node's kubelet, or the kubelet remembers writing it so, or is down"
-    assert lines[2].startswith(f"  the abstraction breaks the lemma '{lemma}' in 2 steps, a run the model itself did not take in 20 examples, ")
-    assert lines[3:] == [
+    assert lines[2] == f"  the abstraction breaks the lemma '{lemma}' in 2 steps, a run the model itself did not take:"
+    assert lines[3:6] == [
         "    a bound pod, Running; kubelet: a copy; scheduler: a copy bound",
         "    --kubelet writes status--> a bound pod, Succeeded; kubelet: a copy, wrote a terminal status; scheduler: a copy bound",
         "    --kubelet restarts--> a bound pod, Succeeded; kubelet: a copy of an earlier pod; scheduler: a copy bound",
     ]
+    assert len(lines) == 7 and lines[6].startswith("  searched: 20 examples, ")
 
 
 def test_an_invariant_without_an_abstraction_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
