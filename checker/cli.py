@@ -121,7 +121,12 @@ EXIT_UNKNOWN = 3
 
 
 @cli.command()
-@click.option("--invariant", "invariant_name", required=True, help=f"the invariant to prove ({', '.join(induction.ABSTRACTIONS)})")
+@click.option(
+    "--invariant",
+    "invariant_names",
+    multiple=True,
+    help=f"the invariant to prove, repeatable [default: every one with an abstraction: {', '.join(induction.ABSTRACTIONS)}]",
+)
 @click.option("--scenario", "scenario_name", default=None, help="built-in scenario: its initial objects start the induction [default: basic]")
 @_manifest_options("prove it on")
 @click.option("--variant", "variant_name", default="default", show_default=True, help="behaviour variant")
@@ -135,8 +140,9 @@ EXIT_UNKNOWN = 3
 )
 @click.option("--max-examples", type=click.IntRange(min=1), default=300, show_default=True, help="then, if it found none: Hypothesis examples")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="kspec-out", show_default=True, help="where a counterexample is written")
+@click.option("--json", "json_file", type=click.Path(dir_okay=False), default=None, help="also write the outcomes as JSON")
 def prove(
-    invariant_name: str,
+    invariant_names: tuple[str, ...],
     scenario_name: str | None,
     manifest_paths: tuple[str, ...],
     nodes: int | None,
@@ -147,13 +153,25 @@ def prove(
     time_limit: float,
     max_examples: int,
     out_dir: str,
+    json_file: str | None,
 ) -> int:
-    """Prove an invariant for every depth by k-induction over what the components change; exit 0 proved, 1 refuted, 3 unknown."""
+    """Prove invariants for every depth by k-induction over what the components change.
+
+    Exit 1 if one is refuted, else 3 if one is unknown, else 0 (all proved).
+    """
     runs = _manifest_runs(manifest_paths, scenario_name, variant_name, (nodes, node_cpu, node_memory))
     scenario, variant = runs[0] if runs else (get_scenario(scenario_name or "basic"), get_variant(variant_name))
-    outcome = induction.prove_invariant(scenario, variant, invariant_name, max_k, Path(out_dir), induction.Search(time_limit, max_examples))
-    click.echo(induction.format_outcome(outcome))
-    return {induction.PROVED: EXIT_OK, induction.REFUTED: EXIT_VIOLATION}.get(outcome.verdict, EXIT_UNKNOWN)
+    names = list(dict.fromkeys(invariant_names)) or list(induction.ABSTRACTIONS)
+    for name in names:
+        induction.abstraction_for(KubeModel(scenario, variant), name)  # every name is checked before the first proof
+    outcomes = []
+    for name in names:
+        outcomes.append(induction.prove_invariant(scenario, variant, name, max_k, Path(out_dir), induction.Search(time_limit, max_examples)))
+        click.echo(induction.format_outcome(outcomes[-1]))
+    if json_file:
+        tracefmt.write_json(induction.to_json(outcomes), json_file)
+    verdicts = {o.verdict for o in outcomes}
+    return EXIT_VIOLATION if induction.REFUTED in verdicts else EXIT_UNKNOWN if induction.UNDECIDED in verdicts else EXIT_OK
 
 
 def _runs(scenario_name: str | None, variant_name: str | None, user: usermodel.ModelFile | None = None) -> list[tuple[Scenario, Variant]]:

@@ -686,3 +686,41 @@ def format_outcome(o: Outcome) -> str:
         lines.append(f"  not inductive up to k = {proof.k}; the counterexample to induction (good states, then a bad one):")
         lines += [f"    {a.describe(s)}" for s in proof.induction_counterexample]
     return "\n".join(lines)
+
+
+def to_json(outcomes: Sequence[Outcome]) -> dict[str, object]:
+    """The machine-readable outcomes ``kspec prove --json`` writes."""
+    return {
+        "format": "kspec-prove",
+        "version": 1,
+        "proved": all(o.verdict == PROVED for o in outcomes),
+        "outcomes": [_outcome_json(o) for o in outcomes],
+    }
+
+
+def _outcome_json(o: Outcome) -> dict[str, object]:
+    a, proof = o.abstraction, o.proof
+    found = o.searches[-1] if o.searches and o.searches[-1].trace is not None else None
+    path = None
+    if proof.counterexample is not None:
+        steps = zip(proof.counterexample.actions, proof.counterexample.states[1:], strict=True)
+        path = [{"state": a.describe(proof.counterexample.states[0])}, *({"command": label, "state": a.describe(t)} for (label, _), t in steps)]
+    return {
+        "invariant": a.invariant,
+        "scenario": o.scenario,
+        "variant": o.variant,
+        "verdict": o.verdict,
+        "k": proof.k,
+        "z3_seconds": round(proof.seconds, 3),
+        "seconds": round(o.seconds, 3),
+        "abstraction": {"what": a.what, "commands": len(a.model.commands), "lemmas": [text for _, text, _ in a.lemmas]},
+        "abstract_path": path,
+        "broken_lemma": proof.counterexample.violation.message
+        if proof.counterexample and proof.counterexample.violation.invariant == "lemma"
+        else None,
+        "induction_counterexample": [a.describe(t) for t in proof.induction_counterexample] if proof.induction_counterexample else None,
+        "searches": [search.coverage.as_json() for search in o.searches],
+        "counterexample": (found.saved or None) if found else None,
+        "message": found.trace.message if found and found.trace else None,
+        "trace_steps": len(found.trace.steps) if found and found.trace else None,
+    }

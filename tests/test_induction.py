@@ -12,6 +12,7 @@ invariants in the API server variants).
 
 from __future__ import annotations
 
+import json
 from itertools import pairwise
 from pathlib import Path
 
@@ -238,3 +239,30 @@ def test_the_explorer_finds_the_abstract_path_z3_finds_where_a_variant_breaks_it
     explored = explore(abstraction.model, abstraction.claims).found
     assert z3_found is not None and explored is not None
     assert len(z3_found.actions) == len(explored.actions) == 2
+
+
+def test_prove_without_invariant_proves_every_one_it_has_an_abstraction_for_and_writes_json(tmp_path: Path) -> None:
+    """One CI step: every provable invariant, exit 0 only if all are proved, and the outcomes as JSON."""
+    out = tmp_path / "prove.json"
+    assert main(["prove", "--json", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert (data["format"], data["version"], data["proved"]) == ("kspec-prove", 1, True)
+    assert [o["invariant"] for o in data["outcomes"]] == list(induction.ABSTRACTIONS)
+    phase = data["outcomes"][list(induction.ABSTRACTIONS).index("phase-monotone")]
+    assert (phase["verdict"], phase["k"], len(phase["abstraction"]["lemmas"]), phase["searches"]) == ("proved", 4, 3, [])
+
+
+def test_the_exit_code_is_the_worst_outcome(tmp_path: Path) -> None:
+    """Refuted (1) over unknown (3) over proved (0); the JSON says which invariant was which, and where the trace is."""
+    base = ["prove", "--scenario", "stateful", "--variant", "kubelet-stale-relist", "--out", str(tmp_path), "--max-examples", "5"]
+    out = tmp_path / "prove.json"
+    unknown = [*base, "--invariant", "unique-pod-ip", "--invariant", "phase-monotone", "--time-limit", "0", "--json", str(out)]
+    assert main(unknown) == 3
+    outcomes = json.loads(out.read_text())["outcomes"]
+    assert [(o["invariant"], o["verdict"]) for o in outcomes] == [("unique-pod-ip", "proved"), ("phase-monotone", "unknown")]
+    assert outcomes[1]["broken_lemma"].startswith("a pod in a terminal phase is seen terminal") and len(outcomes[1]["abstract_path"]) == 3
+    assert [s["engine"] for s in outcomes[1]["searches"]] == ["hypothesis"] and outcomes[1]["counterexample"] is None
+    assert main([*base, "--invariant", "phase-monotone", "--invariant", "unique-pod-ip", "--json", str(out)]) == 1
+    refuted = json.loads(out.read_text())["outcomes"][0]
+    assert (refuted["verdict"], refuted["trace_steps"], [s["engine"] for s in refuted["searches"]]) == ("refuted", 7, ["explore"])
+    assert Path(refuted["counterexample"]).is_file()
