@@ -140,6 +140,13 @@ EXIT_UNKNOWN = 3
 )
 @click.option("--max-examples", type=click.IntRange(min=1), default=300, show_default=True, help="then, if it found none: Hypothesis examples")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="kspec-out", show_default=True, help="where a counterexample is written")
+@click.option(
+    "--walks",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="seeded random runs of the scenario to check the abstractions' premise on (0: none)",
+)
 @click.option("--json", "json_file", type=click.Path(dir_okay=False), default=None, help="also write the outcomes as JSON")
 def prove(
     invariant_names: tuple[str, ...],
@@ -153,6 +160,7 @@ def prove(
     time_limit: float,
     max_examples: int,
     out_dir: str,
+    walks: int,
     json_file: str | None,
 ) -> int:
     """Prove invariants for every depth by k-induction over what the components change.
@@ -164,9 +172,11 @@ def prove(
     names = list(dict.fromkeys(invariant_names)) or list(induction.ABSTRACTIONS)
     for name in names:
         induction.abstraction_for(KubeModel(scenario, variant), name)  # every name is checked before the first proof
+    runs_to_check = induction.premise_walks(KubeModel(scenario, variant), walks)
     outcomes = []
+    search = induction.Search(time_limit, max_examples)
     for name in names:
-        outcomes.append(induction.prove_invariant(scenario, variant, name, max_k, Path(out_dir), induction.Search(time_limit, max_examples)))
+        outcomes.append(induction.prove_invariant(scenario, variant, name, max_k, Path(out_dir), search, runs_to_check))
         click.echo(induction.format_outcome(outcomes[-1]))
     if json_file:
         tracefmt.write_json(induction.to_json(outcomes), json_file)

@@ -66,6 +66,7 @@ from checker import symbolic
 from checker.check import EXPLORE, ExploreOptions, RunReport, check_one
 from checker.explore import Limits
 from checker.guarded import Command, GuardedModel, Layout, Pattern, Patterns
+from checker.simulate import Walk, random_walk
 from spec.apiserver import CLUSTERIP_LAG, REBIND
 from spec.component import Context, node_of
 from spec.errors import InvalidInputError, UnknownNameError
@@ -605,6 +606,40 @@ def _within_two(model: GuardedModel, s: int) -> set[int]:
     return one | {u for t in one for _, u in model.successors(t)}
 
 
+# ------------------------------------------------------------ the premise, on the cluster at hand
+
+
+@attrs.frozen
+class Premise:
+    """The soundness premise checked on seeded random runs of the scenario being proved on."""
+
+    walks: int
+    steps: int
+    unexplained: tuple[str, ...]
+    """the steps the abstraction does not explain (walk, step, action, what changed); empty if it explains every one"""
+    changes: tuple[tuple[str, int], ...]
+    """the kinds of action that changed what the abstraction tracks, with how often, by name"""
+
+
+def premise_walks(model: KubeModel, walks: int) -> list[Walk]:
+    """Seeded random runs (seeds 0 .. walks - 1), each as long as the scenario's step bound."""
+    return [random_walk(model, model.scenario.bounds.steps, seed) for seed in range(walks)]
+
+
+def check_premise(abstraction: Abstraction, walks: Sequence[Walk]) -> Premise:
+    """Every step of ``walks`` through :func:`unexplained`, and which actions change the abstract state."""
+    problems: list[str] = []
+    changes: dict[str, int] = {}
+    for seed, walk in enumerate(walks):
+        before = walk.initial
+        for i, (action, after) in enumerate(walk.steps, start=1):
+            if any(start != end for _, start, end in abstraction.alpha(before, after)):
+                changes[action.name] = changes.get(action.name, 0) + 1
+            problems += [f"walk {seed}, step {i} ({action.name}): {p}" for p in unexplained(abstraction, before, after)]
+            before = after
+    return Premise(len(walks), sum(len(w.steps) for w in walks), tuple(problems), tuple(sorted(changes.items())))
+
+
 # ------------------------------------------------------------ proving
 
 
@@ -617,6 +652,8 @@ class Outcome:
     abstraction: Abstraction
     verdict: str
     proof: symbolic.ProofResult
+    premise: Premise | None
+    """the premise checked on random runs of this scenario (None if no runs were asked for)"""
     searches: tuple[RunReport, ...]
     """the searches of the model itself when the abstraction reached a violation (the explorer's, then Hypothesis's if
     the explorer found nothing); the last one found the violation if any did"""
@@ -633,13 +670,20 @@ class Search:
     """then the Hypothesis engine's examples"""
 
 
-def prove_invariant(scenario: Scenario, variant: Variant, invariant: str, max_k: int, out: Path | None, search: Search = Search()) -> Outcome:
-    """k-induction on the invariant's abstraction; where it reaches a violation, the explorer and then the Hypothesis engine look for a real one."""
+def prove_invariant(
+    scenario: Scenario, variant: Variant, invariant: str, max_k: int, out: Path | None, search: Search = Search(), walks: Sequence[Walk] = ()
+) -> Outcome:
+    """k-induction on the invariant's abstraction; where it reaches a violation, the explorer and then the Hypothesis engine look for a real one.
+
+    ``walks``: random runs of this scenario and variant to check the premise on; a step the abstraction does not explain
+    turns a proof into unknown (the abstraction is not sound for this cluster).
+    """
     started = time.monotonic()
     abstraction = abstraction_for(KubeModel(scenario, variant), invariant)
+    premise = check_premise(abstraction, walks) if walks else None
     proof = symbolic.prove(abstraction.model, abstraction.claims, max_k)
     searches: list[RunReport] = []
-    verdict = proof.verdict
+    verdict = UNDECIDED if proof.verdict == PROVED and premise is not None and premise.unexplained else proof.verdict
     if proof.verdict == REFUTED:  # the abstraction breaks the invariant or a lemma: is there a violation in the model?
         if search.explore_seconds > 0:
             options = ExploreOptions(limits=Limits(seconds=search.explore_seconds))
@@ -647,7 +691,7 @@ def prove_invariant(scenario: Scenario, variant: Variant, invariant: str, max_k:
         if not searches or searches[-1].trace is None:
             searches.append(check_one(scenario, variant, [invariant], seed=0, max_examples=search.max_examples, out=out))
         verdict = REFUTED if searches[-1].trace is not None else UNDECIDED
-    return Outcome(scenario.name, variant.name, abstraction, verdict, proof, tuple(searches), time.monotonic() - started)
+    return Outcome(scenario.name, variant.name, abstraction, verdict, proof, premise, tuple(searches), time.monotonic() - started)
 
 
 def _steps(n: int) -> str:
@@ -659,22 +703,23 @@ def format_outcome(o: Outcome) -> str:
     a, proof = o.abstraction, o.proof
     head = f"{a.invariant} on {o.scenario}, variant {o.variant}:"
     commands = f"{len(a.model.commands)} kinds of change"
-    how = f"  by k-induction on {a.what} ({commands}; tests/test_induction.py checks that every step of the spec is one of them)"
+    how = [f"  by k-induction on {a.what} ({commands}; tests/test_induction.py checks that every step of the spec is one of them)"]
+    how += _premise_lines(o.premise)
     lemmas = [f"    {text}" for _, text, _ in a.lemmas]
     if o.verdict == PROVED:
         with_lemmas = [f"  with {len(lemmas)} lemmas, proved with it (together they are inductive):", *lemmas] if lemmas else []
-        return "\n".join([f"{head} proved for every depth (k = {proof.k})", how, *with_lemmas])
+        return "\n".join([f"{head} proved for every depth (k = {proof.k})", *how, *with_lemmas])
     if o.verdict == REFUTED:
         found = o.searches[-1]
         assert found.trace is not None
         where = f"; saved {found.saved}" if found.saved else ""
-        lines = [f"{head} refuted: {found.trace.message} ({len(found.trace.steps)} steps{where})", how]
+        lines = [f"{head} refuted: {found.trace.message} ({len(found.trace.steps)} steps{where})", *how]
         engine = (
             "the explorer found it in the model (a shortest run)" if found.trace.engine == EXPLORE else "the Hypothesis engine found it in the model"
         )
         lines.append(f"  the abstraction reaches it in {_steps(proof.k)}; {engine}")
         return "\n".join(lines)
-    lines = [f"{head} unknown", how]
+    lines = [f"{head} unknown", *how]
     if proof.counterexample is not None:
         path = [a.describe(s) for s in proof.counterexample.states]
         steps = [f"    {path[0]}", *(f"    --{label}--> {state}" for (label, _), state in zip(proof.counterexample.actions, path[1:], strict=True))]
@@ -686,6 +731,21 @@ def format_outcome(o: Outcome) -> str:
         lines.append(f"  not inductive up to k = {proof.k}; the counterexample to induction (good states, then a bad one):")
         lines += [f"    {a.describe(s)}" for s in proof.induction_counterexample]
     return "\n".join(lines)
+
+
+def _premise_lines(premise: Premise | None) -> list[str]:
+    """What the premise check on this scenario's random runs showed."""
+    if premise is None:
+        return []
+    runs = f"{premise.walks} random runs of this cluster ({premise.steps:,} steps)"
+    if premise.unexplained:
+        count = len(premise.unexplained)
+        return [
+            f"  the premise fails on {runs}: {count} step{'s' if count != 1 else ''} no path of the abstraction explains, so a proof would "
+            f"not carry over; the first: {premise.unexplained[0]}"
+        ]
+    changed = ", ".join(f"{name} {n:,}" for name, n in premise.changes) or "none"
+    return [f"  premise checked on {runs}: every step is a path of at most two commands; steps that change it: {changed}"]
 
 
 def to_json(outcomes: Sequence[Outcome]) -> dict[str, object]:
@@ -719,6 +779,7 @@ def _outcome_json(o: Outcome) -> dict[str, object]:
         if proof.counterexample and proof.counterexample.violation.invariant == "lemma"
         else None,
         "induction_counterexample": [a.describe(t) for t in proof.induction_counterexample] if proof.induction_counterexample else None,
+        "premise": attrs.asdict(o.premise) if o.premise is not None else None,
         "searches": [search.coverage.as_json() for search in o.searches],
         "counterexample": (found.saved or None) if found else None,
         "message": found.trace.message if found and found.trace else None,

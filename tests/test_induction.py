@@ -13,9 +13,12 @@ invariants in the API server variants).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from itertools import pairwise
 from pathlib import Path
+from typing import cast
 
+import attrs
 import pytest
 
 from checker import induction, symbolic
@@ -23,6 +26,7 @@ from checker import trace as tracefmt
 from checker.check import run_model
 from checker.cli import main
 from checker.explore import explore
+from checker.guarded import GuardedModel
 from checker.replay import replay
 from checker.simulate import random_walk
 from spec.component import Action, Context
@@ -176,7 +180,9 @@ def test_phase_monotone_is_proved_with_the_lemmas_that_make_it_inductive(capsys:
     assert main(["prove", "--invariant", "phase-monotone", "--scenario", "basic"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "phase-monotone on basic, variant default: proved for every depth (k = 4)"
-    assert lines[2:] == [
+    assert lines[2].startswith("  premise checked on 10 random runs of this cluster (1,275 steps): every step is a path of at most two commands; ")
+    assert "KubeletSyncStatus 21, " in lines[2]  # the status manager's writes are among the steps it explains
+    assert lines[3:] == [
         "  with 3 lemmas, proved with it (together they are inductive):",
         "    a pod in a terminal phase is bound",
         "    a pod in a terminal phase is seen terminal by its node's kubelet, or the kubelet remembers writing it so, or is down",
@@ -202,13 +208,13 @@ def test_a_lemma_the_abstraction_breaks_is_unknown_with_the_abstract_path(capsys
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "phase-monotone on stateful, variant kubelet-stale-relist: unknown"
     lemma = "a pod in a terminal phase is seen terminal by its node's kubelet, or the kubelet remembers writing it so, or is down"
-    assert lines[2] == f"  the abstraction breaks the lemma '{lemma}' in 2 steps, a run the model itself did not take:"
-    assert lines[3:6] == [
+    assert lines[3] == f"  the abstraction breaks the lemma '{lemma}' in 2 steps, a run the model itself did not take:"
+    assert lines[4:7] == [
         "    a bound pod, Running; kubelet: a copy; scheduler: a copy bound",
         "    --kubelet writes status--> a bound pod, Succeeded; kubelet: a copy, wrote a terminal status; scheduler: a copy bound",
         "    --kubelet restarts--> a bound pod, Succeeded; kubelet: a copy of an earlier pod; scheduler: a copy bound",
     ]
-    assert len(lines) == 7 and lines[6].startswith("  searched: 20 examples, ")
+    assert len(lines) == 8 and lines[7].startswith("  searched: 20 examples, ")
 
 
 def test_an_invariant_without_an_abstraction_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
@@ -266,3 +272,29 @@ def test_the_exit_code_is_the_worst_outcome(tmp_path: Path) -> None:
     refuted = json.loads(out.read_text())["outcomes"][0]
     assert (refuted["verdict"], refuted["trace_steps"], [s["engine"] for s in refuted["searches"]]) == ("refuted", 7, ["explore"])
     assert Path(refuted["counterexample"]).is_file()
+
+
+def _without(label: str) -> Callable[[Context, Sequence[State], str], induction.Abstraction]:
+    """The unique-pod-ip abstraction with the commands named ``label`` left out: an unsound abstraction."""
+    sound_builder = induction.ABSTRACTIONS["unique-pod-ip"]
+
+    def build(ctx: Context, initial: Sequence[State], invariant: str) -> induction.Abstraction:
+        sound = sound_builder(ctx, initial, invariant).model
+        starts = [{name: sound.layout.get(s, name) for name in sound.layout.shift} for s in sound.initial]
+        commands = [c for c in sound.commands if c.action[0] != label]
+        return attrs.evolve(sound_builder(ctx, initial, invariant), model=GuardedModel(sound.layout, starts, commands))
+
+    return build
+
+
+def test_an_abstraction_the_runs_of_the_cluster_refute_proves_nothing(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Without "a's containers run" the sandbox abstraction still proves unique-pod-ip, but basic's random runs start containers:
+    the premise check on the cluster at hand turns the proof into unknown, naming the first step it does not explain."""
+    monkeypatch.setitem(cast(dict[str, object], induction.ABSTRACTIONS), "unique-pod-ip", _without("a's containers run"))
+    assert main(["prove", "--invariant", "unique-pod-ip", "--walks", "0"]) == 0  # unchecked, the unsound abstraction "proves" it
+    capsys.readouterr()
+    assert main(["prove", "--invariant", "unique-pod-ip"]) == 3
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "unique-pod-ip on basic, variant default: unknown"
+    assert lines[2].startswith("  the premise fails on 10 random runs of this cluster (1,275 steps): ")
+    assert "so a proof would not carry over; the first: walk 0, step " in lines[2] and "(KubeletStartContainer): " in lines[2]
