@@ -108,6 +108,10 @@ class Layout:
             out |= value << self.shift[name]
         return out
 
+    def decode(self, s: int) -> dict[str, int]:
+        """The state ``s`` as its field values (``encode``'s inverse)."""
+        return {name: self.get(s, name) for name in self.shift}
+
     def get(self, s: int, name: str) -> int:
         """The value of field ``name`` in ``s``."""
         return (s >> self.shift[name]) & ((1 << self.width[name]) - 1)

@@ -164,15 +164,10 @@ def _describe_pod(s: int) -> str:
 
 def _pod_abstraction(ctx: Context, initial: Sequence[State], invariant: str) -> Abstraction:
     starts = [_pod_state(None), *(_pod_state(p) for s in initial for p in s.api.objects.pods.values())]
-    model = GuardedModel(_POD, [_fields(_POD, s) for s in dict.fromkeys(starts)], _pod_commands(ctx))
+    model = GuardedModel(_POD, [_POD.decode(s) for s in dict.fromkeys(starts)], _pod_commands(ctx))
     bad = (("pod-bound-once", "a bound pod moved to another node", (_POD.pattern({"moved": 1}),)),)
     what = "one pod as the API server stores it: whether it exists, is bound, whether it is being deleted"
     return Abstraction(invariant, model, Patterns(bad), what, _describe_pod, _pod_steps)
-
-
-def _fields(layout: Layout, s: int) -> dict[str, int]:
-    """The abstract state ``s`` as its field values."""
-    return {name: layout.get(s, name) for name in layout.shift}
 
 
 # ------------------------------------------------------------ one pod through its writers
@@ -273,13 +268,10 @@ def _scheduler_commands(c: _Commands, unbound: bool, regress: bool) -> None:
 def _kubelet_commands(c: _Commands, ctx: Context) -> None:
     """The status manager's writes (pod workers leave a finished pod alone), its view catching up, a restart."""
     on_node = {"exists": 1, "bound": 1}
-    if ctx.flag(PHASE_REGRESS):  # the pod workers forget that a pod finished
-        for kv in (2, 3):
-            for kw in (0, 1):
-                _status(c, "kubelet writes status", KUBELET, {**on_node, "kv": kv, "kw": kw}, range(len(PHASES)), True)
-    else:
-        _status(c, "kubelet writes status", KUBELET, {**on_node, "kv": 2, "kw": 0}, range(len(PHASES)), True)
-    regress = ctx.flag(PHASE_REGRESS)  # then a terminal copy may be followed by one that is not, and be out of date
+    regress = ctx.flag(PHASE_REGRESS)  # the pod workers forget that a pod finished, so a terminal copy may be out of date
+    writers = [(kv, kw) for kv in (2, 3) for kw in (0, 1)] if regress else [(2, 0)]
+    for kv, kw in writers:
+        _status(c, "kubelet writes status", KUBELET, {**on_node, "kv": kv, "kw": kw}, range(len(PHASES)), True)
     for kv in range(4):  # a down machine's kubelet sees nothing until it restarts
         if kv < 3 or regress:  # a relist is not older than what the view has seen
             c.add("kubelet sees it", KUBELET, [{**on_node, "kv": kv}], {"kv": 2})
@@ -310,23 +302,33 @@ def _life_state(s: State, key: str, regressed: bool = False) -> int:
     if pod is not None:
         fields |= {"exists": 1, "bound": int(bool(pod.spec.node_name)), "phase": PHASES.index(pod.status.phase)}
         fields["deleting"] = int(pod.meta.deletion_timestamp is not None)
-    kubelet = f"{KUBELET}/{pod.spec.node_name}" if pod is not None and pod.spec.node_name else ""
-    if kubelet in s.views and not s.machines[node_of(kubelet)].up:
-        fields["kv"] = 4
-    elif kubelet in s.views:
-        copy = s.views[kubelet].cache.pods.get(key)
-        fields["kv"] = 0 if copy is None else 1 if copy.meta.uid != pod.meta.uid else 3 if copy.is_terminal() else 2  # type: ignore[union-attr]
-        memory = s.views[kubelet].memory  # None while its machine is down
-        written = memory.written.get(key) if memory is not None else None
-        fields["kw"] = int(written is not None and written.phase in TERMINAL_PHASES)
-    if SCHEDULER in s.views:
-        view = s.views[SCHEDULER]
-        copy, entry = view.cache.pods.get(key), view.memory.assumed.get(key)
-        same = copy is not None and pod is not None and copy.meta.uid == pod.meta.uid
-        fields["sv"] = (3 if same else 1) + int(bool(copy.spec.node_name)) if copy is not None else 0 if _unbound_to_come(s, pod) else 5
-        mine = entry is not None and pod is not None and entry.uid == pod.meta.uid
-        fields["sa"] = 0 if entry is None else 3 if not mine else 1 if entry.binding else 2
-    return _LIFE.encode(fields)
+        fields |= _kubelet_fields(s, key, pod)
+    return _LIFE.encode(fields | _scheduler_fields(s, key, pod))
+
+
+def _kubelet_fields(s: State, key: str, pod: Pod) -> dict[str, int]:
+    """kv and kw: what the kubelet of the pod's node holds of it and remembers writing (0 while the pod is unbound)."""
+    kubelet = f"{KUBELET}/{pod.spec.node_name}"
+    if not pod.spec.node_name or kubelet not in s.views:
+        return {}
+    if not s.machines[node_of(kubelet)].up:
+        return {"kv": 4}
+    copy = s.views[kubelet].cache.pods.get(key)
+    written = s.views[kubelet].memory.written.get(key)
+    kv = 0 if copy is None else 1 if copy.meta.uid != pod.meta.uid else 3 if copy.is_terminal() else 2
+    return {"kv": kv, "kw": int(written is not None and written.phase in TERMINAL_PHASES)}
+
+
+def _scheduler_fields(s: State, key: str, pod: Pod | None) -> dict[str, int]:
+    """sv and sa: what the scheduler's view holds of the name and what it assumed, relative to the stored pod's uid."""
+    if SCHEDULER not in s.views:
+        return {}
+    view = s.views[SCHEDULER]
+    copy, entry = view.cache.pods.get(key), view.memory.assumed.get(key)
+    same = copy is not None and pod is not None and copy.meta.uid == pod.meta.uid
+    sv = (3 if same else 1) + int(bool(copy.spec.node_name)) if copy is not None else 0 if _unbound_to_come(s, pod) else 5
+    mine = entry is not None and pod is not None and entry.uid == pod.meta.uid
+    return {"sv": sv, "sa": 0 if entry is None else 3 if not mine else 1 if entry.binding else 2}
 
 
 def _unbound_to_come(s: State, pod: Pod | None) -> bool:
@@ -336,7 +338,8 @@ def _unbound_to_come(s: State, pod: Pod | None) -> bool:
     cursor = s.channels.cursors.get(SCHEDULER, EMPTY).get(POD)
     if cursor is None:
         return False
-    versions = (v for ev in s.channels.log if ev.revision > cursor and ev.key == pod.meta.key for v in (ev.old, ev.new))
+    pending = (ev for ev in s.channels.log if ev.revision > cursor and ev.kind == POD and ev.key == pod.meta.key)
+    versions = (v for ev in pending for v in (ev.old, ev.new))
     return any(isinstance(v, Pod) and v.meta.uid == pod.meta.uid and not v.spec.node_name for v in versions)
 
 
@@ -380,7 +383,7 @@ def _life_abstraction(ctx: Context, initial: Sequence[State], invariant: str) ->
     _api_commands(c, ctx)
     _scheduler_commands(c, unbound, ctx.flag(PHASE_REGRESS))
     _kubelet_commands(c, ctx)
-    model = GuardedModel(_LIFE, [_fields(_LIFE, s) for s in dict.fromkeys(starts)], c.out)
+    model = GuardedModel(_LIFE, [_LIFE.decode(s) for s in dict.fromkeys(starts)], c.out)
     running_unbound = _LIFE.pattern({"exists": 1, "bound": 0, "phase": PHASES.index(RUNNING)})
     bad = (("phase-monotone", "a terminal phase changed, or a pod runs unbound", (_LIFE.pattern({"regressed": 1}), running_unbound)),)
     what = (
@@ -514,7 +517,7 @@ def _pair_steps(before: State, after: State) -> Iterator[tuple[str, int, int]]:
 
 def _pair_abstraction(ctx: Context, initial: Sequence[State], invariant: str) -> Abstraction:
     starts = _pair_starts((s.api.objects.services.values() for s in initial), _pair_state)
-    model = GuardedModel(_PAIR, [_fields(_PAIR, s) for s in starts], _pair_commands(ctx))
+    model = GuardedModel(_PAIR, [_PAIR.decode(s) for s in starts], _pair_commands(ctx))
     bad = (("unique-cluster-ip", "two Services share a ClusterIP", (_PAIR.pattern({"a": 1, "b": 1, "a_ip": 1, "b_ip": 1}),)),)
     what = "two Services as the API server stores them: whether each exists and whether their ClusterIPs are equal"
     return Abstraction(invariant, model, Patterns(bad), what, lambda s: _describe_addresses(_PAIR, s, "ClusterIP"), _pair_steps)
@@ -565,7 +568,7 @@ def _describe_sandboxes(s: int) -> str:
 
 def _sandbox_abstraction(ctx: Context, initial: Sequence[State], invariant: str) -> Abstraction:
     starts = _pair_starts((_sandboxes(s).values() for s in initial), _sandbox_state)
-    model = GuardedModel(_SANDBOXES, [_fields(_SANDBOXES, s) for s in starts], _sandbox_commands(ctx))
+    model = GuardedModel(_SANDBOXES, [_SANDBOXES.decode(s) for s in starts], _sandbox_commands(ctx))
     bad = (("unique-pod-ip", "two sandboxes hold one IP", (_SANDBOXES.pattern({"a": 1, "b": 1, "a_ip": 1, "b_ip": 1}),)),)
     what = "two pod sandboxes as the container runtimes hold them: whether each exists and runs, and whether their IPs are equal"
     return Abstraction(invariant, model, Patterns(bad), what, _describe_sandboxes, _sandbox_steps)

@@ -280,7 +280,7 @@ def _without(label: str) -> Callable[[Context, Sequence[State], str], induction.
 
     def build(ctx: Context, initial: Sequence[State], invariant: str) -> induction.Abstraction:
         sound = sound_builder(ctx, initial, invariant).model
-        starts = [{name: sound.layout.get(s, name) for name in sound.layout.shift} for s in sound.initial]
+        starts = [sound.layout.decode(s) for s in sound.initial]
         commands = [c for c in sound.commands if c.action[0] != label]
         return attrs.evolve(sound_builder(ctx, initial, invariant), model=GuardedModel(sound.layout, starts, commands))
 
