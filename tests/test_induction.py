@@ -23,9 +23,9 @@ import pytest
 
 from checker import induction, symbolic
 from checker import trace as tracefmt
-from checker.check import run_model
+from checker.check import EXPLORE, ExploreCoverage, ExploreOptions, run_model
 from checker.cli import main
-from checker.explore import explore
+from checker.explore import Limits, explore
 from checker.guarded import GuardedModel
 from checker.replay import replay
 from checker.simulate import random_walk
@@ -95,6 +95,34 @@ def test_the_hypothesis_engine_finds_no_step_the_abstractions_do_not_admit(scena
     report = run_model(model, monitor, seed=0, max_examples=40, replayable=False)
     assert report.trace is None, report.trace.message if report.trace else ""
     assert report.coverage.steps > 1000
+
+
+EXHAUSTIVE = [("basic", "default", 5), ("stateful", "default", 7), ("services", "default", 9), ("stateful", "kubelet-stale-relist", 7)]
+"""depths the explorer covers completely in a few seconds"""
+DEEPER = [(name, "default", 7) for name in sorted(SCENARIOS)]
+"""``-m slow``: every scenario to depth 7"""
+
+
+@pytest.mark.parametrize(("scenario", "variant", "depth"), EXHAUSTIVE, ids=[f"{s}-{v}-{d}" for s, v, d in EXHAUSTIVE])
+def test_every_transition_within_a_depth_is_a_path_of_the_abstractions(scenario: str, variant: str, depth: int) -> None:
+    """Exhaustive where the random runs sample: the explorer checks every transition of every state within the depth."""
+    _every_transition_admitted(scenario, variant, depth)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("scenario", "variant", "depth"), DEEPER, ids=[f"{s}-{d}" for s, _, d in DEEPER])
+def test_every_transition_deeper_is_a_path_of_the_abstractions(scenario: str, variant: str, depth: int) -> None:
+    _every_transition_admitted(scenario, variant, depth)
+
+
+def _every_transition_admitted(scenario: str, variant: str, depth: int) -> None:
+    model = KubeModel(get_scenario(scenario), VARIANTS[variant])
+    admits = _admits(model)
+    monitor = Monitor(model.ctx, model.is_quiescent, [admits.name], {**INVARIANTS, admits.name: admits})
+    options = ExploreOptions(limits=Limits(depth=depth))
+    report = run_model(model, monitor, seed=0, max_examples=1, engine=EXPLORE, explore_options=options, replayable=False)
+    assert report.trace is None, report.trace.message if report.trace else ""
+    assert isinstance(report.coverage, ExploreCoverage) and report.coverage.result.depth == depth
 
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in CORPUS.glob("*.json") if p.stem != "expected"))
