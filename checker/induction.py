@@ -407,6 +407,13 @@ _LIFE_LEMMAS = (
         *({"phase": p, "kv": 2, "kw": 0} for p in _TERMINAL),
     ),
     _life_lemma(
+        "the scheduler holds a copy of the pod only while it is stored, and has assumed it only while it holds that copy",
+        *({"exists": 0, "sv": sv} for sv in (3, 4)),
+        *({"exists": 0, "sa": sa} for sa in (1, 2)),
+        *({"sv": sv, "sa": sa} for sv in (0, 1, 2, 5) for sa in (1, 2)),
+        exists=False,
+    ),
+    _life_lemma(
         "the scheduler holds no unbound copy of a bound pod, unless it bound the pod itself and awaits the confirmation",
         *({"bound": 1, "sv": sv} for sv in (0, 1)),
         *({"bound": 1, "sv": 3, "sa": sa} for sa in (0, 1, 3)),

@@ -26,7 +26,7 @@ from checker import trace as tracefmt
 from checker.check import EXPLORE, ExploreCoverage, ExploreOptions, run_model
 from checker.cli import main
 from checker.explore import Limits, explore
-from checker.guarded import GuardedModel
+from checker.guarded import GuardedModel, Patterns
 from checker.replay import replay
 from checker.simulate import random_walk
 from spec.component import Action, Context
@@ -207,23 +207,28 @@ def test_phase_monotone_is_proved_with_the_lemmas_that_make_it_inductive(capsys:
     """The kubelet and the scheduler keep a terminal phase final; the lemmas say how, and are proved with it."""
     assert main(["prove", "--invariant", "phase-monotone", "--scenario", "basic"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "phase-monotone on basic, variant default: proved for every depth (k = 4)"
+    assert lines[0] == "phase-monotone on basic, variant default: proved for every depth (k = 1)"
     assert lines[2].startswith("  premise checked on 10 random runs of this cluster (1,275 steps): every step is a path of at most two commands; ")
     assert "KubeletSyncStatus 21, " in lines[2]  # the status manager's writes are among the steps it explains
     assert lines[3:] == [
-        "  with 3 lemmas, proved with it (together they are inductive):",
+        "  with 4 lemmas, proved with it (together they are inductive):",
         "    a pod in a terminal phase is bound",
         "    a pod in a terminal phase is seen terminal by its node's kubelet, or the kubelet remembers writing it so, or is down",
+        "    the scheduler holds a copy of the pod only while it is stored, and has assumed it only while it holds that copy",
         "    the scheduler holds no unbound copy of a bound pod, unless it bound the pod itself and awaits the confirmation",
     ]
 
 
-def test_without_its_lemmas_phase_monotone_is_not_inductive_at_small_k() -> None:
-    """The lemmas are needed: the invariant alone has counterexamples to induction (unreachable good states that step into a bad one)."""
+def test_without_its_lemmas_phase_monotone_is_not_inductive_and_each_lemma_is_needed() -> None:
+    """The invariant alone has counterexamples to induction (unreachable good states that step into a bad one) at k = 4; with
+    the lemmas it is 1-inductive, and without any one of them it is not."""
     abstraction = induction.abstraction_for(KubeModel(get_scenario("basic"), DEFAULT), "phase-monotone")
     alone = symbolic.prove(abstraction.model, abstraction.properties, 4)
     assert alone.verdict == symbolic.UNKNOWN and alone.induction_counterexample is not None
-    assert symbolic.prove(abstraction.model, abstraction.claims, 4).verdict == symbolic.PROVED
+    assert symbolic.prove(abstraction.model, abstraction.claims, 1).verdict == symbolic.PROVED
+    for lemma in abstraction.lemmas:
+        rest = Patterns((*abstraction.properties.bad, *(other for other in abstraction.lemmas if other is not lemma)))
+        assert symbolic.prove(abstraction.model, rest, 1).verdict == symbolic.UNKNOWN, lemma[1]
 
 
 def test_a_lemma_the_abstraction_breaks_is_unknown_with_the_abstract_path(capsys: pytest.CaptureFixture[str]) -> None:
@@ -283,7 +288,7 @@ def test_prove_without_invariant_proves_every_one_it_has_an_abstraction_for_and_
     assert (data["format"], data["version"], data["proved"]) == ("kspec-prove", 1, True)
     assert [o["invariant"] for o in data["outcomes"]] == list(induction.ABSTRACTIONS)
     phase = data["outcomes"][list(induction.ABSTRACTIONS).index("phase-monotone")]
-    assert (phase["verdict"], phase["k"], len(phase["abstraction"]["lemmas"]), phase["searches"]) == ("proved", 4, 3, [])
+    assert (phase["verdict"], phase["k"], len(phase["abstraction"]["lemmas"]), phase["searches"]) == ("proved", 1, 4, [])
 
 
 def test_the_exit_code_is_the_worst_outcome(tmp_path: Path) -> None:
