@@ -136,17 +136,11 @@ EXIT_UNKNOWN = 3
     type=click.FloatRange(min=0),
     default=20.0,
     show_default=True,
-    help="when the abstraction reaches a violation: seconds of breadth-first search of the model (0: none)",
+    help="where the abstraction breaks it: seconds of breadth-first search of the model (0: skip)",
 )
-@click.option("--max-examples", type=click.IntRange(min=1), default=300, show_default=True, help="then, if it found none: Hypothesis examples")
+@click.option("--max-examples", type=click.IntRange(min=1), default=300, show_default=True, help="then, if that found nothing: Hypothesis examples")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="kspec-out", show_default=True, help="where a counterexample is written")
-@click.option(
-    "--walks",
-    type=click.IntRange(min=0),
-    default=10,
-    show_default=True,
-    help="seeded random runs of the scenario to check the abstractions' premise on (0: none)",
-)
+@click.option("--walks", type=click.IntRange(min=0), default=10, show_default=True, help="seeded random runs to check the premise on (0: none)")
 @click.option("--json", "json_file", type=click.Path(dir_okay=False), default=None, help="also write the outcomes as JSON")
 def prove(
     invariant_names: tuple[str, ...],
