@@ -184,7 +184,10 @@ EXPLORER, HYPOTHESIS = "the explorer found it in the model (a shortest run)", "t
             "ClusterIP 10.96.0.10 is allocated to default/api and",
             EXPLORER,
         ),
-        ("phase-monotone", "stateful", "kubelet-stale-relist", "60", "pod default/db-0 went from Succeeded to Running (7 steps", EXPLORER),
+        pytest.param(  # 11 s: under -m slow
+            *("phase-monotone", "stateful", "kubelet-stale-relist", "60", "pod default/db-0 went from Succeeded to Running (7 steps", EXPLORER),
+            marks=pytest.mark.slow,
+        ),
         ("unique-pod-ip", "batch", "kubelet-ip-by-running", "0", "IP 10.244.1.2 is held by default/job (uid 4) and default/web (uid 5)", HYPOTHESIS),
         ("phase-monotone", "batch", "kubelet-phase-regress", "0", "pod default/job went from Failed to Running", HYPOTHESIS),
     ],
