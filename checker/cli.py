@@ -164,9 +164,10 @@ def prove(
     runs = _manifest_runs(manifest_paths, scenario_name, variant_name, (nodes, node_cpu, node_memory))
     scenario, variant = runs[0] if runs else (get_scenario(scenario_name or "basic"), get_variant(variant_name))
     names = list(dict.fromkeys(invariant_names)) or list(induction.ABSTRACTIONS)
+    model = KubeModel(scenario, variant)
     for name in names:
-        induction.abstraction_for(KubeModel(scenario, variant), name)  # every name is checked before the first proof
-    runs_to_check = induction.premise_walks(KubeModel(scenario, variant), walks)
+        induction.abstraction_for(model, name)  # every name is checked before the first proof
+    runs_to_check = induction.premise_walks(model, walks)
     outcomes = []
     search = induction.Search(time_limit, max_examples)
     for name in names:
