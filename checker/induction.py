@@ -8,7 +8,10 @@ pkg/apis/core/validation ValidatePodUpdate); two Services never share a
 ClusterIP because the allocator hands out each address once
 (pkg/registry/core/service/ipallocator); two pod sandboxes never share an
 IP because a node's IPAM hands out an address no sandbox of the node holds
-(its pod CIDR is its own). Others rest on what components remember: a
+(its pod CIDR is its own). Others rest on what components remember: a pod
+uid runs only on the node it is bound to because only that node's kubelet
+ever holds it (pkg/kubelet/config/apiserver.go selects
+spec.nodeName=<node>) and a kubelet starts only what it holds; a
 terminal phase stays final because only the pod's kubelet writes one, and
 its status manager then leaves the pod alone, even while its watch has not
 shown the write back (pkg/kubelet/status/status_manager.go); and the
@@ -20,7 +23,9 @@ guarded-command model (``checker.guarded``): one pod as the store holds it
 (whether it exists and is bound, whether it is being deleted), the same pod
 followed through its writers (its phase; what its node's kubelet sees of it
 and remembers writing; what the scheduler sees of it and remembers
-assuming), a pair of Services (whether each exists, and whether their
+assuming), one pod uid on the machines (stored or removed, the node it is or
+was last bound to, per node whether the kubelet holds it and whether it runs
+there), a pair of Services (whether each exists, and whether their
 ClusterIPs are equal), or a pair of sandboxes (whether each exists and
 runs, and whether their IPs are equal). Each command is a kind of change the
 components make. Z3 then proves the invariant of the abstraction by
@@ -581,11 +586,120 @@ def _sandbox_abstraction(ctx: Context, initial: Sequence[State], invariant: str)
     return Abstraction(invariant, model, Patterns(bad), what, _describe_sandboxes, _sandbox_steps)
 
 
+# ------------------------------------------------------------ one pod uid on the machines
+
+
+@attrs.frozen
+class _Placement:
+    """The layout of one pod uid's placement in a cluster of these nodes: field ``node`` numbers them from 1 (0: none)."""
+
+    nodes: tuple[str, ...]
+    layout: Layout
+
+    @classmethod
+    def of(cls, nodes: Sequence[str]) -> _Placement:
+        per_node = [(f"{field}{i}", 1) for i in range(len(nodes)) for field in ("c", "r")]
+        return cls(tuple(nodes), Layout([("exists", 1), ("gone", 1), ("node", len(nodes).bit_length()), *per_node]))
+
+    def number(self, node: str) -> int:
+        """The node's number in field ``node`` (0 for no node, or one outside the cluster)."""
+        return self.nodes.index(node) + 1 if node in self.nodes else 0
+
+    def traces(self, s: State) -> dict[int, dict[str, int]]:
+        """Every uid the state holds anywhere, with its fields: the store, the watch history, each kubelet's view and machine."""
+        out: dict[int, dict[str, int]] = {}
+        for ev in s.channels.log:  # in revision order: the last write of a uid names the node it was last bound to
+            obj = ev.new if ev.new is not None else ev.old
+            if ev.kind == POD:
+                out[obj.meta.uid] = {"gone": 1, "node": self.number(obj.spec.node_name)}
+        for i, node in enumerate(self.nodes):
+            view = s.views.get(f"{KUBELET}/{node}")
+            for pod in view.cache.pods.values() if view is not None else ():
+                fields = out.setdefault(pod.meta.uid, {"gone": 1, "node": self.number(pod.spec.node_name)})
+                fields[f"c{i}"] = 1
+            for uid, sandbox in s.machines[node].sandboxes.items():
+                fields = out.setdefault(uid, {"gone": 1, "node": i + 1})
+                fields[f"r{i}"] = int(sandbox.running())
+        for pod in s.api.objects.pods.values():
+            out.setdefault(pod.meta.uid, {}).update({"exists": 1, "gone": 0, "node": self.number(pod.spec.node_name)})
+        return out
+
+    def steps(self, before: State, after: State) -> Iterator[tuple[str, int, int]]:
+        """Each uid's abstract states across one step (a uid with no trace left is all zeros unless it was once stored)."""
+        old, new = self.traces(before), self.traces(after)
+        for uid in sorted({*old, *new}):
+            start = old.get(uid, {})
+            end = new.get(uid, {"gone": 1} if start.get("exists") or start.get("gone") else {})
+            yield f"uid {uid}", self.layout.encode(start), self.layout.encode(end)
+
+    def describe(self, s: int) -> str:
+        get = functools.partial(self.layout.get, s)
+        where = self.nodes[get("node") - 1] if get("node") else "no node"
+        store = "stored, bound to " if get("exists") else "removed, last bound to " if get("gone") else "not created, "
+        held = [f"{n}'s kubelet holds it" for i, n in enumerate(self.nodes) if get(f"c{i}")]
+        runs = [f"runs on {n}" for i, n in enumerate(self.nodes) if get(f"r{i}")]
+        return ", ".join([store + where, *held, *runs])
+
+    def commands(self, ctx: Context) -> list[Command]:
+        """The API server creating, binding and removing the pod; each kubelet seeing it and running it."""
+        c, n = _Commands(self.layout), len(self.nodes)
+        if _created(ctx.scenario, bound=False):
+            c.add("create", APISERVER, [{"exists": 0, "gone": 0}], {"exists": 1})
+        for i in range(1, n + 1):
+            if _created(ctx.scenario, bound=True):
+                c.add("create bound", APISERVER, [{"exists": 0, "gone": 0}], {"exists": 1, "node": i})
+            others = range(1, n + 1) if ctx.flag(REBIND) else ()  # pods/binding accepts a bound pod
+            c.add("bind", SCHEDULER, [{"exists": 1, "node": j} for j in (0, *others) if j != i], {"node": i})
+        c.add("remove", APISERVER, [{"exists": 1}], {"exists": 0, "gone": 1})
+        traceless = {"gone": 1, **{f"{f}{i}": 0 for i in range(n) for f in ("c", "r")}}
+        c.add("forget", APISERVER, [traceless], {"node": 0})  # no write, copy or sandbox of it is left anywhere
+        for i in range(n):
+            seen = [{f"c{i}": 0}] if ctx.flag(REBIND) else [{"node": i + 1, f"c{i}": 0}]  # a kubelet may see a node it left
+            c.add(f"{self.nodes[i]}'s kubelet sees it", KUBELET, seen, {f"c{i}": 1})
+            c.add(f"{self.nodes[i]}'s kubelet drops it", KUBELET, [{f"c{i}": 1}], {f"c{i}": 0})
+            c.add(f"runs on {self.nodes[i]}", KUBELET, [{f"c{i}": 1, f"r{i}": 0}], {f"r{i}": 1})
+            c.add(f"stops on {self.nodes[i]}", KUBELET, [{f"r{i}": 1}], {f"r{i}": 0})
+        return c.out
+
+    def elsewhere(self, i: int, **fields: int) -> tuple[Pattern, ...]:
+        """The states with these fields where the pod is not (or was not last) bound to node ``i``."""
+        return tuple(self.layout.pattern({**fields, "node": v}) for v in range(1 << self.layout.width["node"]) if v != i + 1)
+
+
+def _placement_abstraction(ctx: Context, initial: Sequence[State], invariant: str) -> Abstraction:
+    p = _Placement.of(sorted(initial[0].machines))
+    starts = [0, *(p.layout.encode(fields) for s in initial for fields in p.traces(s).values())]
+    model = GuardedModel(p.layout, [p.layout.decode(s) for s in dict.fromkeys(starts)], p.commands(ctx))
+    n = len(p.nodes)
+    twice = tuple(p.layout.pattern({f"r{i}": 1, f"r{j}": 1}) for i in range(n) for j in range(i + 1, n))
+    astray = tuple(pat for i in range(n) for pat in p.elsewhere(i, exists=1, **{f"r{i}": 1}))
+    bad = (("pod-runs-once", "a pod uid runs on two nodes, or on one it is not bound to", twice + astray),)
+    lemmas = (
+        ("lemma", "a kubelet holds a pod only while it is (or was last) bound to the kubelet's node", _per_node(p, "c")),
+        ("lemma", "a pod runs only on the node it is (or was last) bound to", _per_node(p, "r")),
+        ("lemma", "a pod not yet created is bound nowhere, held by no kubelet and runs nowhere", _unborn(p)),
+    )
+    what = "one pod uid: whether it is stored, the node it is (or was last) bound to, and per node whether the kubelet holds it and runs it"
+    return Abstraction(invariant, model, Patterns(bad), what, p.describe, p.steps, lemmas)
+
+
+def _unborn(p: _Placement) -> tuple[Pattern, ...]:
+    unborn = {"exists": 0, "gone": 0}
+    traces = [{f"{field}{i}": 1} for i in range(len(p.nodes)) for field in ("c", "r")]
+    bound = [{"node": v} for v in range(1, 1 << p.layout.width["node"])]
+    return tuple(p.layout.pattern({**unborn, **t}) for t in traces + bound)
+
+
+def _per_node(p: _Placement, field: str) -> tuple[Pattern, ...]:
+    return tuple(pat for i in range(len(p.nodes)) for pat in p.elsewhere(i, **{f"{field}{i}": 1}))
+
+
 ABSTRACTIONS: Mapping[str, Callable[[Context, Sequence[State], str], Abstraction]] = {
     "pod-bound-once": _pod_abstraction,
+    "pod-runs-once": _placement_abstraction,
     "phase-monotone": _life_abstraction,
-    "unique-cluster-ip": _pair_abstraction,
     "unique-pod-ip": _sandbox_abstraction,
+    "unique-cluster-ip": _pair_abstraction,
 }
 """the invariants ``kspec prove`` can prove, and the abstraction each is proved on"""
 

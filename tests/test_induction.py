@@ -142,6 +142,7 @@ def _replayed(name: str) -> tuple[KubeModel, list[State]]:
     ("name", "invariant"),
     [
         ("apiserver-rebind", "pod-bound-once"),
+        ("apiserver-rebind", "pod-runs-once"),
         ("apiserver-clusterip-lag", "unique-cluster-ip"),
         ("kubelet-ip-by-running", "unique-pod-ip"),
         ("kubelet-phase-regress", "phase-monotone"),
@@ -162,7 +163,8 @@ def test_the_default_abstraction_does_not_explain_the_variants(name: str, invari
 
 @pytest.mark.parametrize(
     ("invariant", "scenario"),
-    [(i, "basic") for i in ("pod-bound-once", "unique-cluster-ip", "unique-pod-ip")] + [("phase-monotone", s) for s in ("batch", "stateful")],
+    [(i, "basic") for i in ("pod-bound-once", "pod-runs-once", "unique-cluster-ip", "unique-pod-ip")]
+    + [(i, s) for i in ("phase-monotone", "pod-runs-once") for s in ("batch", "stateful")],
 )
 def test_the_components_rules_prove_the_invariant_for_every_depth(invariant: str, scenario: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["prove", "--invariant", invariant, "--scenario", scenario]) == 0
@@ -174,7 +176,7 @@ EXPLORER, HYPOTHESIS = "the explorer found it in the model (a shortest run)", "t
 
 
 @pytest.mark.parametrize(
-    ("invariant", "scenario", "variant", "time_limit", "message", "found"),
+    ("invariant", "scenario", "variant", "time_limit", "message", "abstract", "found"),
     [
         (
             "unique-cluster-ip",
@@ -182,26 +184,43 @@ EXPLORER, HYPOTHESIS = "the explorer found it in the model (a shortest run)", "t
             "apiserver-clusterip-lag",
             "20",
             "ClusterIP 10.96.0.10 is allocated to default/api and",
+            "2 steps",
             EXPLORER,
         ),
         pytest.param(  # 11 s: under -m slow
-            *("phase-monotone", "stateful", "kubelet-stale-relist", "60", "pod default/db-0 went from Succeeded to Running (7 steps", EXPLORER),
+            *("phase-monotone", "stateful", "kubelet-stale-relist", "60", "pod default/db-0 went from Succeeded to Running (7 steps"),
+            *("2 steps", EXPLORER),
             marks=pytest.mark.slow,
         ),
-        ("unique-pod-ip", "batch", "kubelet-ip-by-running", "0", "IP 10.244.1.2 is held by default/job (uid 4) and default/web (uid 5)", HYPOTHESIS),
-        ("phase-monotone", "batch", "kubelet-phase-regress", "0", "pod default/job went from Failed to Running", HYPOTHESIS),
+        (
+            *("unique-pod-ip", "batch", "kubelet-ip-by-running", "0", "IP 10.244.1.2 is held by default/job (uid 4) and default/web (uid 5)"),
+            *("2 steps", HYPOTHESIS),
+        ),
+        ("phase-monotone", "batch", "kubelet-phase-regress", "0", "pod default/job went from Failed to Running", "2 steps", HYPOTHESIS),
+        (
+            *("pod-runs-once", "basic", "apiserver-rebind", "0", "pod default/web-bbbbm (uid 9) runs on node-2 but is bound to node-1"),
+            *("1 step", HYPOTHESIS),
+        ),
     ],
-    ids=["clusterip-lag", "stale-relist", "ip-by-running", "phase-regress"],
+    ids=["clusterip-lag", "stale-relist", "ip-by-running", "phase-regress", "rebind"],
 )
 def test_a_variant_is_refuted_with_a_trace_that_replays(
-    invariant: str, scenario: str, variant: str, time_limit: str, message: str, found: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    invariant: str,
+    scenario: str,
+    variant: str,
+    time_limit: str,
+    message: str,
+    abstract: str,
+    found: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """The explorer searches first (a shortest counterexample; 1,000 Hypothesis examples miss the stale relist), then Hypothesis."""
     args = ["prove", "--invariant", invariant, "--scenario", scenario, "--variant", variant, "--time-limit", time_limit, "--out", str(tmp_path)]
     assert main(args) == 1
     out = capsys.readouterr().out
     assert f"refuted: {message}" in out
-    assert f"the abstraction reaches it in 2 steps; {found}" in out
+    assert f"the abstraction reaches it in {abstract}; {found}" in out
     [saved] = tmp_path.glob("*.json")
     assert main(["replay", str(saved), "--no-tables"]) == 1
 
@@ -257,8 +276,8 @@ def test_an_invariant_without_an_abstraction_is_one_line(capsys: pytest.CaptureF
     assert main(["prove", "--invariant", "node-capacity"]) == 2
     err = capsys.readouterr().err
     assert err == (
-        "kspec: error: --invariant: kspec prove has no abstraction for node-capacity yet; it proves pod-bound-once, phase-monotone,"
-        " unique-cluster-ip, unique-pod-ip (kspec check searches for the others)\n"
+        "kspec: error: --invariant: kspec prove has no abstraction for node-capacity yet; it proves pod-bound-once, pod-runs-once,"
+        " phase-monotone, unique-pod-ip, unique-cluster-ip (kspec check searches for the others)\n"
     )
     assert main(["prove", "--invariant", "pod-bound-onc"]) == 2
     assert "did you mean 'pod-bound-once'" in capsys.readouterr().err
@@ -335,3 +354,15 @@ def test_an_abstraction_the_runs_of_the_cluster_refute_proves_nothing(monkeypatc
     assert lines[0] == "unique-pod-ip on basic, variant default: unknown"
     assert lines[2].startswith("  the premise fails on 10 random runs of this cluster (1,275 steps): ")
     assert "so a proof would not carry over; the first: walk 0, step " in lines[2] and "(KubeletStartContainer): " in lines[2]
+
+
+def test_pod_runs_once_needs_each_of_its_lemmas() -> None:
+    """A pod uid runs only where it is bound: the invariant alone is not inductive (still at k = 6); with its three lemmas
+    (what a kubelet holds, where a pod runs, and a pod not yet created) it is 1-inductive, and without any one it is not."""
+    abstraction = induction.abstraction_for(KubeModel(get_scenario("stateful"), DEFAULT), "pod-runs-once")
+    assert symbolic.prove(abstraction.model, abstraction.properties, 6).verdict == symbolic.UNKNOWN
+    assert symbolic.prove(abstraction.model, abstraction.claims, 1).verdict == symbolic.PROVED
+    assert len(abstraction.lemmas) == 3
+    for lemma in abstraction.lemmas:
+        rest = Patterns((*abstraction.properties.bad, *(other for other in abstraction.lemmas if other is not lemma)))
+        assert symbolic.prove(abstraction.model, rest, 1).verdict == symbolic.UNKNOWN, lemma[1]
