@@ -60,6 +60,7 @@ TLA+.
 from __future__ import annotations
 
 import functools
+import itertools
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -694,9 +695,159 @@ def _per_node(p: _Placement, field: str) -> tuple[Pattern, ...]:
     return tuple(pat for i in range(len(p.nodes)) for pat in p.elsewhere(i, **{f"{field}{i}": 1}))
 
 
+# ------------------------------------------------------------ one pod name on the machines
+
+
+@attrs.frozen
+class _Identity:
+    """The layout of one pod name (namespace/name) across uids: the stored one, and every earlier one of that name."""
+
+    nodes: tuple[str, ...]
+    layout: Layout
+    regress: bool
+    """kubelet-phase-regress: the kubelet starts pods it already finished"""
+
+    @classmethod
+    def of(cls, nodes: Sequence[str], regress: bool) -> _Identity:
+        per_node = [(f"{field}{i}", 1) for i in range(len(nodes)) for field in ("k", "r", "ek")] + [(f"er{i}", 2) for i in range(len(nodes))]
+        fields = [("exists", 1), ("deleting", 1), ("terminal", 1), ("node", len(nodes).bit_length()), *per_node]
+        return cls(tuple(nodes), Layout(fields), regress)
+
+    def startable(self, s: State, node: str, pod: Pod) -> bool:
+        """Whether the node's kubelet may (re)start this copy: not deleted, and not finished unless it forgets (kubelet.py _finished)."""
+        if pod.meta.deletion_timestamp is not None:
+            return False
+        written = s.views[f"{KUBELET}/{node}"].memory.written.get(pod.meta.key)
+        return self.regress or not (pod.is_terminal() or (written is not None and written.phase in TERMINAL_PHASES))
+
+    def names(self, s: State) -> dict[str, dict[str, int]]:
+        """Every pod name the store, a kubelet or a machine holds, with its fields."""
+        out: dict[str, dict[str, int]] = {}
+        stored = s.api.objects.pods
+        for key, pod in stored.items():
+            fields = {"exists": 1, "deleting": int(pod.meta.deletion_timestamp is not None), "terminal": int(pod.is_terminal())}
+            out[key] = fields | {"node": self.nodes.index(pod.spec.node_name) + 1 if pod.spec.node_name in self.nodes else 0}
+        for i, node in enumerate(self.nodes):
+            view = s.views.get(f"{KUBELET}/{node}")
+            for key, pod in view.cache.pods.items() if view is not None else ():
+                current = key in stored and stored[key].meta.uid == pod.meta.uid
+                if self.startable(s, node, pod):
+                    out.setdefault(key, {})[f"k{i}" if current else f"ek{i}"] = 1
+            for uid, sandbox in s.machines[node].sandboxes.items():
+                if sandbox.running():
+                    fields = out.setdefault(sandbox.pod, {})
+                    if sandbox.pod in stored and stored[sandbox.pod].meta.uid == uid:
+                        fields[f"r{i}"] = 1
+                    else:
+                        fields[f"er{i}"] = min(fields.get(f"er{i}", 0) + 1, 2)
+        return out
+
+    def steps(self, before: State, after: State) -> Iterator[tuple[str, int, int]]:
+        """Each pod name's abstract states across one step."""
+        old, new = self.names(before), self.names(after)
+        for key in sorted({*old, *new}):
+            yield key, self.layout.encode(old.get(key, {})), self.layout.encode(new.get(key, {}))
+
+    def describe(self, s: int) -> str:
+        get = functools.partial(self.layout.get, s)
+        if get("exists"):
+            where = f"bound to {self.nodes[get('node') - 1]}" if get("node") else "unbound"
+            store = f"stored, {where}" + ", being deleted" * get("deleting") + ", terminal" * get("terminal")
+        else:
+            store = "none stored"
+        parts = [store]
+        for i, n in enumerate(self.nodes):
+            parts += [f"{n}'s kubelet may start it"] * get(f"k{i}") + [f"runs on {n}"] * get(f"r{i}")
+            parts += [f"{n}'s kubelet may start an earlier one"] * get(f"ek{i}")
+            parts += [f"{'an earlier one runs' if get(f'er{i}') == 1 else 'earlier ones run'} on {n}"] * bool(get(f"er{i}"))
+        return ", ".join(parts)
+
+    def commands(self, ctx: Context) -> list[Command]:
+        """The API server creating, binding, deleting and removing the stored pod; each kubelet starting what it may start."""
+        c, n = _Commands(self.layout), len(self.nodes)
+        if _created(ctx.scenario, bound=False):
+            c.add("create", APISERVER, [{"exists": 0}], {"exists": 1})
+        for i in range(1, n + 1):
+            if _created(ctx.scenario, bound=True):
+                c.add("create bound", APISERVER, [{"exists": 0}], {"exists": 1, "node": i})
+            others = range(1, n + 1) if ctx.flag(REBIND) else ()  # pods/binding accepts a bound pod
+            c.add("bind", SCHEDULER, [{"exists": 1, "node": j} for j in (0, *others) if j != i], {"node": i})
+        c.add("mark deleting", APISERVER, [{"exists": 1, "deleting": 0}], {"deleting": 1})
+        gone = {"exists": 0, "deleting": 0, "terminal": 0, "node": 0}
+        c.add("remove unbound", APISERVER, [{"exists": 1, "node": 0}], gone)
+        for i, name in enumerate(self.nodes):
+            stopped = {"exists": 1, "node": i + 1, f"k{i}": 0, f"r{i}": 0}
+            c.add("remove", APISERVER, [{**stopped, "terminal": 1}, {**stopped, "deleting": 1}], gone)
+            if self.regress:  # the kubelet forgets it finished the pod: it may start it again, and report it running
+                c.add(f"{name}'s kubelet writes a terminal phase", KUBELET, [{"exists": 1, "node": i + 1}], {"terminal": 1})
+                c.add(f"{name}'s kubelet writes a running phase", KUBELET, [{"exists": 1, "node": i + 1}], {"terminal": 0})
+            else:
+                c.add(f"{name}'s kubelet writes a terminal phase", KUBELET, [{"exists": 1, "node": i + 1, f"r{i}": 0}], {"terminal": 1, f"k{i}": 0})
+            if ctx.flag(REBIND) or ctx.flag(STALE_RELIST):  # a kubelet may hold a copy of a node it left, or an old copy
+                seen = [{"exists": 1, f"k{i}": 0}]
+            else:
+                seen = [{"exists": 1, "node": i + 1, f"k{i}": 0, **({} if self.regress else {"terminal": 0})}]
+            c.add(f"{name}'s kubelet may start it", KUBELET, seen, {f"k{i}": 1})
+            c.add(f"{name}'s kubelet may not start it", KUBELET, [{f"k{i}": 1}], {f"k{i}": 0})
+            c.add(f"starts on {name}", KUBELET, [{f"k{i}": 1, f"r{i}": 0}], {f"r{i}": 1})
+            c.add(f"stops on {name}", KUBELET, [{f"r{i}": 1}], {f"r{i}": 0})
+            if ctx.flag(STALE_RELIST):  # a lagging list brings back an earlier pod of the name, not deleted
+                c.add(f"{name}'s kubelet may start an earlier one", KUBELET, [{f"ek{i}": 0}], {f"ek{i}": 1})
+            c.add(f"{name}'s kubelet may not start an earlier one", KUBELET, [{f"ek{i}": 1}], {f"ek{i}": 0})
+            for e in (0, 1):
+                c.add(f"an earlier one starts on {name}", KUBELET, [{f"ek{i}": 1, f"er{i}": e}], {f"er{i}": e + 1})
+            for e in (1, 2):
+                c.add(f"an earlier one stops on {name}", KUBELET, [{f"er{i}": e}], {f"er{i}": e - 1})
+        if ctx.scenario.bounds.budgets.get("force-delete", 0) > 0:  # UserForceDeletePod: removed at once, wherever it runs
+            self._remove_running(c, "force remove", {})
+        if self.regress:  # a terminal pod is removed at once (grace 0), and its kubelet may still start it
+            self._remove_running(c, "remove", {"terminal": 1})
+        return c.out
+
+    def _remove_running(self, c: _Commands, label: str, guard: Mapping[str, int]) -> None:
+        """The stored pod is removed whatever its node's kubelet holds and runs, which becomes an earlier pod's."""
+        gone = {"exists": 0, "deleting": 0, "terminal": 0, "node": 0}
+        for i in range(len(self.nodes)):
+            for k, r, e in itertools.product((0, 1), (0, 1), (0, 1, 2)):
+                moved = {f"k{i}": 0, f"r{i}": 0, f"er{i}": min(e + r, 2), **({f"ek{i}": 1} if k else {})}
+                c.add(label, APISERVER, [{**guard, "exists": 1, "node": i + 1, f"k{i}": k, f"r{i}": r, f"er{i}": e}], {**gone, **moved})
+
+
+def _identity_abstraction(ctx: Context, initial: Sequence[State], invariant: str) -> Abstraction:
+    p = _Identity.of(sorted(initial[0].machines), ctx.flag(PHASE_REGRESS))
+    starts = [0, *(p.layout.encode(fields) for s in initial for fields in p.names(s).values())]
+    model = GuardedModel(p.layout, [p.layout.decode(s) for s in dict.fromkeys(starts)], p.commands(ctx))
+    n, pat = len(p.nodes), p.layout.pattern
+    twice = [pat({f"r{i}": 1, f"r{j}": 1}) for i in range(n) for j in range(i + 1, n)]
+    twice += [pat({f"r{i}": 1, f"er{j}": e}) for i in range(n) for j in range(n) for e in (1, 2)]
+    twice += [pat({f"er{i}": e, f"er{j}": f}) for i in range(n) for j in range(i + 1, n) for e in (1, 2) for f in (1, 2)]
+    twice += [pat({f"er{i}": 2}) for i in range(n)]
+    bad = (("identity-runs-once", "two pods of one name run at once", tuple(twice)),)
+    elsewhere = [pat({f"{f}{i}": 1, "node": v}) for i in range(n) for f in ("k", "r") for v in range(1 << p.layout.width["node"]) if v != i + 1]
+    unstored = [pat({"exists": 0, **fields}) for fields in _nonzero(p, ("k", "r"), ("deleting", "terminal", "node"))]
+    earlier = [pat({f"ek{i}": 1}) for i in range(n)] + [pat({f"er{i}": e}) for i in range(n) for e in (1, 2)]
+    lemmas = (
+        ("lemma", "a kubelet may start or runs the stored pod only on the node it is bound to", tuple(elsewhere)),
+        ("lemma", "with no pod of the name stored, no kubelet may start one and none runs", tuple(unstored)),
+        ("lemma", "no kubelet may start a removed pod of the name, and none runs", tuple(earlier)),
+    )
+    what = (
+        "one pod name: the stored pod (bound where, being deleted, terminal) and per node whether its kubelet may start it "
+        "or an earlier pod of the name, and whether they run there"
+    )
+    return Abstraction(invariant, model, Patterns(bad), what, p.describe, p.steps, lemmas)
+
+
+def _nonzero(p: _Identity, per_node: Sequence[str], fields: Sequence[str]) -> list[dict[str, int]]:
+    """One assignment per field that is not zero (per-node fields for every node; wide fields with each nonzero value)."""
+    names = [*(f"{f}{i}" for i in range(len(p.nodes)) for f in per_node), *fields]
+    return [{name: v} for name in names for v in range(1, 1 << p.layout.width[name])]
+
+
 ABSTRACTIONS: Mapping[str, Callable[[Context, Sequence[State], str], Abstraction]] = {
     "pod-bound-once": _pod_abstraction,
     "pod-runs-once": _placement_abstraction,
+    "identity-runs-once": _identity_abstraction,
     "phase-monotone": _life_abstraction,
     "unique-pod-ip": _sandbox_abstraction,
     "unique-cluster-ip": _pair_abstraction,

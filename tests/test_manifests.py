@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from checker import induction
 from checker import trace as tracefmt
 from checker.cli import main
 from spec import kinds, quantity
@@ -388,7 +389,7 @@ def test_a_folder_without_yaml_files_is_refused(tmp_path: Path) -> None:
         scenario_from_manifests([tmp_path])
 
 
-@pytest.mark.parametrize("invariant", ["phase-monotone", "pod-bound-once", "pod-runs-once", "unique-cluster-ip", "unique-pod-ip"])
+@pytest.mark.parametrize("invariant", sorted(induction.ABSTRACTIONS))
 def test_prove_on_the_cluster_the_manifests_create(invariant: str, capsys: pytest.CaptureFixture[str]) -> None:
     """A design review's question: do the rules keep the invariant on my cluster, for every depth."""
     code, out, err = _run(["prove", "--invariant", invariant, "--manifests", str(GUESTBOOK)], capsys)
