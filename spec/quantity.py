@@ -8,7 +8,10 @@ Follows ``ParseQuantity`` and the accessors of apimachinery
   M G T P E``, binary SI ``Ki Mi Gi Ti Pi Ei``, or a decimal exponent ``e3``,
   ``E-2`` (``E`` alone is exa). ``K`` is not a suffix. The same scanner, so
   the same three errors: :data:`ERR_FORMAT`, :data:`ERR_SUFFIX` and
-  :data:`ERR_NUMERIC`;
+  :data:`ERR_NUMERIC`. A number part without a digit (``""``, ``.``, after an
+  optional sign) is zero on ParseQuantity's int64 fast path (``m`` and
+  ``.e-9`` are 0), and ErrNumeric where the scale is finer than 1n and
+  ``inf.Dec.SetString`` reads it (``e-10``, ``.E-12``);
 * a non-zero value finer than 1n is rounded away from zero to 1n; a binary-SI
   value is capped at 2^63-1 in magnitude;
 * :func:`milli_value` is ``MilliValue`` (``ceil(q * 1000)``) and
@@ -58,12 +61,13 @@ def _scan_digits(text: str, pos: int) -> int:
     return pos
 
 
-def _split(text: str) -> tuple[bool, str, str, str]:
-    """parseQuantityString: (positive, integer digits, fraction digits, suffix)."""
+def _split(text: str) -> tuple[bool, bool, str, str, str]:
+    """parseQuantityString: (positive, whether there is any digit, integer digits, fraction digits, suffix)."""
     positive, pos = True, 0
     if text[:1] in ("-", "+"):
         positive, pos = text[0] != "-", 1
     end = _scan_digits(text, pos)
+    digits = end > pos
     num = text[pos:end].lstrip("0") or "0"
     denom = ""
     if end < len(text) and text[end] == ".":
@@ -76,7 +80,7 @@ def _split(text: str) -> tuple[bool, str, str, str]:
         end += 1
     if _scan_digits(text, end) != len(text):
         raise QuantityError(ERR_FORMAT)
-    return positive, num, denom, text[start:]
+    return positive, digits or bool(denom), num, denom, text[start:]
 
 
 def _interpret(suffix: str) -> tuple[int, int]:
@@ -96,8 +100,10 @@ def parse_quantity(text: str) -> Fraction:
     """The exact value of a quantity string (ParseQuantity), after its rounding to 1n and its binary cap."""
     if not text:
         raise QuantityError(ERR_FORMAT)
-    positive, num, denom, suffix = _split(text)
+    positive, digits, num, denom, suffix = _split(text)
     base, exponent = _interpret(suffix)
+    if not digits and base == 10 and exponent < -9:  # past the int64 fast path, inf.Dec finds no digit to read
+        raise QuantityError(ERR_NUMERIC)
     mantissa = int(num + denom)
     if mantissa == 0:
         return Fraction(0)

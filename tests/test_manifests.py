@@ -69,6 +69,10 @@ def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str,
         ("-1", Fraction(-1), -1000, -1),
         ("+250m", Fraction(1, 4), 250, 1),
         ("007", Fraction(7), 7000, 7),
+        (".", Fraction(0), 0, 0),  # no digit: zero on the int64 fast path
+        ("m", Fraction(0), 0, 0),
+        (".e-9", Fraction(0), 0, 0),
+        ("0e-10", Fraction(0), 0, 0),  # a digit, so inf.Dec reads it
         (
             "123456789012345678901234567890",
             Fraction(123456789012345678901234567890),
@@ -98,6 +102,8 @@ def test_quantities_parse_exactly(text: str, exact: Fraction, milli: int, units:
         ("1mi", quantity.ERR_SUFFIX),
         ("1e2147483648", quantity.ERR_SUFFIX),
         ("1e100", "too large"),
+        ("e-10", quantity.ERR_NUMERIC),  # no digit, and a scale finer than 1n: inf.Dec has nothing to read
+        ("-.E-12", quantity.ERR_NUMERIC),
     ],
     ids=lambda value: repr(value)[:12],
 )
