@@ -765,6 +765,7 @@ class _Identity:
     def commands(self, ctx: Context) -> list[Command]:
         """The API server creating, binding, deleting and removing the stored pod; each kubelet starting what it may start."""
         c, n = _Commands(self.layout), len(self.nodes)
+        forced = ctx.scenario.bounds.budgets.get("force-delete", 0) > 0
         if _created(ctx.scenario, bound=False):
             c.add("create", APISERVER, [{"exists": 0}], {"exists": 1})
         for i in range(1, n + 1):
@@ -791,14 +792,14 @@ class _Identity:
             c.add(f"{name}'s kubelet may not start it", KUBELET, [{f"k{i}": 1}], {f"k{i}": 0})
             c.add(f"starts on {name}", KUBELET, [{f"k{i}": 1, f"r{i}": 0}], {f"r{i}": 1})
             c.add(f"stops on {name}", KUBELET, [{f"r{i}": 1}], {f"r{i}": 0})
-            if ctx.flag(STALE_RELIST):  # a lagging list brings back an earlier pod of the name, not deleted
+            if ctx.flag(STALE_RELIST) or forced:  # a lagging list, or a backlog behind a force delete, shows an earlier pod live
                 c.add(f"{name}'s kubelet may start an earlier one", KUBELET, [{f"ek{i}": 0}], {f"ek{i}": 1})
             c.add(f"{name}'s kubelet may not start an earlier one", KUBELET, [{f"ek{i}": 1}], {f"ek{i}": 0})
             for e in (0, 1):
                 c.add(f"an earlier one starts on {name}", KUBELET, [{f"ek{i}": 1, f"er{i}": e}], {f"er{i}": e + 1})
             for e in (1, 2):
                 c.add(f"an earlier one stops on {name}", KUBELET, [{f"er{i}": e}], {f"er{i}": e - 1})
-        if ctx.scenario.bounds.budgets.get("force-delete", 0) > 0:  # UserForceDeletePod: removed at once, wherever it runs
+        if forced:  # UserForceDeletePod: removed at once, wherever it runs
             self._remove_running(c, "force remove", {})
         if self.regress:  # a terminal pod is removed at once (grace 0), and its kubelet may still start it
             self._remove_running(c, "remove", {"terminal": 1})
