@@ -85,11 +85,12 @@ def variants() -> None:
 @cli.command()
 @click.option("--model", "model_file", type=click.Path(dir_okay=False), default=None, help="also list the invariants of this model file (it is run)")
 def invariants(model_file: str | None) -> None:
-    """List the invariants with their kind and the property they state."""
+    """List the invariants with their kind and the property they state; "(kspec prove)" marks those it can prove for every depth."""
     catalogue = usermodel.invariant_catalogue(usermodel.load(model_file) if model_file else None)
     width = max(len(name) for name in catalogue)
     for inv in catalogue.values():
-        click.echo(f"{inv.name.ljust(width)}  {inv.kind:<10}  {inv.summary}")
+        provable = " (kspec prove)" if inv.name in induction.ABSTRACTIONS else ""
+        click.echo(f"{inv.name.ljust(width)}  {inv.kind:<10}  {inv.summary}{provable}")
 
 
 F = TypeVar("F", bound=Callable[..., Any])

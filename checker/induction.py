@@ -222,7 +222,8 @@ def _api_commands(c: _Commands, ctx: Context) -> None:
     if _created(ctx.scenario, bound=False):
         c.add("create", APISERVER, [{"exists": 0}], {**fresh, "bound": 0, "kv": 0, "kw": 0})
     if _created(ctx.scenario, bound=True):
-        for sv in (0, 1, 2):  # the scheduler will see it bound only
+        earlier = (0, 1, 2) if _shared_names(ctx.scenario) else (0, 2)  # an earlier pod of the name was unbound only if shared
+        for sv in earlier:  # the scheduler will see it bound only
             _lands_on_node(c, "create bound", APISERVER, [{"exists": 0, "sv": sv}], {**fresh, "sv": sv or 5})
     bindable = [{"exists": 1, "bound": 0, "deleting": 0}]
     if ctx.flag(REBIND):  # pods/binding accepts a bound pod; the kubelet of the node it left still holds it
@@ -299,6 +300,25 @@ def _created(scenario: Scenario, bound: bool) -> bool:
     replicasets = (*scenario.user.replicasets, *(o for o in scenario.objects if isinstance(o, ReplicaSet)))
     specs = [*(p.spec for p in scenario.user.pods), *(rs.spec.template.spec for rs in replicasets)]
     return any(bool(spec.node_name) == bound for spec in specs)
+
+
+def _names(scenario: Scenario, bound: bool) -> tuple[set[str], set[str]]:
+    """The keys of the pods created with (``bound``) or without spec.nodeName: fixed keys, and generateName prefixes."""
+    replicasets = (*scenario.user.replicasets, *(o for o in scenario.objects if isinstance(o, ReplicaSet)))
+    fixed = {p.meta.key for p in scenario.user.pods if bool(p.spec.node_name) == bound}
+    if not bound:  # the scenario's own unbound pods are earlier pods of their names too
+        fixed |= {o.meta.key for o in scenario.objects if isinstance(o, Pod) and not o.spec.node_name}
+    prefixes = {f"{rs.meta.namespace}/{rs.meta.name}-" for rs in replicasets if bool(rs.spec.template.spec.node_name) == bound}
+    return fixed, prefixes
+
+
+def _shared_names(scenario: Scenario) -> bool:
+    """Whether one pod name may be created both unbound and bound (a generated name may be any with its prefix)."""
+    (fixed_a, pre_a), (fixed_b, pre_b) = _names(scenario, False), _names(scenario, True)
+    if fixed_a & fixed_b:
+        return True
+    covers = [(p, n) for p in pre_a for n in (*fixed_b, *pre_b)] + [(p, n) for p in pre_b for n in (*fixed_a, *pre_a)]
+    return any(n.startswith(p) or p.startswith(n) for p, n in covers)
 
 
 def _life_state(s: State, key: str, regressed: bool = False) -> int:

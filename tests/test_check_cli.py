@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from checker import induction
 from checker import trace as tracefmt
 from checker.cli import main
 from spec.invariants import INVARIANTS
@@ -31,9 +32,11 @@ def test_variants_lists_each_with_invariant_witness_and_reference(capsys: pytest
             assert f"on scenario {v.witness}; reference: {v.reference}" in out
 
 
-def test_invariants_lists_every_invariant(capsys: pytest.CaptureFixture[str]) -> None:
+def test_invariants_lists_every_invariant_and_marks_those_prove_proves(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(["invariants"], capsys)
-    assert code == 0 and all(name in out for name in INVARIANTS)
+    assert code == 0 and [line.split()[0] for line in out.splitlines()] == list(INVARIANTS)
+    marked = [line.split()[0] for line in out.splitlines() if line.endswith(" (kspec prove)")]
+    assert marked == [name for name in INVARIANTS if name in induction.ABSTRACTIONS] and "identity-runs-once" in marked
 
 
 def test_check_variant_finds_saves_and_replays(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
