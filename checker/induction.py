@@ -784,8 +784,21 @@ class _Identity:
 
     def commands(self, ctx: Context) -> list[Command]:
         """The API server creating, binding, deleting and removing the stored pod; each kubelet starting what it may start."""
-        c, n = _Commands(self.layout), len(self.nodes)
+        c = _Commands(self.layout)
         forced = ctx.scenario.bounds.budgets.get("force-delete", 0) > 0
+        self._store_commands(c, ctx)
+        for i in range(len(self.nodes)):
+            self._kubelet_commands(c, ctx, i, forced)
+        if forced:  # UserForceDeletePod: removed at once, wherever it runs
+            self._remove_running(c, "force remove", {})
+        if self.regress:  # a terminal pod is removed at once (grace 0), and its kubelet may still start it
+            self._remove_running(c, "remove", {"terminal": 1})
+        return c.out
+
+    def _store_commands(self, c: _Commands, ctx: Context) -> None:
+        """Create, bind, mark deleting; remove only a pod that cannot run again (registry/core/pod/strategy.go: an unbound or
+        terminal pod goes at once; a bound one when its kubelet's final DELETE confirms it stopped, status_manager.go canBeDeleted)."""
+        n = len(self.nodes)
         if _created(ctx.scenario, bound=False):
             c.add("create", APISERVER, [{"exists": 0}], {"exists": 1})
         for i in range(1, n + 1):
@@ -796,34 +809,34 @@ class _Identity:
         c.add("mark deleting", APISERVER, [{"exists": 1, "deleting": 0}], {"deleting": 1})
         gone = {"exists": 0, "deleting": 0, "terminal": 0, "node": 0}
         c.add("remove unbound", APISERVER, [{"exists": 1, "node": 0}], gone)
-        for i, name in enumerate(self.nodes):
+        for i in range(n):
             stopped = {"exists": 1, "node": i + 1, f"k{i}": 0, f"r{i}": 0}
             c.add("remove", APISERVER, [{**stopped, "terminal": 1}, {**stopped, "deleting": 1}], gone)
-            if self.regress:  # the kubelet forgets it finished the pod: it may start it again, and report it running
-                c.add(f"{name}'s kubelet writes a terminal phase", KUBELET, [{"exists": 1, "node": i + 1}], {"terminal": 1})
-                c.add(f"{name}'s kubelet writes a running phase", KUBELET, [{"exists": 1, "node": i + 1}], {"terminal": 0})
-            else:
-                c.add(f"{name}'s kubelet writes a terminal phase", KUBELET, [{"exists": 1, "node": i + 1, f"r{i}": 0}], {"terminal": 1, f"k{i}": 0})
-            if ctx.flag(REBIND) or ctx.flag(STALE_RELIST):  # a kubelet may hold a copy of a node it left, or an old copy
-                seen = [{"exists": 1, f"k{i}": 0}]
-            else:
-                seen = [{"exists": 1, "node": i + 1, f"k{i}": 0, **({} if self.regress else {"terminal": 0})}]
-            c.add(f"{name}'s kubelet may start it", KUBELET, seen, {f"k{i}": 1})
-            c.add(f"{name}'s kubelet may not start it", KUBELET, [{f"k{i}": 1}], {f"k{i}": 0})
-            c.add(f"starts on {name}", KUBELET, [{f"k{i}": 1, f"r{i}": 0}], {f"r{i}": 1})
-            c.add(f"stops on {name}", KUBELET, [{f"r{i}": 1}], {f"r{i}": 0})
-            if ctx.flag(STALE_RELIST) or forced:  # a lagging list, or a backlog behind a force delete, shows an earlier pod live
-                c.add(f"{name}'s kubelet may start an earlier one", KUBELET, [{f"ek{i}": 0}], {f"ek{i}": 1})
-            c.add(f"{name}'s kubelet may not start an earlier one", KUBELET, [{f"ek{i}": 1}], {f"ek{i}": 0})
-            for e in (0, 1):
-                c.add(f"an earlier one starts on {name}", KUBELET, [{f"ek{i}": 1, f"er{i}": e}], {f"er{i}": e + 1})
-            for e in (1, 2):
-                c.add(f"an earlier one stops on {name}", KUBELET, [{f"er{i}": e}], {f"er{i}": e - 1})
-        if forced:  # UserForceDeletePod: removed at once, wherever it runs
-            self._remove_running(c, "force remove", {})
-        if self.regress:  # a terminal pod is removed at once (grace 0), and its kubelet may still start it
-            self._remove_running(c, "remove", {"terminal": 1})
-        return c.out
+
+    def _kubelet_commands(self, c: _Commands, ctx: Context, i: int, forced: bool) -> None:
+        """Node ``i``'s kubelet: it may start a pod it holds live and unfinished (kubelet.go HandlePodAdditions, pod_workers.go),
+        writes a terminal phase once the containers stopped, and its watch shows only pods bound to its node."""
+        name, on_node = self.nodes[i], {"exists": 1, "node": i + 1}
+        if self.regress:  # the kubelet forgets it finished the pod: it may start it again, and report it running
+            c.add(f"{name}'s kubelet writes a terminal phase", KUBELET, [on_node], {"terminal": 1})
+            c.add(f"{name}'s kubelet writes a running phase", KUBELET, [on_node], {"terminal": 0})
+        else:
+            c.add(f"{name}'s kubelet writes a terminal phase", KUBELET, [{**on_node, f"r{i}": 0}], {"terminal": 1, f"k{i}": 0})
+        if ctx.flag(REBIND) or ctx.flag(STALE_RELIST):  # a kubelet may hold a copy of a node it left, or an old copy
+            seen = [{"exists": 1, f"k{i}": 0}]
+        else:
+            seen = [{**on_node, f"k{i}": 0, **({} if self.regress else {"terminal": 0})}]
+        c.add(f"{name}'s kubelet may start it", KUBELET, seen, {f"k{i}": 1})
+        c.add(f"{name}'s kubelet may not start it", KUBELET, [{f"k{i}": 1}], {f"k{i}": 0})
+        c.add(f"starts on {name}", KUBELET, [{f"k{i}": 1, f"r{i}": 0}], {f"r{i}": 1})
+        c.add(f"stops on {name}", KUBELET, [{f"r{i}": 1}], {f"r{i}": 0})
+        if ctx.flag(STALE_RELIST) or forced:  # a lagging list, or a backlog behind a force delete, shows an earlier pod live
+            c.add(f"{name}'s kubelet may start an earlier one", KUBELET, [{f"ek{i}": 0}], {f"ek{i}": 1})
+        c.add(f"{name}'s kubelet may not start an earlier one", KUBELET, [{f"ek{i}": 1}], {f"ek{i}": 0})
+        for e in (0, 1):
+            c.add(f"an earlier one starts on {name}", KUBELET, [{f"ek{i}": 1, f"er{i}": e}], {f"er{i}": e + 1})
+        for e in (1, 2):
+            c.add(f"an earlier one stops on {name}", KUBELET, [{f"er{i}": e}], {f"er{i}": e - 1})
 
     def _remove_running(self, c: _Commands, label: str, guard: Mapping[str, int]) -> None:
         """The stored pod is removed whatever its node's kubelet holds and runs, which becomes an earlier pod's."""
