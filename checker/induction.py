@@ -610,6 +610,17 @@ def _sandbox_abstraction(ctx: Context, initial: Sequence[State], invariant: str)
 # ------------------------------------------------------------ one pod uid on the machines
 
 
+def _node_layout(invariant: str, fields: Callable[[int], list[tuple[str, int]]], nodes: int) -> Layout:
+    """The layout ``fields`` gives for this many nodes, or an exit-2 error saying how many nodes fit a 64-bit state."""
+    if sum(width for _, width in fields(nodes)) > 64:
+        fit = max(k for k in range(1, nodes) if sum(width for _, width in fields(k)) <= 64)
+        raise InvalidInputError(
+            f"--nodes: kspec prove's abstraction of {invariant} has fields for each node and fits {fit} nodes; this cluster has"
+            f" {nodes} (prove the other invariants with --invariant)"
+        )
+    return Layout(fields(nodes))
+
+
 @attrs.frozen
 class _Placement:
     """The layout of one pod uid's placement in a cluster of these nodes: field ``node`` numbers them from 1 (0: none)."""
@@ -619,8 +630,10 @@ class _Placement:
 
     @classmethod
     def of(cls, nodes: Sequence[str]) -> _Placement:
-        per_node = [(f"{field}{i}", 1) for i in range(len(nodes)) for field in ("c", "r")]
-        return cls(tuple(nodes), Layout([("exists", 1), ("gone", 1), ("node", len(nodes).bit_length()), *per_node]))
+        def fields(n: int) -> list[tuple[str, int]]:
+            return [("exists", 1), ("gone", 1), ("node", n.bit_length()), *((f"{f}{i}", 1) for i in range(n) for f in ("c", "r"))]
+
+        return cls(tuple(nodes), _node_layout("pod-runs-once", fields, len(nodes)))
 
     def number(self, node: str) -> int:
         """The node's number in field ``node`` (0 for no node, or one outside the cluster)."""
@@ -729,9 +742,11 @@ class _Identity:
 
     @classmethod
     def of(cls, nodes: Sequence[str], regress: bool) -> _Identity:
-        per_node = [(f"{field}{i}", 1) for i in range(len(nodes)) for field in ("k", "r", "ek")] + [(f"er{i}", 2) for i in range(len(nodes))]
-        fields = [("exists", 1), ("deleting", 1), ("terminal", 1), ("node", len(nodes).bit_length()), *per_node]
-        return cls(tuple(nodes), Layout(fields), regress)
+        def fields(n: int) -> list[tuple[str, int]]:
+            per_node = [(f"{f}{i}", 1) for i in range(n) for f in ("k", "r", "ek")] + [(f"er{i}", 2) for i in range(n)]
+            return [("exists", 1), ("deleting", 1), ("terminal", 1), ("node", n.bit_length()), *per_node]
+
+        return cls(tuple(nodes), _node_layout("identity-runs-once", fields, len(nodes)), regress)
 
     def startable(self, s: State, node: str, pod: Pod) -> bool:
         """Whether the node's kubelet may (re)start this copy: not deleted, and not finished unless it forgets (kubelet.py _finished)."""

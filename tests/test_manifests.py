@@ -409,3 +409,12 @@ def test_prove_manifest_usage_errors(capsys: pytest.CaptureFixture[str]) -> None
     assert (code, err) == (2, "kspec: error: --manifests and --scenario cannot be combined: the manifests are the scenario\n")
     code, _, err = _run(["prove", "--invariant", "phase-monotone", "--nodes", "3"], capsys)
     assert (code, err) == (2, "kspec: error: --nodes, --node-cpu and --node-memory need --manifests\n")
+
+
+def test_prove_says_how_many_nodes_an_abstraction_with_fields_per_node_fits(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(["prove", "--invariant", "identity-runs-once", "--manifests", str(GUESTBOOK), "--nodes", "12"], capsys)
+    assert code == 2 and out == ""
+    assert err.splitlines()[-1] == (
+        "kspec: error: --nodes: kspec prove's abstraction of identity-runs-once has fields for each node and fits 11 nodes; this cluster"
+        " has 12 (prove the other invariants with --invariant)"
+    )
