@@ -695,10 +695,6 @@ class _Placement:
             c.add(f"stops on {self.nodes[i]}", KUBELET, [{f"r{i}": 1}], {f"r{i}": 0})
         return c.out
 
-    def elsewhere(self, i: int, **fields: int) -> tuple[Pattern, ...]:
-        """The states with these fields where the pod is not (or was not last) bound to node ``i``."""
-        return tuple(self.layout.pattern({**fields, "node": v}) for v in range(1 << self.layout.width["node"]) if v != i + 1)
-
 
 def _placement_abstraction(ctx: Context, initial: Sequence[State], invariant: str) -> Abstraction:
     p = _Placement.of(sorted(initial[0].machines))
@@ -706,26 +702,28 @@ def _placement_abstraction(ctx: Context, initial: Sequence[State], invariant: st
     model = GuardedModel(p.layout, [p.layout.decode(s) for s in dict.fromkeys(starts)], p.commands(ctx))
     n = len(p.nodes)
     twice = tuple(p.layout.pattern({f"r{i}": 1, f"r{j}": 1}) for i in range(n) for j in range(i + 1, n))
-    astray = tuple(pat for i in range(n) for pat in p.elsewhere(i, exists=1, **{f"r{i}": 1}))
+    astray = _off_node(p.layout, n, ("r",), {"exists": 1})
     bad = (("pod-runs-once", "a pod uid runs on two nodes, or on one it is not bound to", twice + astray),)
+    unborn = tuple(p.layout.pattern({"exists": 0, "gone": 0, **fields}) for fields in _nonzero(p.layout, n, ("c", "r"), ("node",)))
     lemmas = (
-        ("lemma", "a kubelet holds a pod only while it is (or was last) bound to the kubelet's node", _per_node(p, "c")),
-        ("lemma", "a pod runs only on the node it is (or was last) bound to", _per_node(p, "r")),
-        ("lemma", "a pod not yet created is bound nowhere, held by no kubelet and runs nowhere", _unborn(p)),
+        ("lemma", "a kubelet holds a pod only while it is (or was last) bound to the kubelet's node", _off_node(p.layout, n, ("c",))),
+        ("lemma", "a pod runs only on the node it is (or was last) bound to", _off_node(p.layout, n, ("r",))),
+        ("lemma", "a pod not yet created is bound nowhere, held by no kubelet and runs nowhere", unborn),
     )
     what = "one pod uid: whether it is stored, the node it is (or was last) bound to, and per node whether the kubelet holds it and runs it"
     return Abstraction(invariant, model, Patterns(bad), what, p.describe, p.steps, lemmas)
 
 
-def _unborn(p: _Placement) -> tuple[Pattern, ...]:
-    unborn = {"exists": 0, "gone": 0}
-    traces = [{f"{field}{i}": 1} for i in range(len(p.nodes)) for field in ("c", "r")]
-    bound = [{"node": v} for v in range(1, 1 << p.layout.width["node"])]
-    return tuple(p.layout.pattern({**unborn, **t}) for t in traces + bound)
+def _off_node(layout: Layout, nodes: int, per_node: Sequence[str], fields: Mapping[str, int] = EMPTY) -> tuple[Pattern, ...]:
+    """The states with ``fields`` where a per-node field of some node i is set and the pod is not (or was not last) bound to i."""
+    values = range(1 << layout.width["node"])
+    return tuple(layout.pattern({**fields, f"{f}{i}": 1, "node": v}) for i in range(nodes) for f in per_node for v in values if v != i + 1)
 
 
-def _per_node(p: _Placement, field: str) -> tuple[Pattern, ...]:
-    return tuple(pat for i in range(len(p.nodes)) for pat in p.elsewhere(i, **{f"{field}{i}": 1}))
+def _nonzero(layout: Layout, nodes: int, per_node: Sequence[str], fields: Sequence[str]) -> list[dict[str, int]]:
+    """One assignment per field that is not zero (per-node fields for every node; wide fields with each nonzero value)."""
+    names = [*(f"{f}{i}" for i in range(nodes) for f in per_node), *fields]
+    return [{name: v} for name in names for v in range(1, 1 << layout.width[name])]
 
 
 # ------------------------------------------------------------ one pod name on the machines
@@ -872,11 +870,11 @@ def _identity_abstraction(ctx: Context, initial: Sequence[State], invariant: str
     twice += [pat({f"er{i}": e, f"er{j}": f}) for i in range(n) for j in range(i + 1, n) for e in (1, 2) for f in (1, 2)]
     twice += [pat({f"er{i}": 2}) for i in range(n)]
     bad = (("identity-runs-once", "two pods of one name run at once", tuple(twice)),)
-    elsewhere = [pat({f"{f}{i}": 1, "node": v}) for i in range(n) for f in ("k", "r") for v in range(1 << p.layout.width["node"]) if v != i + 1]
-    unstored = [pat({"exists": 0, **fields}) for fields in _nonzero(p, ("k", "r"), ("deleting", "terminal", "node"))]
+    elsewhere = _off_node(p.layout, n, ("k", "r"))
+    unstored = [pat({"exists": 0, **fields}) for fields in _nonzero(p.layout, n, ("k", "r"), ("deleting", "terminal", "node"))]
     earlier = [pat({f"ek{i}": 1}) for i in range(n)] + [pat({f"er{i}": e}) for i in range(n) for e in (1, 2)]
     lemmas = (
-        ("lemma", "a kubelet may start or runs the stored pod only on the node it is bound to", tuple(elsewhere)),
+        ("lemma", "a kubelet may start or runs the stored pod only on the node it is bound to", elsewhere),
         ("lemma", "with no pod of the name stored, no kubelet may start one and none runs", tuple(unstored)),
         ("lemma", "no kubelet may start a removed pod of the name, and none runs", tuple(earlier)),
     )
@@ -885,12 +883,6 @@ def _identity_abstraction(ctx: Context, initial: Sequence[State], invariant: str
         "or an earlier pod of the name, and whether they run there"
     )
     return Abstraction(invariant, model, Patterns(bad), what, p.describe, p.steps, lemmas)
-
-
-def _nonzero(p: _Identity, per_node: Sequence[str], fields: Sequence[str]) -> list[dict[str, int]]:
-    """One assignment per field that is not zero (per-node fields for every node; wide fields with each nonzero value)."""
-    names = [*(f"{f}{i}" for i in range(len(p.nodes)) for f in per_node), *fields]
-    return [{name: v} for name in names for v in range(1, 1 << p.layout.width[name])]
 
 
 ABSTRACTIONS: Mapping[str, Callable[[Context, Sequence[State], str], Abstraction]] = {
