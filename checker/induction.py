@@ -635,27 +635,23 @@ class _Placement:
 
         return cls(tuple(nodes), _node_layout("pod-runs-once", fields, len(nodes)))
 
-    def number(self, node: str) -> int:
-        """The node's number in field ``node`` (0 for no node, or one outside the cluster)."""
-        return self.nodes.index(node) + 1 if node in self.nodes else 0
-
     def traces(self, s: State) -> dict[int, dict[str, int]]:
         """Every uid the state holds anywhere, with its fields: the store, the watch history, each kubelet's view and machine."""
         out: dict[int, dict[str, int]] = {}
         for ev in s.channels.log:  # in revision order: the last write of a uid names the node it was last bound to
             obj = ev.new if ev.new is not None else ev.old
             if ev.kind == POD:
-                out[obj.meta.uid] = {"gone": 1, "node": self.number(obj.spec.node_name)}
+                out[obj.meta.uid] = {"gone": 1, "node": _number(self.nodes, obj.spec.node_name)}
         for i, node in enumerate(self.nodes):
             view = s.views.get(f"{KUBELET}/{node}")
             for pod in view.cache.pods.values() if view is not None else ():
-                fields = out.setdefault(pod.meta.uid, {"gone": 1, "node": self.number(pod.spec.node_name)})
+                fields = out.setdefault(pod.meta.uid, {"gone": 1, "node": _number(self.nodes, pod.spec.node_name)})
                 fields[f"c{i}"] = 1
             for uid, sandbox in s.machines[node].sandboxes.items():
                 fields = out.setdefault(uid, {"gone": 1, "node": i + 1})
                 fields[f"r{i}"] = int(sandbox.running())
         for pod in s.api.objects.pods.values():
-            out.setdefault(pod.meta.uid, {}).update({"exists": 1, "gone": 0, "node": self.number(pod.spec.node_name)})
+            out.setdefault(pod.meta.uid, {}).update({"exists": 1, "gone": 0, "node": _number(self.nodes, pod.spec.node_name)})
         return out
 
     def steps(self, before: State, after: State) -> Iterator[tuple[str, int, int]]:
@@ -677,13 +673,7 @@ class _Placement:
     def commands(self, ctx: Context) -> list[Command]:
         """The API server creating, binding and removing the pod; each kubelet seeing it and running it."""
         c, n = _Commands(self.layout), len(self.nodes)
-        if _created(ctx.scenario, bound=False):
-            c.add("create", APISERVER, [{"exists": 0, "gone": 0}], {"exists": 1})
-        for i in range(1, n + 1):
-            if _created(ctx.scenario, bound=True):
-                c.add("create bound", APISERVER, [{"exists": 0, "gone": 0}], {"exists": 1, "node": i})
-            others = range(1, n + 1) if ctx.flag(REBIND) else ()  # pods/binding accepts a bound pod
-            c.add("bind", SCHEDULER, [{"exists": 1, "node": j} for j in (0, *others) if j != i], {"node": i})
+        _placed(c, ctx, n, {"exists": 0, "gone": 0})
         c.add("remove", APISERVER, [{"exists": 1}], {"exists": 0, "gone": 1})
         traceless = {"gone": 1, **{f"{f}{i}": 0 for i in range(n) for f in ("c", "r")}}
         c.add("forget", APISERVER, [traceless], {"node": 0})  # no write, copy or sandbox of it is left anywhere
@@ -712,6 +702,23 @@ def _placement_abstraction(ctx: Context, initial: Sequence[State], invariant: st
     )
     what = "one pod uid: whether it is stored, the node it is (or was last) bound to, and per node whether the kubelet holds it and runs it"
     return Abstraction(invariant, model, Patterns(bad), what, p.describe, p.steps, lemmas)
+
+
+def _number(nodes: Sequence[str], node: str) -> int:
+    """A node's number in field ``node``: from 1 in name order (0 for no node, or one outside the cluster)."""
+    return nodes.index(node) + 1 if node in nodes else 0
+
+
+def _placed(c: _Commands, ctx: Context, nodes: int, unstored: Mapping[str, int]) -> None:
+    """The API server creating the pod (unbound, or bound to a node) from ``unstored`` states, and binding it (again, with
+    apiserver-rebind: pods/binding accepts a bound pod)."""
+    if _created(ctx.scenario, bound=False):
+        c.add("create", APISERVER, [unstored], {"exists": 1})
+    for i in range(1, nodes + 1):
+        if _created(ctx.scenario, bound=True):
+            c.add("create bound", APISERVER, [unstored], {"exists": 1, "node": i})
+        others = range(1, nodes + 1) if ctx.flag(REBIND) else ()
+        c.add("bind", SCHEDULER, [{"exists": 1, "node": j} for j in (0, *others) if j != i], {"node": i})
 
 
 def _off_node(layout: Layout, nodes: int, per_node: Sequence[str], fields: Mapping[str, int] = EMPTY) -> tuple[Pattern, ...]:
@@ -759,7 +766,7 @@ class _Identity:
         stored = s.api.objects.pods
         for key, pod in stored.items():
             fields = {"exists": 1, "deleting": int(pod.meta.deletion_timestamp is not None), "terminal": int(pod.is_terminal())}
-            out[key] = fields | {"node": self.nodes.index(pod.spec.node_name) + 1 if pod.spec.node_name in self.nodes else 0}
+            out[key] = fields | {"node": _number(self.nodes, pod.spec.node_name)}
         for i, node in enumerate(self.nodes):
             view = s.views.get(f"{KUBELET}/{node}")
             for key, pod in view.cache.pods.items() if view is not None else ():
@@ -812,13 +819,7 @@ class _Identity:
         """Create, bind, mark deleting; remove only a pod that cannot run again (registry/core/pod/strategy.go: an unbound or
         terminal pod goes at once; a bound one when its kubelet's final DELETE confirms it stopped, status_manager.go canBeDeleted)."""
         n = len(self.nodes)
-        if _created(ctx.scenario, bound=False):
-            c.add("create", APISERVER, [{"exists": 0}], {"exists": 1})
-        for i in range(1, n + 1):
-            if _created(ctx.scenario, bound=True):
-                c.add("create bound", APISERVER, [{"exists": 0}], {"exists": 1, "node": i})
-            others = range(1, n + 1) if ctx.flag(REBIND) else ()  # pods/binding accepts a bound pod
-            c.add("bind", SCHEDULER, [{"exists": 1, "node": j} for j in (0, *others) if j != i], {"node": i})
+        _placed(c, ctx, n, {"exists": 0})
         c.add("mark deleting", APISERVER, [{"exists": 1, "deleting": 0}], {"deleting": 1})
         gone = {"exists": 0, "deleting": 0, "terminal": 0, "node": 0}
         c.add("remove unbound", APISERVER, [{"exists": 1, "node": 0}], gone)
