@@ -78,7 +78,7 @@ from spec.component import Context, node_of
 from spec.errors import InvalidInputError, UnknownNameError
 from spec.frozen import EMPTY
 from spec.invariants import INVARIANTS
-from spec.kubelet import IP_BY_RUNNING, PHASE_REGRESS, STALE_RELIST
+from spec.kubelet import IP_BY_RUNNING, PHASE_REGRESS, STALE_RELIST, finished
 from spec.model import KubeModel
 from spec.objects import FAILED, PENDING, POD, RUNNING, SUCCEEDED, TERMINAL_PHASES, UNKNOWN, Pod, ReplicaSet, Service
 from spec.runtime import Sandbox
@@ -754,11 +754,8 @@ class _Identity:
         return cls(tuple(nodes), _node_layout("identity-runs-once", fields, len(nodes)), regress)
 
     def startable(self, s: State, node: str, pod: Pod) -> bool:
-        """Whether the node's kubelet may (re)start this copy: not deleted, and not finished unless it forgets (kubelet.py _finished)."""
-        if pod.meta.deletion_timestamp is not None:
-            return False
-        written = s.views[f"{KUBELET}/{node}"].memory.written.get(pod.meta.key)
-        return self.regress or not (pod.is_terminal() or (written is not None and written.phase in TERMINAL_PHASES))
+        """Whether the node's kubelet may (re)start this copy: not deleted, and not finished (kubelet.py ``finished``)."""
+        return pod.meta.deletion_timestamp is None and not finished(s.views[f"{KUBELET}/{node}"].memory, pod, self.regress)
 
     def names(self, s: State) -> dict[str, dict[str, int]]:
         """Every pod name the store, a kubelet or a machine holds, with its fields."""

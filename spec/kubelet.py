@@ -187,9 +187,14 @@ def _finished(ctx: Context, s: State, me: str, pod: Pod) -> bool:
     In the variant ``kubelet-phase-regress`` the pod workers forget that a pod
     finished, and admit, start and report it again.
     """
-    if ctx.flag(PHASE_REGRESS):
+    return finished(_memory(s, me), pod, regress=ctx.flag(PHASE_REGRESS))
+
+
+def finished(memory: KubeletMemory, pod: Pod, regress: bool) -> bool:
+    """``_finished`` over a kubelet's memory: terminal in the API or in the status last written, unless the kubelet forgets (``regress``)."""
+    if regress:
         return False
-    written = _memory(s, me).written.get(pod.meta.key)
+    written = memory.written.get(pod.meta.key)
     return pod.is_terminal() or (written is not None and written.phase in TERMINAL_PHASES)
 
 
