@@ -14,7 +14,9 @@ state was reached).
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import attrs
@@ -26,6 +28,7 @@ from checker.graphs import write_graph
 from checker.hypothesis_engine import Coverage, run_hypothesis
 from checker.replay import replay
 from spec.component import Action
+from spec.errors import KspecError
 from spec.invariants import Monitor, Violation
 from spec.model import KubeModel
 from spec.scenarios import Scenario
@@ -302,11 +305,17 @@ def check_all(
     engine: str = HYPOTHESIS,
     explore_options: ExploreOptions | None = None,
     user: usermodel.ModelFile | None = None,
+    jobs: int = 1,
 ) -> list[RunReport]:
-    """Every run in order, reporting each as it finishes."""
-    reports = []
-    for scenario, variant in runs:
-        report = check_one(
+    """Every run, reported in the order given (``progress`` is called as each finishes).
+
+    ``jobs`` > 1 runs up to that many Hypothesis runs at once in forked
+    processes (:func:`_check_forked`); each run is the one a single process
+    makes, so the reports and counterexamples are the same.
+    """
+
+    def one(scenario: Scenario, variant: Variant) -> RunReport:
+        return check_one(
             scenario,
             variant,
             invariants,
@@ -318,10 +327,60 @@ def check_all(
             explore_options=explore_options,
             user=user,
         )
+
+    if jobs > 1 and len(runs) > 1 and engine == HYPOTHESIS:
+        return _check_forked(runs, one, jobs, progress)
+    reports = []
+    for scenario, variant in runs:
+        report = one(scenario, variant)
         if progress is not None:
             progress(report)
         reports.append(report)
     return reports
+
+
+_forked_runs: list[tuple[Callable[[Scenario, Variant], RunReport], Scenario, Variant]] = []
+"""the runs of :func:`_check_forked`, which the forked processes inherit (only an index goes to them)"""
+
+
+def _forked_run(index: int) -> RunReport | KspecError:
+    """One run in a forked process; bad input comes back as its message (an exception's arguments need not survive the pipe)."""
+    one, scenario, variant = _forked_runs[index]
+    try:
+        return one(scenario, variant)
+    except KspecError as e:
+        return KspecError(str(e))
+
+
+def _check_forked(
+    runs: Sequence[tuple[Scenario, Variant]],
+    one: Callable[[Scenario, Variant], RunReport],
+    jobs: int,
+    progress: Callable[[RunReport], None] | None,
+) -> list[RunReport]:
+    """The runs spread over ``jobs`` forked processes, as ``checker.parallel`` forks the explorer's workers.
+
+    The processes inherit the model, the invariants and the model file; only
+    a run's index goes to a process and its report comes back, through
+    multiprocessing's pipes. Each process writes its own counterexample
+    files (atomically). The first bad input, in run order, is raised here.
+    """
+    _forked_runs[:] = [(one, scenario, variant) for scenario, variant in runs]
+    results: list[RunReport | KspecError | None] = [None] * len(runs)
+    try:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(runs)), mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = {pool.submit(_forked_run, i): i for i in range(len(runs))}
+            for future in as_completed(futures):
+                result = future.result()
+                results[futures[future]] = result
+                if progress is not None and isinstance(result, RunReport):
+                    progress(result)
+    finally:
+        _forked_runs.clear()
+    for outcome in results:
+        if isinstance(outcome, KspecError):
+            raise outcome
+    return [r for r in results if isinstance(r, RunReport)]
 
 
 def to_json(reports: Sequence[RunReport]) -> dict[str, object]:

@@ -223,7 +223,13 @@ def _manifest_runs(
 @click.option("--max-states", type=click.IntRange(min=1), default=None, help="stop after this many distinct states (explore) [default: no bound]")
 @click.option("--time-limit", type=click.FloatRange(min=0), default=None, help="stop after this many seconds a scenario (explore) [default: none]")
 @click.option("--graph", "graph_file", type=click.Path(dir_okay=False), default=None, help="write the reachable graph (explore): .graphml or .dot")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="processes for a breadth-first search (explore)")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="processes: runs at once (hypothesis), or one breadth-first search spread over them (explore)",
+)
 @click.option("--eventually", is_flag=True, default=False, help="also check converges and binds: doomed states, fair livelocks (explore)")
 @click.option("--symmetry", is_flag=True, default=False, help="visit states that differ only by renaming interchangeable nodes once (explore)")
 @click.option("--require-coverage", is_flag=True, default=False, help="fail (exit 1) when some kind of action never fired (explore)")
@@ -273,8 +279,8 @@ def check(
     explore_only = graph_file or eventually or symmetry or require_coverage or depth is not None or max_states or time_limit is not None
     if engine != checking.EXPLORE and explore_only:
         raise click.UsageError("--depth, --max-states, --time-limit, --graph, --eventually, --symmetry and --require-coverage need --engine explore")
-    if workers > 1 and (engine != checking.EXPLORE or order != "bfs"):
-        raise click.UsageError("--workers needs --engine explore with --order bfs")
+    if workers > 1 and engine == checking.EXPLORE and order != "bfs":
+        raise click.UsageError("--workers with --engine explore needs --order bfs")
     if graph_file and len(runs) > 1:
         raise click.UsageError("--graph needs a single run: choose one --scenario")
     if graph_file:
@@ -309,6 +315,7 @@ def check(
         engine=engine,
         explore_options=options,
         user=user,
+        jobs=workers,
     )
     for report in reports:
         _print_report(report, engine, seed)

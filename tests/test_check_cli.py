@@ -12,9 +12,12 @@ import pytest
 
 from checker import induction
 from checker import trace as tracefmt
+from checker.check import check_all
 from checker.cli import main
+from spec.errors import KspecError
 from spec.invariants import INVARIANTS
-from spec.variants import VARIANTS
+from spec.scenarios import get_scenario
+from spec.variants import DEFAULT, VARIANTS
 
 
 def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -155,3 +158,30 @@ def test_same_seed_same_run_whatever_else_the_process_loaded() -> None:
         assert done.returncode == 0, done.stderr
         outputs.append(done.stdout)
     assert outputs[0] == outputs[1] and "examples" in outputs[0]
+
+
+def test_workers_run_the_scenarios_at_once_and_report_what_one_process_does(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--workers 2`` (hypothesis) spreads the runs over two processes: the same reports, in the same order, and the same files."""
+    outputs, files = [], []
+    for workers in ("1", "2"):
+        out = tmp_path / workers
+        args = ["check", "--scenario", "all", "--variant", "kubelet-phase-regress", "--invariant", "phase-monotone", "--max-examples", "5"]
+        code, stdout, err = _run([*args, "--workers", workers, "--out", str(out), "--json", str(tmp_path / f"{workers}.json")], capsys)
+        assert code == 1, err
+        assert err.count("\n") == 10 and "[10/10]" in err
+        outputs.append([line.rsplit(",", 1)[0] if line.startswith("scenario ") else line.replace(str(out), "OUT") for line in stdout.splitlines()])
+        files.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
+    assert outputs[0] == outputs[1] and files[0] == files[1]
+    assert list(files[0]) == ["batch--kubelet-phase-regress--phase-monotone.json"]
+    assert "violated     phase-monotone: pod default/job went from Succeeded to Failed" in "\n".join(outputs[1])
+
+
+def test_workers_raise_the_bad_input_a_run_meets_as_one_process_does() -> None:
+    """Bad input met inside a forked run comes back as the same one-line error."""
+    runs = [(get_scenario("services"), DEFAULT), (get_scenario("batch"), DEFAULT)]
+    messages = []
+    for jobs in (1, 2):
+        with pytest.raises(KspecError) as raised:
+            check_all(runs, ["pod-runs-twice"], seed=0, max_examples=1, jobs=jobs)
+        messages.append(str(raised.value))
+    assert messages[0] == messages[1] and "did you mean 'pod-runs-once'" in messages[0]
