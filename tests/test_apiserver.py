@@ -190,7 +190,9 @@ def test_a_main_update_keeps_status_and_a_status_update_keeps_spec(d: Driver) ->
     """pod/strategy.go PrepareForUpdate / statusStrategy: each endpoint changes only its part."""
     p = bound_pod(d)
     running = attrs.evolve(p.status, phase="Running")
-    relabelled = apiserver.update(d.ctx, d.state, attrs.evolve(with_meta(p, labels={"a": "b"}), status=running))
+    relabelled_pod = with_meta(p, labels={"a": "b"})
+    assert isinstance(relabelled_pod, Pod)
+    relabelled = apiserver.update(d.ctx, d.state, attrs.evolve(relabelled_pod, status=running))
     assert isinstance(relabelled.obj, Pod) and relabelled.obj.status.phase == "Pending"
     status = apiserver.update_status(d.ctx, relabelled.state, POD, p.meta.key, running)
     assert isinstance(status.obj, Pod) and status.obj.status.phase == "Running" and status.obj.meta.labels == {"a": "b"}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from checker.check import HOLDS, NOT_REACHED, VIOLATED, check_one
+from checker.hypothesis_engine import Coverage
 from spec.invariants import INVARIANTS, KINDS
 from spec.scenarios import SCENARIOS, get_scenario
 from spec.variants import DEFAULT, VARIANTS
@@ -27,6 +28,7 @@ def test_default_variant_holds_every_invariant(scenario: str) -> None:
     report = check_one(SCENARIOS[scenario], DEFAULT, [], seed=0, max_examples=CI_EXAMPLES)
     assert report.trace is None, f"false alarm: {report.trace.invariant}: {report.trace.message}"
     assert {v for _, v in report.verdicts} <= {HOLDS, NOT_REACHED}
+    assert isinstance(report.coverage, Coverage)
     assert report.coverage.examples >= CI_EXAMPLES and report.coverage.steps > 0
 
 
@@ -34,7 +36,7 @@ def test_default_variant_holds_every_invariant(scenario: str) -> None:
 def test_every_variant_breaks_its_invariant(variant) -> None:  # type: ignore[no-untyped-def]
     report = check_one(get_scenario(variant.witness), variant, [], seed=0, max_examples=DEFAULT_EXAMPLES)
     assert report.trace is not None, f"{variant.name} was not caught on {variant.witness}"
-    assert report.trace.invariant in variant.breaks
+    assert report.trace.invariant is not None and report.trace.invariant in variant.breaks
     assert dict(report.verdicts)[report.trace.invariant] == VIOLATED
     assert report.trace.violation_step == len(report.trace.steps)
 

@@ -393,6 +393,7 @@ def test_a_fair_livelock_is_reported_as_a_lasso_that_returns_to_its_start() -> N
     assert verdict.doomed == 0  # a running pod stays reachable: only fairness tells this loop apart
     assert (verdict.lassos, verdict.loop_start, verdict.path) == (1, 0, (("Create", -1), ("Evict", -1)))
     state = start = model.initial_states()[0]
+    assert verdict.path is not None
     for action in verdict.path:
         state = model.next_state(state, action)
         assert not model.running(state)

@@ -27,6 +27,7 @@ from checker.check import EXPLORE, ExploreCoverage, ExploreOptions, run_model
 from checker.cli import main
 from checker.explore import Limits, explore
 from checker.guarded import GuardedModel, Patterns
+from checker.hypothesis_engine import Coverage
 from checker.replay import replay
 from checker.simulate import random_walk
 from spec.component import Action, Context
@@ -95,7 +96,7 @@ def test_the_hypothesis_engine_finds_no_step_the_abstractions_do_not_admit(scena
     monitor = Monitor(model.ctx, model.is_quiescent, [admits.name], {**INVARIANTS, admits.name: admits})
     report = run_model(model, monitor, seed=0, max_examples=40, replayable=False)
     assert report.trace is None, report.trace.message if report.trace else ""
-    assert report.coverage.steps > 1000
+    assert isinstance(report.coverage, Coverage) and report.coverage.steps > 1000
 
 
 EXHAUSTIVE = [("basic", "default", 5), ("stateful", "default", 6), ("services", "default", 9), ("stateful", "kubelet-stale-relist", 6)]

@@ -118,7 +118,7 @@ def test_a_passing_run_has_a_case_per_invariant_with_what_was_covered(tmp_path: 
     (suite,) = xml
     quiescent = [name for name, inv in INVARIANTS.items() if inv.kind == QUIESCENT]
     assert (suite.tests, suite.failures, suite.errors, suite.skipped) == (len(INVARIANTS), 0, 0, len(quiescent))
-    properties = {p.name: p.value for p in suite.properties()}
+    properties = {p.name: p.value for p in suite.properties()}  # type: ignore[no-untyped-call]  # junitparser is untyped
     assert (properties["engine"], properties["depth"], properties["complete"], properties["stopped"]) == ("explore", "1", "false", "depth")
     for case in suite:
         if case.name in quiescent:  # no state within depth 1 has settled
@@ -138,7 +138,7 @@ def test_the_report_is_the_same_for_the_same_run_apart_from_times(tmp_path: Path
         texts.append(re.sub(r' time="[0-9.]+"', "", report.read_text()))
     assert texts[0] == texts[1]
     (suite,) = JUnitXml.fromfile(str(tmp_path / "a" / "kspec-junit.xml"))
-    properties = {p.name: p.value for p in suite.properties()}
+    properties = {p.name: p.value for p in suite.properties()}  # type: ignore[no-untyped-call]  # junitparser is untyped
     assert properties["engine"] == "hypothesis" and properties["seed"] == "7" and "seconds" not in properties
     assert all(case.is_passed and "(hypothesis, seed 7)" in case.system_out for case in suite)
 
@@ -154,6 +154,7 @@ def violated() -> RunReport:
 
 def test_markup_in_messages_is_escaped_and_characters_xml_forbids_are_dropped(violated: RunReport) -> None:
     hostile = 'pod <script>alert("x")</script> & co\x00\x1b\ufffe end'
+    assert violated.trace is not None
     report = attrs.evolve(violated, trace=attrs.evolve(violated.trace, message=hostile))
     text = to_xml([report], seed=0)
     assert "<script>" not in text and "&lt;script&gt;" in text and "\x00" not in text and "\x1b" not in text

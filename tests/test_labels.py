@@ -178,9 +178,7 @@ def test_name_rule_message_mentions_regex_and_examples() -> None:
 
 def test_non_string_key_is_reported_not_raised() -> None:
     assert not is_valid_label_key(5)  # type: ignore[arg-type]
-    assert label_key_errors(None) == [  # type: ignore[arg-type]
-        "must be a string, got NoneType"
-    ]
+    assert label_key_errors(None) == ["must be a string, got NoneType"]
 
 
 # ---------------------------------------------------------------------------

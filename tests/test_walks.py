@@ -17,7 +17,7 @@ import pytest
 from checker.simulate import random_walk
 from spec.frozen import FrozenMap
 from spec.model import KubeModel
-from spec.objects import REPLICASET, SERVICE
+from spec.objects import ReplicaSet, Service
 from spec.scenarios import BUDGETS, SCENARIOS, Scenario
 
 STEPS = 10_000
@@ -28,8 +28,8 @@ def widened(scenario: Scenario) -> Scenario:
     bounds = attrs.evolve(scenario.bounds, budgets=FrozenMap(dict.fromkeys(BUDGETS, 10_000)), clock_limit=10_000, watch_cache_window=6)
     user = attrs.evolve(
         scenario.user,
-        replicasets=tuple(o for o in scenario.objects if o.kind == REPLICASET) + scenario.user.replicasets,
-        services=tuple(o for o in scenario.objects if o.kind == SERVICE) + scenario.user.services,
+        replicasets=tuple(o for o in scenario.objects if isinstance(o, ReplicaSet)) + scenario.user.replicasets,
+        services=tuple(o for o in scenario.objects if isinstance(o, Service)) + scenario.user.services,
         scale=scenario.user.scale or (0, 1, 3),
         relabel=("app=web", "app=debug,tier=x"),
     )
