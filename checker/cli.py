@@ -224,11 +224,7 @@ def _manifest_runs(
 @click.option("--time-limit", type=click.FloatRange(min=0), default=None, help="stop after this many seconds a scenario (explore) [default: none]")
 @click.option("--graph", "graph_file", type=click.Path(dir_okay=False), default=None, help="write the reachable graph (explore): .graphml or .dot")
 @click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="processes: runs at once (hypothesis), or one breadth-first search spread over them (explore)",
+    "--workers", type=click.IntRange(min=1), default=1, show_default=True, help="processes: runs at once (hypothesis), one search (explore)"
 )
 @click.option("--eventually", is_flag=True, default=False, help="also check converges and binds: doomed states, fair livelocks (explore)")
 @click.option("--symmetry", is_flag=True, default=False, help="visit states that differ only by renaming interchangeable nodes once (explore)")
