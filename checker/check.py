@@ -309,10 +309,16 @@ def check_all(
 ) -> list[RunReport]:
     """Every run, reported in the order given (``progress`` is called as each finishes).
 
-    ``jobs`` > 1 runs up to that many Hypothesis runs at once in forked
+    ``jobs`` > 1 with several runs runs up to that many at once in forked
     processes (:func:`_check_forked`); each run is the one a single process
-    makes, so the reports and counterexamples are the same.
+    makes, so the reports and counterexamples are the same. An explorer run
+    then searches in its one process, without progress lines (they would
+    interleave); a single run spreads its search over
+    ``explore_options.workers`` instead.
     """
+    forked = jobs > 1 and len(runs) > 1
+    if forked and engine == EXPLORE:
+        explore_options = attrs.evolve(explore_options or ExploreOptions(), workers=1, progress=None)
 
     def one(scenario: Scenario, variant: Variant) -> RunReport:
         return check_one(
@@ -328,7 +334,7 @@ def check_all(
             user=user,
         )
 
-    if jobs > 1 and len(runs) > 1 and engine == HYPOTHESIS:
+    if forked:
         return _check_forked(runs, one, jobs, progress)
     reports = []
     for scenario, variant in runs:

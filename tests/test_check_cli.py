@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ from checker.check import check_all
 from checker.cli import main
 from spec.errors import KspecError
 from spec.invariants import INVARIANTS
-from spec.scenarios import get_scenario
+from spec.scenarios import SCENARIOS, get_scenario
 from spec.variants import DEFAULT, VARIANTS
 
 
@@ -160,20 +161,37 @@ def test_same_seed_same_run_whatever_else_the_process_loaded() -> None:
     assert outputs[0] == outputs[1] and "examples" in outputs[0]
 
 
-def test_workers_run_the_scenarios_at_once_and_report_what_one_process_does(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """``--workers 2`` (hypothesis) spreads the runs over two processes: the same reports, in the same order, and the same files."""
+@pytest.mark.parametrize(
+    ("engine", "variant", "invariant", "found"),
+    [
+        (["--max-examples", "5"], "kubelet-phase-regress", "phase-monotone", "batch"),
+        (["--engine", "explore", "--depth", "2"], "apiserver-clusterip-lag", "unique-cluster-ip", "services"),
+    ],
+    ids=["hypothesis", "explore"],
+)
+def test_workers_run_the_scenarios_at_once_and_report_what_one_process_does(
+    engine: list[str], variant: str, invariant: str, found: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--workers 2`` spreads the runs over two processes: the same reports, in the same order, and the same files."""
     outputs, files = [], []
     for workers in ("1", "2"):
         out = tmp_path / workers
-        args = ["check", "--scenario", "all", "--variant", "kubelet-phase-regress", "--invariant", "phase-monotone", "--max-examples", "5"]
-        code, stdout, err = _run([*args, "--workers", workers, "--out", str(out), "--json", str(tmp_path / f"{workers}.json")], capsys)
+        args = ["check", "--scenario", "all", "--variant", variant, "--invariant", invariant, *engine, "--workers", workers, "--out", str(out)]
+        code, stdout, err = _run(args, capsys)
         assert code == 1, err
-        assert err.count("\n") == 10 and "[10/10]" in err
-        outputs.append([line.rsplit(",", 1)[0] if line.startswith("scenario ") else line.replace(str(out), "OUT") for line in stdout.splitlines()])
+        finished = [line.split(":")[0] for line in err.splitlines()]  # "[i/10] scenario / variant", in the order the runs finished
+        assert sorted(finished) == sorted(f"[{i}/10] {name} / {variant}" for i, name in enumerate(_finished(err), start=1))
+        assert sorted(_finished(err)) == sorted(SCENARIOS)
+        outputs.append([re.sub(r"\d+\.\d s", "S", line).replace(str(out), "OUT") for line in stdout.splitlines()])
         files.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
     assert outputs[0] == outputs[1] and files[0] == files[1]
-    assert list(files[0]) == ["batch--kubelet-phase-regress--phase-monotone.json"]
-    assert "violated     phase-monotone: pod default/job went from Succeeded to Failed" in "\n".join(outputs[1])
+    assert list(files[0]) == [f"{found}--{variant}--{invariant}.json"]
+    assert f"violated     {invariant}: " in "\n".join(outputs[1])
+
+
+def _finished(err: str) -> list[str]:
+    """The scenarios of the progress lines, in the order the runs finished."""
+    return [line.split("] ", 1)[1].split(" / ")[0] for line in err.splitlines()]
 
 
 def test_workers_raise_the_bad_input_a_run_meets_as_one_process_does() -> None:
