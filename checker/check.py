@@ -15,8 +15,8 @@ state was reached).
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import attrs
@@ -349,13 +349,18 @@ _forked_runs: list[tuple[Callable[[Scenario, Variant], RunReport], Scenario, Var
 """the runs of :func:`_check_forked`, which the forked processes inherit (only an index goes to them)"""
 
 
-def _forked_run(index: int) -> RunReport | KspecError:
+def _forked_run(index: int) -> tuple[int, RunReport | KspecError]:
     """One run in a forked process; bad input comes back as its message (an exception's arguments need not survive the pipe)."""
     one, scenario, variant = _forked_runs[index]
     try:
-        return one(scenario, variant)
+        return index, one(scenario, variant)
     except KspecError as e:
-        return KspecError(str(e))
+        return index, KspecError(str(e))
+
+
+def _ignore_interrupts() -> None:
+    """In a forked process: Ctrl-C is the main process's to handle (it stops every process of the pool)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _check_forked(
@@ -370,15 +375,15 @@ def _check_forked(
     a run's index goes to a process and its report comes back, through
     multiprocessing's pipes. Each process writes its own counterexample
     files (atomically). The first bad input, in run order, is raised here.
+    An interrupt (or any error) in the main process terminates the pool, so
+    no run goes on after ``kspec check`` has stopped.
     """
     _forked_runs[:] = [(one, scenario, variant) for scenario, variant in runs]
     results: list[RunReport | KspecError | None] = [None] * len(runs)
     try:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(runs)), mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = {pool.submit(_forked_run, i): i for i in range(len(runs))}
-            for future in as_completed(futures):
-                result = future.result()
-                results[futures[future]] = result
+        with multiprocessing.get_context("fork").Pool(min(jobs, len(runs)), initializer=_ignore_interrupts) as pool:
+            for index, result in pool.imap_unordered(_forked_run, range(len(runs))):
+                results[index] = result
                 if progress is not None and isinstance(result, RunReport):
                     progress(result)
     finally:

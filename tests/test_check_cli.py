@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -203,3 +205,25 @@ def test_workers_raise_the_bad_input_a_run_meets_as_one_process_does() -> None:
             check_all(runs, ["pod-runs-twice"], seed=0, max_examples=1, jobs=jobs)
         messages.append(str(raised.value))
     assert messages[0] == messages[1] and "did you mean 'pod-runs-once'" in messages[0]
+
+
+def test_ctrl_c_stops_every_worker_at_once(tmp_path: Path) -> None:
+    """Ctrl-C during ``--workers 2`` ends kspec check at once (exit 130, one line) and leaves no run going on."""
+    out = tmp_path / "out"
+    args = [sys.executable, "-m", "checker", "check", "--workers", "2", "--out", str(out)]
+    started = time.monotonic()
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    time.sleep(3)
+    os.killpg(proc.pid, signal.SIGINT)  # a terminal's Ctrl-C goes to the whole process group
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and err.splitlines()[-1] == "kspec: aborted", err
+    assert time.monotonic() - started < 30  # the ten runs take minutes; none was waited for
+    time.sleep(0.5)
+    assert not [p for p in Path("/proc").iterdir() if p.name.isdigit() and str(out) in _cmdline(p)]
+
+
+def _cmdline(proc: Path) -> str:
+    try:
+        return (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
