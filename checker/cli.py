@@ -275,8 +275,8 @@ def check(
     explore_only = graph_file or eventually or symmetry or require_coverage or depth is not None or max_states or time_limit is not None
     if engine != checking.EXPLORE and explore_only:
         raise click.UsageError("--depth, --max-states, --time-limit, --graph, --eventually, --symmetry and --require-coverage need --engine explore")
-    if workers > 1 and engine == checking.EXPLORE and order != "bfs":
-        raise click.UsageError("--workers with --engine explore needs --order bfs")
+    if workers > 1 and engine == checking.EXPLORE and order != "bfs" and len(runs) == 1:
+        raise click.UsageError("--workers with a single explorer run spreads a breadth-first search: it needs --order bfs")
     if graph_file and len(runs) > 1:
         raise click.UsageError("--graph needs a single run: choose one --scenario")
     if graph_file:

@@ -163,7 +163,10 @@ def test_require_coverage_fails_when_an_action_never_fires(tmp_path: Path, capsy
         (["--depth", "3"], "need --engine explore"),
         (["--engine", "explore", "--graph", "g.dot"], "--graph needs a single run"),
         (["--engine", "explore", "--order", "random"], "'random' is not one of 'bfs', 'dfs'"),
-        (["--engine", "explore", "--order", "dfs", "--workers", "2"], "--workers with --engine explore needs --order bfs"),
+        (
+            ["--engine", "explore", "--order", "dfs", "--workers", "2", "--scenario", "basic"],
+            "--workers with a single explorer run spreads a breadth-first",
+        ),
     ],
 )
 def test_explore_options_misused_exit_2(args: list[str], needle: str, capsys: pytest.CaptureFixture[str]) -> None:
