@@ -128,7 +128,9 @@ EXIT_UNKNOWN = 3
     multiple=True,
     help=f"the invariant to prove, repeatable [default: every one with an abstraction: {', '.join(induction.ABSTRACTIONS)}]",
 )
-@click.option("--scenario", "scenario_name", default=None, help="built-in scenario: its initial objects start the induction [default: basic]")
+@click.option(
+    "--scenario", "scenario_name", default=None, help="built-in scenario, or 'all': its initial objects start the induction [default: basic]"
+)
 @_manifest_options("prove it on")
 @click.option("--variant", "variant_name", default="default", show_default=True, help="behaviour variant")
 @click.option("--max-k", type=click.IntRange(min=1, max=50), default=10, show_default=True, help="the largest induction depth tried")
@@ -163,17 +165,22 @@ def prove(
     Exit 1 if one is refuted, else 3 if one is unknown, else 0 (all proved).
     """
     runs = _manifest_runs(manifest_paths, scenario_name, variant_name, (nodes, node_cpu, node_memory))
-    scenario, variant = runs[0] if runs else (get_scenario(scenario_name or "basic"), get_variant(variant_name))
+    if not runs:
+        variant = get_variant(variant_name)
+        chosen = list(SCENARIOS.values()) if scenario_name == "all" else [get_scenario(scenario_name or "basic")]
+        runs = [(scenario, variant) for scenario in chosen]
     names = list(dict.fromkeys(invariant_names)) or list(induction.ABSTRACTIONS)
-    model = KubeModel(scenario, variant)
-    for name in names:
-        induction.abstraction_for(model, name)  # every name is checked before the first proof
-    runs_to_check = induction.premise_walks(model, walks)
+    models = [KubeModel(scenario, variant) for scenario, variant in runs]
+    for model in models:
+        for name in names:
+            induction.abstraction_for(model, name)  # every name is checked on every scenario before the first proof
     outcomes = []
     search = induction.Search(time_limit, max_examples)
-    for name in names:
-        outcomes.append(induction.prove_invariant(scenario, variant, name, max_k, Path(out_dir), search, runs_to_check))
-        click.echo(induction.format_outcome(outcomes[-1]))
+    for model in models:
+        runs_to_check = induction.premise_walks(model, walks)
+        for name in names:
+            outcomes.append(induction.prove_invariant(model.scenario, model.variant, name, max_k, Path(out_dir), search, runs_to_check))
+            click.echo(induction.format_outcome(outcomes[-1]))
     if json_file:
         tracefmt.write_json(induction.to_json(outcomes), json_file)
     verdicts = {o.verdict for o in outcomes}
