@@ -91,7 +91,7 @@ _BUGS = (
         "apiserver-rebind",
         "apiserver",
         "pods/binding accepts a pod that is already bound (with two schedulers racing, the second binding moves it)",
-        ("pod-bound-once", "pod-runs-once"),
+        ("pod-bound-once", "pod-runs-once", "identity-runs-once"),
         "basic",
         "pkg/registry/core/pod/storage/storage.go assignPod (the 'already assigned to node' check)",
         "two-schedulers",

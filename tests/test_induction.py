@@ -233,8 +233,12 @@ EXPLORER, HYPOTHESIS = "the explorer found it in the model (a shortest run)", "t
             *("identity-runs-once", "stateful", "kubelet-stale-relist", "0", "pod default/db-0 runs twice: uid 5 on node-1 and uid 8 on node-2"),
             *("1 step", HYPOTHESIS),
         ),
+        (  # the rebound pod runs on both nodes, so its name runs twice too
+            *("identity-runs-once", "basic", "apiserver-rebind", "0", "pod default/web-bbbbm runs twice: uid 9 on node-1 and uid 9 on node-2"),
+            *("2 steps", HYPOTHESIS),
+        ),
     ],
-    ids=["clusterip-lag", "stale-relist", "ip-by-running", "phase-regress", "rebind", "stale-relist-twice"],
+    ids=["clusterip-lag", "stale-relist", "ip-by-running", "phase-regress", "rebind", "stale-relist-twice", "rebind-twice"],
 )
 def test_a_variant_is_refuted_with_a_trace_that_replays(
     invariant: str,
