@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from checker.cli import check
+from checker.cli import check, prove
 from checker.config import cli_default
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -54,6 +54,16 @@ def test_it_installs_kspec_then_runs_check_with_a_junit_report() -> None:
     (command,) = [r for r in runs if r.startswith("kspec check")]
     assert "--junit" in options and {w for w in shlex.split(command) if w.startswith("--")} <= options
     assert _junit_file().endswith(".xml")
+
+
+def test_the_prove_step_runs_after_the_check_with_options_prove_takes_and_its_json_is_kept() -> None:
+    runs = [s["run"] for s in _steps() if "run" in s]
+    checking = next(i for i, r in enumerate(runs) if r.startswith("kspec check"))
+    (proving,) = [i for i, r in enumerate(runs) if r.startswith("kspec prove")]
+    words = shlex.split(runs[proving])
+    assert checking < proving and {w for w in words if w.startswith("--")} <= {o for p in prove.params for o in p.opts}
+    (upload,) = [s for s in _steps() if s.get("uses", "").startswith("actions/upload-artifact@")]
+    assert words[words.index("--json") + 1] in upload["with"]["path"].split()
 
 
 def test_the_upload_step_keeps_the_folder_kspec_writes_counterexamples_to_and_the_report() -> None:
