@@ -21,7 +21,7 @@ from checker import trace as tracefmt
 from checker.explore import ORDERS, Limits, Progress
 from checker.graphs import check_graph_path
 from checker.hypothesis_engine import Coverage
-from checker.junit import write_cover_junit, write_junit
+from checker.junit import write_cover_junit, write_junit, write_prove_junit
 from checker.render import cluster_tables, format_tables
 from checker.replay import model_for
 from checker.replay import replay as replay_trace
@@ -145,6 +145,7 @@ EXIT_UNKNOWN = 3
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="kspec-out", show_default=True, help="where a counterexample is written")
 @click.option("--walks", type=click.IntRange(min=0), default=10, show_default=True, help="seeded random runs to check the premise on (0: none)")
 @click.option("--json", "json_file", type=click.Path(dir_okay=False), default=None, help="also write the outcomes as JSON")
+@click.option("--junit", "junit_file", type=click.Path(dir_okay=False), default=None, help="also write a JUnit XML report (one case per invariant)")
 def prove(
     invariant_names: tuple[str, ...],
     scenario_name: str | None,
@@ -159,6 +160,7 @@ def prove(
     out_dir: str,
     walks: int,
     json_file: str | None,
+    junit_file: str | None,
 ) -> int:
     """Prove invariants for every depth by k-induction over what the components change.
 
@@ -183,6 +185,8 @@ def prove(
             click.echo(induction.format_outcome(outcomes[-1]))
     if json_file:
         tracefmt.write_json(induction.to_json(outcomes), json_file)
+    if junit_file:
+        write_prove_junit(outcomes, junit_file)
     verdicts = {o.verdict for o in outcomes}
     return EXIT_VIOLATION if induction.REFUTED in verdicts else EXIT_UNKNOWN if induction.UNDECIDED in verdicts else EXIT_OK
 

@@ -1,4 +1,4 @@
-"""JUnit XML for CI: one test case per (scenario, variant, invariant) of ``kspec check``.
+"""JUnit XML for CI: one test case per (scenario, variant, invariant) of ``kspec check`` (and of ``kspec prove``).
 
 The report follows Jenkins' ``junit-10.xsd`` (the JUnit/Ant format that
 GitHub test reporters, GitLab and Azure Pipelines parse: no attribute or
@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from checker import eventual, numbers
+from checker import eventual, induction, numbers
 from checker import trace as tracefmt
 from checker.check import HYPOTHESIS, NOT_REACHED, VIOLATED, ExploreCoverage, RunReport
 from checker.explore import EventualVerdict
@@ -58,7 +58,9 @@ ModelOf = Callable[[tracefmt.Trace, str], "KubeModel"]
 """the model a counterexample ran on, from its trace and the file it was saved to"""
 
 FAILURE_TYPE = "InvariantViolated"
-"""the ``type`` of every ``<failure>``"""
+"""the ``type`` of every ``<failure>`` that carries a counterexample"""
+NOT_PROVED_TYPE = "NotProved"
+"""the ``type`` of a ``kspec prove`` case that was neither proved nor refuted"""
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -98,9 +100,9 @@ def to_xml(reports: Sequence[RunReport], *, seed: int, model_of: ModelOf = model
     return _document([_Suite(report, seed, model_of).element() for report in reports], sum(r.coverage.seconds for r in reports))
 
 
-def _document(suites: Sequence[ET.Element], seconds: float) -> str:
+def _document(suites: Sequence[ET.Element], seconds: float, name: str = "kspec check") -> str:
     """``<testsuites>`` around ``suites``, with their totals, as an XML document."""
-    root = ET.Element("testsuites", name="kspec check")
+    root = ET.Element("testsuites", name=name)
     root.extend(suites)
     for key in ("tests", "failures", "errors"):
         root.set(key, str(sum(int(suite.get(key, "0")) for suite in root)))
@@ -242,6 +244,53 @@ def _cover_case(c: numbers.Cover, invariant: str, classname: str, model_of: Mode
         lines += ["", replay_hint(trace, cell.saved)]
     failure = ET.SubElement(case, "failure", message=clean(message), type=FAILURE_TYPE)
     failure.text = clean("\n".join(lines))
+    return case
+
+
+def outcomes_to_xml(outcomes: Sequence[induction.Outcome], *, model_of: ModelOf = model_for) -> str:
+    """The JUnit XML document for ``kspec prove``: a suite per scenario and variant, a case per invariant.
+
+    *proved* passes, its ``system-out`` the outcome as ``kspec prove`` prints
+    it (the induction depth, the abstraction, the premise, the lemmas).
+    *refuted* is a failure (``InvariantViolated``) carrying the model's
+    counterexample as ``kspec replay`` prints it; *unknown* is a failure of
+    type ``NotProved`` carrying the abstract path or the counterexample to
+    induction, as the exit code 3 fails the step. ``model_of`` as for
+    :func:`to_xml`.
+    """
+    runs: dict[tuple[str, str], list[induction.Outcome]] = {}
+    for o in outcomes:
+        runs.setdefault((o.scenario, o.variant), []).append(o)
+    suites = [_prove_suite(scenario, variant, mine, model_of) for (scenario, variant), mine in runs.items()]
+    return _document(suites, sum(o.seconds for o in outcomes), name="kspec prove")
+
+
+def write_prove_junit(outcomes: Sequence[induction.Outcome], path: str | os.PathLike[str], *, model_of: ModelOf = model_for) -> None:
+    """Write ``outcomes_to_xml`` atomically."""
+    tracefmt.write_text(outcomes_to_xml(outcomes, model_of=model_of), path)
+
+
+def _prove_suite(scenario: str, variant: str, outcomes: Sequence[induction.Outcome], model_of: ModelOf) -> ET.Element:
+    name = clean(f"kspec.prove.{scenario}.{variant}")
+    properties: dict[str, object] = {"scenario": scenario, "variant": variant, "engine": "z3 k-induction"}
+    properties["proved"] = sum(1 for o in outcomes if o.verdict == induction.PROVED)
+    return _suite(name, properties, [_prove_case(o, name, model_of) for o in outcomes], sum(o.seconds for o in outcomes))
+
+
+def _prove_case(o: induction.Outcome, classname: str, model_of: ModelOf) -> ET.Element:
+    """One invariant's outcome: passing when proved, else a failure saying why."""
+    case = ET.Element("testcase", classname=classname, name=clean(o.abstraction.invariant))
+    text = induction.format_outcome(o)
+    if o.verdict == induction.PROVED:
+        ET.SubElement(case, "system-out").text = clean(text)
+    elif o.verdict == induction.REFUTED:
+        found = o.searches[-1]
+        assert found.trace is not None
+        failure = ET.SubElement(case, "failure", message=clean(violation_line(found)), type=FAILURE_TYPE)
+        failure.text = clean(f"{text}\n\n{counterexample_text(found, model_of(found.trace, source_name(found)))}")
+    else:
+        message = f"{o.abstraction.invariant}: neither proved nor refuted on {o.scenario}, variant {o.variant}"
+        ET.SubElement(case, "failure", message=clean(message), type=NOT_PROVED_TYPE).text = clean(text)
     return case
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import shlex
 from pathlib import Path
@@ -75,9 +76,14 @@ def test_the_upload_step_keeps_the_folder_kspec_writes_counterexamples_to_and_th
     assert _junit_file() in paths
 
 
-def test_the_report_is_published_from_the_same_file() -> None:
+def test_the_reports_are_published_from_the_same_files() -> None:
     (publish,) = [s for s in _steps() if s.get("uses", "").startswith("mikepenz/action-junit-report@")]
-    assert publish["with"]["report_paths"] == _junit_file() and publish["if"]
+    (prove_run,) = [s["run"] for s in _steps() if "run" in s and s["run"].startswith("kspec prove")]
+    words = shlex.split(prove_run)
+    reports = [_junit_file(), words[words.index("--junit") + 1]]
+    assert all(fnmatch.fnmatch(report, publish["with"]["report_paths"]) for report in reports) and publish["if"]
+    (upload,) = [s for s in _steps() if s.get("uses", "").startswith("actions/upload-artifact@")]
+    assert set(reports) <= set(upload["with"]["path"].split())
 
 
 def test_docs_ci_shows_the_workflow_as_it_is() -> None:

@@ -10,11 +10,12 @@ import attrs
 import pytest
 from junitparser import Failure, JUnitXml, Skipped
 
+from checker import induction
 from checker import trace as tracefmt
 from checker.check import EXPLORE, ExploreCoverage, ExploreOptions, RunReport, check_one
 from checker.cli import main
 from checker.explore import Limits
-from checker.junit import FAILURE_TYPE, to_xml
+from checker.junit import FAILURE_TYPE, NOT_PROVED_TYPE, to_xml
 from spec.invariants import INVARIANTS, QUIESCENT
 from spec.model import KubeModel
 from spec.scenarios import get_scenario
@@ -238,3 +239,30 @@ def test_only_a_complete_search_is_reported_as_covering_every_state() -> None:
     for (suite,), ending in ((bounded, "a bounded search, not a proof"), (exhaustive, every)):
         passed = [case for case in suite if case.is_passed]
         assert len(passed) >= len(INVARIANTS) - 4 and all(case.system_out.endswith(f"; {ending}") for case in passed)
+
+
+def test_prove_writes_a_case_per_invariant_passing_proved_failing_refuted_and_unknown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``kspec prove --junit``: a proof passes with what it rests on; a refutation carries its counterexample; unknown fails as exit 3 does."""
+    refuted = tmp_path / "refuted.xml"
+    args = ["prove", "--scenario", "services", "--variant", "apiserver-clusterip-lag", "--out", str(tmp_path / "out"), "--walks", "2"]
+    assert main([*args, "--junit", str(refuted)]) == 1
+    unknown = tmp_path / "unknown.xml"
+    args = ["prove", "--scenario", "capacity", "--variant", "two-schedulers", "--invariant", "phase-monotone", "--time-limit", "0"]
+    assert main([*args, "--max-examples", "5", "--walks", "0", "--out", str(tmp_path / "out"), "--junit", str(unknown)]) == 3
+    capsys.readouterr()
+    for path in (refuted, unknown):
+        assert_valid_junit(ET.parse(path).getroot())
+    (suite,) = JUnitXml.fromfile(str(refuted))
+    assert (suite.name, suite.tests, suite.failures) == ("kspec.prove.services.apiserver-clusterip-lag", 6, 1)
+    cases = {case.name: case for case in suite}
+    assert list(cases) == list(induction.ABSTRACTIONS)
+    (failure,) = cases["unique-cluster-ip"].result
+    assert isinstance(failure, Failure) and failure.type == FAILURE_TYPE
+    assert failure.message.startswith("unique-cluster-ip: ClusterIP 10.96.0.10 is allocated to default/api and default/web (2 steps; saved ")
+    assert "replay it: kspec replay " in failure.text and "UserCreate" in failure.text
+    assert "proved for every depth (k = 1)" in cases["pod-runs-once"].system_out and not cases["pod-runs-once"].result
+    ((case,),) = [list(suite) for suite in JUnitXml.fromfile(str(unknown))]
+    (failure,) = case.result
+    assert isinstance(failure, Failure) and failure.type == NOT_PROVED_TYPE
+    assert failure.message == "phase-monotone: neither proved nor refuted on capacity, variant two-schedulers"
+    assert "a run the model itself did not take" in failure.text and "searched: 5 examples" in failure.text
