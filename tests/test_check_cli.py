@@ -163,32 +163,37 @@ def test_same_seed_same_run_whatever_else_the_process_loaded() -> None:
     assert outputs[0] == outputs[1] and "examples" in outputs[0]
 
 
-@pytest.mark.parametrize(
-    ("engine", "variant", "invariant", "found"),
-    [
-        (["--max-examples", "5"], "kubelet-phase-regress", "phase-monotone", "batch"),
-        (["--engine", "explore", "--depth", "2"], "apiserver-clusterip-lag", "unique-cluster-ip", "services"),
-    ],
-    ids=["hypothesis", "explore"],
-)
-def test_workers_run_the_scenarios_at_once_and_report_what_one_process_does(
-    engine: list[str], variant: str, invariant: str, found: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_workers_run_the_scenarios_at_once_and_report_what_one_process_does(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """``--workers 2`` spreads the runs over two processes: the same reports, in the same order, and the same files."""
     outputs, files = [], []
     for workers in ("1", "2"):
         out = tmp_path / workers
-        args = ["check", "--scenario", "all", "--variant", variant, "--invariant", invariant, *engine, "--workers", workers, "--out", str(out)]
-        code, stdout, err = _run(args, capsys)
+        args = ["check", "--scenario", "all", "--variant", "apiserver-clusterip-lag", "--invariant", "unique-cluster-ip", "--engine", "explore"]
+        code, stdout, err = _run([*args, "--depth", "2", "--workers", workers, "--out", str(out)], capsys)
         assert code == 1, err
         finished = [line.split(":")[0] for line in err.splitlines()]  # "[i/10] scenario / variant", in the order the runs finished
-        assert sorted(finished) == sorted(f"[{i}/10] {name} / {variant}" for i, name in enumerate(_finished(err), start=1))
+        assert sorted(finished) == sorted(f"[{i}/10] {name} / apiserver-clusterip-lag" for i, name in enumerate(_finished(err), start=1))
         assert sorted(_finished(err)) == sorted(SCENARIOS)
         outputs.append([re.sub(r"\d+\.\d s", "S", line).replace(str(out), "OUT") for line in stdout.splitlines()])
         files.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
     assert outputs[0] == outputs[1] and files[0] == files[1]
-    assert list(files[0]) == [f"{found}--{variant}--{invariant}.json"]
-    assert f"violated     {invariant}: " in "\n".join(outputs[1])
+    assert list(files[0]) == ["services--apiserver-clusterip-lag--unique-cluster-ip.json"]
+    assert "violated     unique-cluster-ip: " in "\n".join(outputs[1])
+
+
+def test_forked_hypothesis_runs_are_the_runs_of_one_process(tmp_path: Path) -> None:
+    """Each Hypothesis run in a forked process makes the examples, steps and counterexample file it makes alone."""
+    variant = VARIANTS["kubelet-phase-regress"]
+    runs = [(get_scenario(name), variant) for name in ("batch", "services", "basic")]
+    outcomes = []
+    for jobs in (1, 2):
+        out = tmp_path / str(jobs)
+        reports = check_all(runs, ["phase-monotone"], seed=0, max_examples=5, out=out, jobs=jobs)
+        covered = [(r.scenario, r.verdicts, r.coverage.as_json()["examples"], r.coverage.as_json()["steps"]) for r in reports]
+        outcomes.append((covered, [r.saved.replace(str(out), "") for r in reports], {p.name: p.read_bytes() for p in sorted(out.iterdir())}))
+    assert outcomes[0] == outcomes[1]
+    covered, _, files = outcomes[1]
+    assert [c[0] for c in covered] == ["batch", "services", "basic"] and list(files) == ["batch--kubelet-phase-regress--phase-monotone.json"]
 
 
 def _finished(err: str) -> list[str]:
