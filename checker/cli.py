@@ -166,11 +166,8 @@ def prove(
 
     Exit 1 if one is refuted, else 3 if one is unknown, else 0 (all proved).
     """
-    runs = _manifest_runs(manifest_paths, scenario_name, variant_name, (nodes, node_cpu, node_memory))
-    if not runs:
-        variant = get_variant(variant_name)
-        chosen = list(SCENARIOS.values()) if scenario_name == "all" else [get_scenario(scenario_name or "basic")]
-        runs = [(scenario, variant) for scenario in chosen]
+    node_options = (nodes, node_cpu, node_memory)
+    runs = _manifest_runs(manifest_paths, scenario_name, variant_name, node_options) or _runs(scenario_name or "basic", variant_name)
     names = list(dict.fromkeys(invariant_names)) or list(induction.ABSTRACTIONS)
     models = [KubeModel(scenario, variant) for scenario, variant in runs]
     for model in models:
