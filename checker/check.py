@@ -9,7 +9,9 @@ and saved as a trace. Each invariant of a run is then *violated* (by that
 counterexample), *holds* (nothing broke it: in every state the explorer
 reached, or in every example Hypothesis ran; never a proof beyond the
 scenario's bounds) or *not reached* (a quiescent invariant when no quiescent
-state was reached).
+state was reached). The Z3 engine (``checker.bmc``) searches the runs of
+the actions it encodes, breadth-first in the depth, so its violation is a
+shortest such run; an invariant it has no encoding for is *not encoded*.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import attrs
 
 from checker import eventual, usermodel
 from checker import trace as tracefmt
+from checker.bmc import engine as bmc
 from checker.explore import BFS, ExploreResult, Limits, Progress, explore
 from checker.graphs import write_graph
 from checker.hypothesis_engine import Coverage, run_hypothesis
@@ -38,9 +41,9 @@ from spec.variants import Variant
 Found = tuple[tuple[Action, ...], Violation, int | None]
 """a counterexample: its actions, the violation, and where its loop starts when it is a lasso (else None)"""
 
-HOLDS, VIOLATED, NOT_REACHED = "holds", "violated", "not reached"
-HYPOTHESIS, EXPLORE = "hypothesis", "explore"
-ENGINES = (HYPOTHESIS, EXPLORE)
+HOLDS, VIOLATED, NOT_REACHED, NOT_ENCODED = "holds", "violated", "not reached", "not encoded"
+HYPOTHESIS, EXPLORE, Z3 = "hypothesis", "explore", bmc.Z3
+ENGINES = (HYPOTHESIS, EXPLORE, Z3)
 
 
 @attrs.frozen
@@ -155,7 +158,7 @@ class RunReport:
     """the variant's name"""
     verdicts: tuple[tuple[str, str], ...]
     """(invariant, holds / violated / not reached) in catalogue order"""
-    coverage: Coverage | ExploreCoverage
+    coverage: Coverage | ExploreCoverage | bmc.BmcCoverage
     """what the run covered"""
     trace: tracefmt.Trace | None
     """the shrunk counterexample, if one was found"""
@@ -217,11 +220,17 @@ def run_model(
     trace, with the model file ``user``); a model a test built with its own
     components is not rebuilt from a trace, so its recording is the check.
     """
-    coverage: Coverage | ExploreCoverage
+    coverage: Coverage | ExploreCoverage | bmc.BmcCoverage
     if engine == EXPLORE:
         found, coverage = explore_run(model, monitor, explore_options or ExploreOptions())
         steps_to_first, seconds_to_first = (coverage.result.transitions, coverage.result.seconds) if found else (None, None)
         trace_seed = None  # the explorer has no randomness
+    elif engine == Z3:
+        limits = (explore_options or ExploreOptions()).limits
+        shortest, coverage = bmc.search(model, monitor, limits.depth, limits.seconds)
+        found = (shortest[0], shortest[1], None) if shortest is not None else None
+        steps_to_first, seconds_to_first = (len(shortest[0]), coverage.seconds) if shortest else (None, None)
+        trace_seed = None  # Z3's answer does not depend on a seed
     else:
         result = run_hypothesis(model, monitor, seed=seed, max_examples=max_examples, profile=profile)
         found = (result.found.actions, result.found.violation, None) if result.found is not None else None
@@ -249,7 +258,10 @@ def run_model(
             tracefmt.write(trace, path)
             saved = str(path)
     quiescent = {i.name for i in monitor.quiescent_checks}
-    verdicts = tuple((name, _verdict(name, name in quiescent, trace, coverage.quiescent_states)) for name in monitor.names)
+    unjudged = set(coverage.unjudged) if isinstance(coverage, bmc.BmcCoverage) else set()
+    verdicts = tuple(
+        (name, NOT_ENCODED if name in unjudged else _verdict(name, name in quiescent, trace, coverage.quiescent_states)) for name in monitor.names
+    )
     return RunReport(model.scenario.name, model.variant.name, verdicts, coverage, trace, saved, steps_to_first, seconds_to_first)
 
 

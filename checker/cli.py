@@ -18,6 +18,7 @@ import click
 from checker import check as checking
 from checker import concolic, induction, numbers, render_formats, usermodel
 from checker import trace as tracefmt
+from checker.bmc import engine as bmc
 from checker.explore import ORDERS, Limits, Progress
 from checker.graphs import check_graph_path
 from checker.hypothesis_engine import Coverage
@@ -227,9 +228,14 @@ def _manifest_runs(
 @click.option("--seed", type=int, default=0, show_default=True, help="seed; the same seed finds the same counterexample (hypothesis)")
 @click.option("--max-examples", type=click.IntRange(min=1), default=300, show_default=True, help="examples per scenario (hypothesis)")
 @click.option("--order", type=click.Choice(ORDERS), default="bfs", show_default=True, help="search order (explore); bfs: shortest counterexamples")
-@click.option("--depth", type=click.IntRange(min=0), default=None, help="do not expand states deeper than this (explore) [default: no bound]")
+@click.option(
+    "--depth",
+    type=click.IntRange(min=0),
+    default=None,
+    help="do not expand states deeper than this (explore); the bound (z3: 10 if not given) [default: no bound]",
+)
 @click.option("--max-states", type=click.IntRange(min=1), default=None, help="stop after this many distinct states (explore) [default: no bound]")
-@click.option("--time-limit", type=click.FloatRange(min=0), default=None, help="stop after this many seconds a scenario (explore) [default: none]")
+@click.option("--time-limit", type=click.FloatRange(min=0), default=None, help="stop after this many seconds a run (explore, z3) [default: none]")
 @click.option("--graph", "graph_file", type=click.Path(dir_okay=False), default=None, help="write the reachable graph (explore): .graphml or .dot")
 @click.option(
     "--workers", type=click.IntRange(min=1), default=1, show_default=True, help="processes: runs at once (hypothesis), one search (explore)"
@@ -280,9 +286,12 @@ def check(
     if user is not None and symmetry:
         raise click.UsageError("--symmetry is not available with --model: the node symmetry is verified for the built-in components only")
     runs = _manifest_runs(manifest_paths, scenario_name, variant_name, (nodes, node_cpu, node_memory)) or _runs(scenario_name, variant_name, user)
-    explore_only = graph_file or eventually or symmetry or require_coverage or depth is not None or max_states or time_limit is not None
-    if engine != checking.EXPLORE and explore_only:
-        raise click.UsageError("--depth, --max-states, --time-limit, --graph, --eventually, --symmetry and --require-coverage need --engine explore")
+    explore_only = graph_file or eventually or symmetry or require_coverage or max_states
+    if engine != checking.EXPLORE and (explore_only or (engine != checking.Z3 and (depth is not None or time_limit is not None))):
+        raise click.UsageError(
+            "--max-states, --graph, --eventually, --symmetry and --require-coverage need --engine explore; --depth and --time-limit"
+            " need --engine explore or z3"
+        )
     if workers > 1 and engine == checking.EXPLORE and order != "bfs" and len(runs) == 1:
         raise click.UsageError("--workers with a single explorer run spreads a breadth-first search: it needs --order bfs")
     if graph_file and len(runs) > 1:
@@ -336,6 +345,8 @@ def check(
     uncovered = [r for r in reports if isinstance(r.coverage, checking.ExploreCoverage) and r.coverage.result.never_fired]
     if engine == checking.EXPLORE:
         click.echo(f"result: no invariant violated in {len(reports)} runs ({_extent(reports)})")
+    elif engine == checking.Z3:
+        click.echo(f"result: no invariant violated in {len(reports)} runs ({_bmc_extent(reports)})")
     else:
         examples = sum(r.coverage.examples for r in reports if isinstance(r.coverage, Coverage))
         steps = sum(r.coverage.steps for r in reports if isinstance(r.coverage, Coverage))
@@ -394,6 +405,16 @@ def _extent(reports: Sequence[checking.RunReport]) -> str:
     if complete == len(reports):
         return "every reachable state of each scenario's finite instance was checked"
     return f"{complete} of {len(reports)} searches complete; the others stopped at a bound, so this is not a proof"
+
+
+def _bmc_extent(reports: Sequence[checking.RunReport]) -> str:
+    """What the Z3 runs covered: the depths, and that only the encoded actions and invariants were searched."""
+    covered = [r.coverage for r in reports if isinstance(r.coverage, bmc.BmcCoverage)]
+    depths = sorted({c.depth for c in covered})
+    span = f"depth {depths[0]}" if len(depths) == 1 else f"depths {depths[0]} to {depths[-1]}"
+    partial = any(c.not_encoded or c.unjudged for c in covered)
+    left_out = "; only the encoded actions and invariants (see each run)" if partial else ""
+    return f"every run of the encoded actions to {span}{left_out}; a bounded search, not a proof"
 
 
 def _print_report(report: checking.RunReport, engine: str, seed: int) -> None:

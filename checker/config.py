@@ -42,7 +42,7 @@ from typing import Any
 import attrs
 
 from checker import usermodel
-from checker.check import ENGINES, EXPLORE, HYPOTHESIS
+from checker.check import ENGINES, EXPLORE, HYPOTHESIS, Z3
 from checker.explore import Limits
 from spec.errors import InvalidInputError, UnknownNameError
 from spec.manifests import scenario_from_manifests
@@ -56,7 +56,7 @@ CHECK_KEYS = ("scenarios", "manifests", "model", "variants", "engines", "invaria
 KEYS = (*CHECK_KEYS, "out", "check")
 """the keys of ``[tool.kspec]``"""
 EXPLORE_KEYS = ("depth", "max-states", "time-limit")
-"""bounds that only the explorer takes"""
+"""bounds that only the explorer takes (and Z3: depth and time-limit)"""
 
 
 class ConfigError(InvalidInputError):
@@ -167,8 +167,10 @@ class _Reader:
         """
         for key in EXPLORE_KEYS:
             takers = [merged for merged, own in users if key not in own]
-            if key in table and not any(EXPLORE in self.names(u, "engines", ENGINES, [HYPOTHESIS], prefix) for u in takers):
-                raise ConfigError(f'{self.where(prefix + key)}: bounds the explorer only, and no check here uses it; add "{EXPLORE}" to engines')
+            bounded = {EXPLORE} if key == "max-states" else {EXPLORE, Z3}
+            if key in table and not any(bounded & set(self.names(u, "engines", ENGINES, [HYPOTHESIS], prefix)) for u in takers):
+                whom, add = ("the explorer only", f'"{EXPLORE}"') if key == "max-states" else ("the explorer and Z3 only", f'"{EXPLORE}" or "{Z3}"')
+                raise ConfigError(f"{self.where(prefix + key)}: bounds {whom}, and no check here uses it; add {add} to engines")
 
     def checks(self, table: Mapping[str, Any], prefix: str) -> list[CheckConfig]:
         """Every (scenario, variant, engine) of one check table (its defaults merged in)."""

@@ -43,7 +43,7 @@ import attrs
 
 from checker import eventual, induction, numbers
 from checker import trace as tracefmt
-from checker.check import HYPOTHESIS, NOT_REACHED, VIOLATED, ExploreCoverage, RunReport
+from checker.check import HYPOTHESIS, NOT_ENCODED, NOT_REACHED, VIOLATED, ExploreCoverage, RunReport
 from checker.explore import EventualVerdict
 from checker.hypothesis_engine import Coverage
 from checker.render import format_replay
@@ -139,7 +139,7 @@ def write_junit(reports: Sequence[RunReport], path: str | os.PathLike[str], *, s
 
 def covered(report: RunReport, seed: int) -> str:
     """What a run covered, without its wall time (so that equal runs give equal text)."""
-    engine = f"hypothesis, seed {seed}" if isinstance(report.coverage, Coverage) else "explore"
+    engine = f"hypothesis, seed {seed}" if isinstance(report.coverage, Coverage) else report.coverage.as_json()["engine"]
     line = report.coverage.describe().replace(f", {report.coverage.seconds:.1f} s", "")
     return f"{report.scenario} / {report.variant} ({engine}): {line}"
 
@@ -327,6 +327,8 @@ class _Suite:
             self.failure(case)
         elif verdict == NOT_REACHED:
             ET.SubElement(case, "skipped").text = clean(f"not reached: no quiescent state was reached in {covered(self.report, self.seed)}")
+        elif verdict == NOT_ENCODED:
+            ET.SubElement(case, "skipped").text = clean(f"not encoded: Z3 has no encoding of this invariant yet; {covered(self.report, self.seed)}")
         else:
             ET.SubElement(case, "system-out").text = clean(f"holds in {self.passed()}")
         return case

@@ -1,0 +1,185 @@
+"""The API server's store, its watch history and its Service writes, as Z3 cells (spec/apiserver.py, spec/informer.py).
+
+Cells: the store revision and the next uid; each Service slot's existence,
+ClusterIP, uid and resourceVersion; each watch's cursor (NONE when it has
+nothing to deliver); and, as history, the kind each step wrote.
+
+The watch history is read off the unrolling: the event of revision r is the
+write of the step that reached r, and the initial state's events are
+constants. An event stays in the history (``informer._trim``) while it is
+inside the watch cache's window or some watch of its kind has not delivered
+it; the oldest revision a lagging list can be served at
+(``informer.oldest_listable``) is the window's start or the first kept
+event's, whichever is later. The store as of a revision
+(``informer.store_at``) is the frame at that revision, or before the
+initial one, a constant.
+
+Simplification of the encoding (not of the model): it relies on a dropped
+event never being needed again, which holds for runs of the encoded actions
+(no relist moves a cursor back); the differential test checks it along
+every run it draws.
+"""
+
+from __future__ import annotations
+
+import z3
+
+from checker.bmc.core import NONE, Cell, Terms, Unrolling
+from checker.bmc.layout import Layout, ip_code
+from spec import validation
+from spec.objects import SERVICE, Service
+from spec.state import State
+
+FIRST_CLUSTER_IP = 10
+"""the allocator hands out 10.96.0.10 first (spec.apiserver._allocate_service)"""
+
+
+def cells(layout: Layout) -> list[Cell]:
+    """The store's cells."""
+    out = [Cell("rev"), Cell("next_uid"), Cell("wrote", history=True)]
+    for key in layout.services:
+        out += [Cell(f"service/{key}/exists", boolean=True), Cell(f"service/{key}/ip"), Cell(f"service/{key}/uid"), Cell(f"service/{key}/rv")]
+    out += [Cell(cursor(w.instance, w.kind)) for w in layout.watchers]
+    return out
+
+
+def cursor(instance: str, kind: str) -> str:
+    """The cell of one watch's cursor."""
+    return f"cursor/{instance}/{kind}"
+
+
+def abstract(layout: Layout, s: State) -> dict[str, int | bool]:
+    """The store's cells of a state."""
+    out: dict[str, int | bool] = {"rev": s.api.revision, "next_uid": s.api.next_uid}
+    for key in layout.services:
+        svc = s.api.objects.services.get(key)
+        code = ip_code(svc.spec.cluster_ip) if svc is not None else NONE
+        out[f"service/{key}/exists"] = svc is not None
+        out[f"service/{key}/ip"] = NONE if code is None else code
+        out[f"service/{key}/uid"] = svc.meta.uid if svc is not None else 0
+        out[f"service/{key}/rv"] = svc.meta.resource_version if svc is not None else 0
+    for w in layout.watchers:
+        per_kind = s.channels.cursors.get(w.instance)
+        out[cursor(w.instance, w.kind)] = per_kind.get(w.kind, NONE) if per_kind is not None else NONE
+    return out
+
+
+# ------------------------------------------------------------ history
+
+
+def _kept(u: Unrolling, t: int, revision: z3.ArithRef | int, kind: str | z3.ArithRef) -> z3.BoolRef:
+    """An event of ``revision`` and ``kind`` (a name, or a code) is still in the history at frame t (informer._trim)."""
+    layout: Layout = u.context  # type: ignore[assignment]
+    f = u[t]
+    kept = [revision > f["rev"] - layout.window]
+    for w in layout.watchers:
+        if isinstance(kind, str) and kind != w.kind:
+            continue
+        name = cursor(w.instance, w.kind)
+        undelivered = z3.And(f[name] != NONE, revision > f[name])
+        kept.append(undelivered if isinstance(kind, str) else z3.And(kind == layout.kinds[w.kind], undelivered))
+    return z3.Or(kept)
+
+
+def oldest_listable(u: Unrolling, t: int) -> z3.ArithRef:
+    """The oldest revision a lagging watch cache can serve a list at, in frame t (informer.oldest_listable)."""
+    layout: Layout = u.context  # type: ignore[assignment]
+    f = u[t]
+    first_kept_minus_one: z3.ArithRef = f["rev"]  # an empty history
+    for step in range(t, 0, -1):  # the events the steps wrote, latest first, so the earliest kept one wins
+        wrote = u[step]["wrote"]
+        first_kept_minus_one = z3.If(z3.And(wrote != 0, _kept(u, t, u[step]["rev"], wrote)), u[step]["rev"] - 1, first_kept_minus_one)
+    for revision, kind in reversed(layout.initial_log):
+        first_kept_minus_one = z3.If(_kept(u, t, revision, kind), z3.IntVal(revision - 1), first_kept_minus_one)
+    window_start = f["rev"] - layout.window
+    oldest = z3.If(window_start > first_kept_minus_one, window_start, first_kept_minus_one)
+    return z3.If(oldest > 0, oldest, 0)
+
+
+def services_at(u: Unrolling, t: int, revision: z3.ArithRef) -> dict[str, tuple[z3.BoolRef, z3.ArithRef]]:
+    """Each Service slot's (exists, ClusterIP) as of ``revision`` ≤ the revision of frame t (informer.store_at)."""
+    layout: Layout = u.context  # type: ignore[assignment]
+    out: dict[str, tuple[z3.BoolRef, z3.ArithRef]] = {}
+    for key in layout.services:
+        revisions = sorted(layout.service_history)
+        exists: z3.BoolRef = z3.BoolVal(layout.service_history[revisions[0]][key][0]) if revisions else z3.BoolVal(False)
+        ip: z3.ArithRef = z3.IntVal(layout.service_history[revisions[0]][key][1]) if revisions else z3.IntVal(NONE)
+        for r in revisions[1:]:
+            exists = z3.If(revision >= r, z3.BoolVal(layout.service_history[r][key][0]), exists)
+            ip = z3.If(revision >= r, z3.IntVal(layout.service_history[r][key][1]), ip)
+        for step in range(t + 1):  # the latest frame at or before the revision
+            f = u[step]
+            exists = z3.If(f["rev"] <= revision, f[f"service/{key}/exists"], exists)
+            ip = z3.If(f["rev"] <= revision, f[f"service/{key}/ip"], ip)
+        out[key] = (exists, ip)
+    return out
+
+
+# ------------------------------------------------------------ writes
+
+
+def commit(u: Unrolling, t: int, kind: str, changes: Terms) -> Terms:
+    """One write of ``kind``: the object's cells, the next revision, and the cursors of the watches that now have an event pending (informer.record).
+
+    Every watch of the kind selects the event (the encoded kinds have no field selectors).
+    """
+    layout: Layout = u.context  # type: ignore[assignment]
+    f = u[t]
+    out = dict(changes)
+    out["rev"] = f["rev"] + 1
+    out["wrote"] = z3.IntVal(layout.kinds[kind])
+    for w in layout.watching(kind):
+        if w.node and not layout.up[w.node]:
+            continue  # the watch of a machine that is down does not exist
+        name = cursor(w.instance, w.kind)
+        out[name] = z3.If(f[name] == NONE, f["rev"], f[name])
+    return out
+
+
+def _ip_used(listing: dict[str, tuple[z3.BoolRef, z3.ArithRef]], ip: z3.ArithRef | int) -> z3.BoolRef:
+    return z3.Or([z3.And(exists, addr == ip) for exists, addr in listing.values()])
+
+
+def create_service(u: Unrolling, t: int, svc: Service, lagging: bool) -> tuple[z3.BoolRef, Terms]:
+    """POST of a Service that does not exist: (whether it is stored, the cells it changes) (apiserver.create, _allocate_service).
+
+    The allocator reads the store, or in ``apiserver-clusterip-lag`` the
+    Services as of the oldest revision the watch cache can list at. A
+    requested ClusterIP already in use is Invalid; otherwise the lowest free
+    10.96.0.n from n = 10 is handed out.
+    """
+    layout: Layout = u.context  # type: ignore[assignment]
+    f = u[t]
+    key = svc.meta.key
+    if validation.errors_for(svc) or svc.meta.namespace not in layout.namespaces:
+        return z3.BoolVal(False), {}
+    listing = services_at(u, t, oldest_listable(u, t)) if lagging else {k: (f[f"service/{k}/exists"], f[f"service/{k}/ip"]) for k in layout.services}
+    requested = ip_code(svc.spec.cluster_ip)
+    assert requested is not None
+    if requested != NONE:
+        stored: z3.BoolRef = z3.Not(_ip_used(listing, requested))
+        ip: z3.ArithRef = z3.IntVal(requested)
+    else:
+        stored = z3.BoolVal(True)
+        ip = z3.IntVal(FIRST_CLUSTER_IP + len(layout.services))
+        for n in range(FIRST_CLUSTER_IP + len(layout.services) - 1, FIRST_CLUSTER_IP - 1, -1):
+            ip = z3.If(_ip_used(listing, n), ip, n)
+    changes: Terms = {
+        f"service/{key}/exists": z3.BoolVal(True),
+        f"service/{key}/ip": ip,
+        f"service/{key}/uid": f["next_uid"],
+        f"service/{key}/rv": f["rev"] + 1,
+        "next_uid": f["next_uid"] + 1,
+    }
+    return stored, commit(u, t, SERVICE, changes)
+
+
+def delete_service(u: Unrolling, t: int, key: str) -> Terms:
+    """DELETE of an existing Service without finalizers: it is removed at once (apiserver._delete_immediately_or_finalize)."""
+    changes: Terms = {
+        f"service/{key}/exists": z3.BoolVal(False),
+        f"service/{key}/ip": z3.IntVal(NONE),
+        f"service/{key}/uid": z3.IntVal(0),
+        f"service/{key}/rv": z3.IntVal(0),
+    }
+    return commit(u, t, SERVICE, changes)

@@ -1,0 +1,146 @@
+"""Frames, cells and the unrolled run that the component encodings read and write.
+
+A *cell* is one named Z3 integer or boolean of a state; a *frame* holds the
+value of every cell in one state of a run. The component encodings describe
+an action instance by its guard (a Z3 condition on the run up to frame t)
+and its effect (the cells it changes, as terms over the run up to frame t);
+:class:`Unrolling` turns them into the constraint that frame t+1 follows
+frame t by the action chosen at step t.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import attrs
+import z3
+
+from spec.component import Action
+from spec.model import KubeModel
+from spec.state import State
+
+CellValue = int | bool
+Terms = dict[str, z3.ExprRef]
+"""cell name to its Z3 term in one frame"""
+
+NONE = -1
+"""an absent number: a watch without a cursor, a Service without a ClusterIP"""
+
+
+class EncodingError(AssertionError):
+    """Z3 and the executable spec disagree: a decoded run does not re-execute, or does not break what Z3 says it breaks."""
+
+
+@attrs.frozen
+class Cell:
+    """One number or flag of the state: its name, whether it is a boolean, and whether it records history only.
+
+    A *history* cell is not part of the state (the abstraction of a state
+    does not give it): it says what the step that reached the frame did,
+    such as the kind of object it wrote, so that later frames can read the
+    watch history off the unrolling.
+    """
+
+    name: str
+    boolean: bool = False
+    history: bool = False
+
+    def declare(self, frame: int) -> z3.ExprRef:
+        """The cell's variable in frame ``frame``."""
+        name = f"{self.name}@{frame}"
+        return z3.Bool(name) if self.boolean else z3.Int(name)
+
+    def literal(self, value: CellValue) -> z3.ExprRef:
+        """A constant of the cell's sort."""
+        return z3.BoolVal(bool(value)) if self.boolean else z3.IntVal(int(value))
+
+
+Guard = Callable[["Unrolling", int], z3.BoolRef]
+Effect = Callable[["Unrolling", int], Terms]
+
+
+@attrs.frozen
+class Encoded:
+    """One action instance of the catalogue as Z3 reads it: enabled where ``guard`` holds, changing the cells ``effect`` gives."""
+
+    action: Action
+    guard: Guard
+    effect: Effect
+
+
+@attrs.frozen
+class EncodedInvariant:
+    """A state invariant as Z3 reads it: ``bad`` holds in the frames that break it."""
+
+    name: str
+    bad: Callable[[Unrolling, int], z3.BoolRef]
+
+
+class Unrolling:
+    """A run of the instance as Z3 frames: frame 0 is the initial state, frame t+1 follows frame t by the action ``choice[t]``."""
+
+    def __init__(self, cells: Sequence[Cell], initial: Mapping[str, CellValue], actions: Sequence[Encoded], context: object) -> None:
+        self.cells = {c.name: c for c in cells}
+        self.actions = tuple(actions)
+        self.context = context
+        """what the encodings need besides the frames (the instance)"""
+        self.frames: list[Terms] = [{name: cell.literal(initial.get(name, 0)) for name, cell in self.cells.items()}]
+        self.choices: list[z3.ArithRef] = []
+
+    def __getitem__(self, frame: int) -> Terms:
+        return self.frames[frame]
+
+    @property
+    def depth(self) -> int:
+        """Steps unrolled so far."""
+        return len(self.choices)
+
+    def step(self) -> list[z3.BoolRef]:
+        """Unroll one more step; the constraints that tie the new frame to the one before."""
+        t = self.depth
+        choice = z3.Int(f"action@{t}")
+        self.choices.append(choice)
+        cur = self.frames[t]
+        nxt = {name: cell.declare(t + 1) for name, cell in self.cells.items()}
+        enabled = [z3.And(choice == i, enc.guard(self, t)) for i, enc in enumerate(self.actions)]
+        values: dict[str, z3.ExprRef] = {name: cell.literal(0) if cell.history else cur[name] for name, cell in self.cells.items()}
+        for i in reversed(range(len(self.actions))):
+            effect = self.actions[i].effect(self, t)
+            unknown = set(effect) - set(self.cells)
+            assert not unknown, f"{self.actions[i].action} writes cells that are not declared: {sorted(unknown)}"
+            for name in sorted(effect):
+                values[name] = z3.If(choice == i, effect[name], values[name])
+        self.frames.append(nxt)
+        state_cells = [name for name in sorted(self.cells) if not self.cells[name].history]
+        changes = z3.Or([nxt[name] != cur[name] for name in state_cells])  # a step that changes nothing is a stutter, not an action
+        return [z3.Or(enabled) if enabled else z3.BoolVal(False), changes, *(nxt[name] == values[name] for name in sorted(self.cells))]
+
+
+def frame_values(model: z3.ModelRef, terms: Terms) -> dict[str, CellValue]:
+    """A frame's cells in a Z3 model, as Python values."""
+    out: dict[str, CellValue] = {}
+    for name in sorted(terms):
+        value = model.eval(terms[name], model_completion=True)
+        out[name] = z3.is_true(value) if z3.is_bool(value) else value.as_long()
+    return out
+
+
+@attrs.frozen
+class Instance:
+    """A scenario and variant as the encoding sees them: the cells, the encoded actions and invariants, and what is left out."""
+
+    model: KubeModel
+    initial: State
+    cells: tuple[Cell, ...]
+    actions: tuple[Encoded, ...]
+    invariants: tuple[EncodedInvariant, ...]
+    abstract: Callable[[State], dict[str, CellValue]]
+    """a state's cell values (the abstraction the differential test compares frames with)"""
+    not_encoded: tuple[str, ...]
+    """the catalogue's actions (``component Action``) this scenario can take that the encoding leaves out, sorted"""
+    data: object
+    """the component encodings' own constants (slots, codes, the initial history)"""
+
+    def unrolling(self) -> Unrolling:
+        """Frame 0 of a run from the scenario's initial state."""
+        return Unrolling(self.cells, self.abstract(self.initial), self.actions, self.data)

@@ -1,0 +1,150 @@
+"""Bounded model checking: the shortest run of the encoded actions that breaks an encoded invariant.
+
+One incremental solver holds the unrolling. At each depth d it asks whether
+some encoded invariant is broken in frame d; the first satisfiable depth is
+the shortest counterexample among runs of the encoded actions (every
+shorter depth was refuted first). Its action choices are decoded into the
+catalogue's actions and re-executed through the executable spec, which must
+enable every step and break the same invariant in the last state; otherwise
+the encoding is wrong (:class:`EncodingError`).
+"""
+
+from __future__ import annotations
+
+import time
+
+import attrs
+import z3
+
+from checker.bmc.core import EncodedInvariant, EncodingError, Instance, Unrolling
+from checker.bmc.instance import build
+from spec.component import Action
+from spec.errors import ActionNotEnabledError
+from spec.invariants import Monitor, Violation
+from spec.model import KubeModel
+
+Z3 = "z3"
+DEFAULT_DEPTH = 10
+"""the bound when none is given"""
+
+
+@attrs.frozen
+class BmcCoverage:
+    """What a Z3 run covered: every run of the encoded actions up to ``depth`` steps, for the invariants it judged."""
+
+    depth: int
+    """the deepest bound refuted completely (every run of that many encoded steps checked), or the violation's depth"""
+    max_depth: int
+    stopped: str
+    """'violation', 'depth' (the bound was reached), 'time' or 'nothing to judge'"""
+    encoded: tuple[str, ...]
+    """the encoded action instances"""
+    not_encoded: tuple[str, ...]
+    """the catalogue's actions left out of the runs"""
+    judged: tuple[str, ...]
+    """the selected invariants Z3 judged"""
+    unjudged: tuple[str, ...]
+    """the selected invariants without an encoding"""
+    seconds: float
+    quiescent_states: int = 0
+    """no quiescent state is judged (for the verdicts' sake)"""
+
+    def describe(self) -> str:
+        """One line: the depth covered, over which actions, and what was left out."""
+        if self.stopped == "nothing to judge":
+            extent = "nothing to judge: no selected invariant has an encoding"
+        elif not self.encoded:
+            extent = "only the initial state: no action of the scenario is encoded"
+        elif self.stopped == "violation":
+            extent = f"violation at depth {self.depth} (every shorter run refuted)"
+        elif self.stopped == "time":
+            extent = f"every run of the encoded actions to depth {self.depth} (stopped at the time bound)"
+        else:
+            extent = f"every run of the encoded actions to depth {self.depth} (the depth bound)"
+        line = f"{extent}; {len(self.encoded)} encoded action instances, {self.seconds:.1f} s"
+        if self.not_encoded:
+            line += f"; not encoded, so left out of the runs: {grouped(self.not_encoded)}"
+        return line
+
+    def as_json(self) -> dict[str, object]:
+        """The run's statistics for ``--json``."""
+        return {
+            "engine": Z3,
+            "depth": self.depth,
+            "max_depth": self.max_depth,
+            "stopped": self.stopped,
+            "encoded": list(self.encoded),
+            "not_encoded": list(self.not_encoded),
+            "judged": list(self.judged),
+            "unjudged": list(self.unjudged),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def grouped(actions: tuple[str, ...]) -> str:
+    """``component Action [params]`` labels grouped by action, in first-seen order, with their instance counts (``WatchDeliver ×9``)."""
+    counts: dict[str, int] = {}
+    for label in actions:
+        _, _, rest = label.partition(" ")
+        counts[rest] = counts.get(rest, 0) + 1
+    return ", ".join(name if n == 1 else f"{name} ×{n}" for name, n in counts.items())
+
+
+Shortest = tuple[tuple[Action, ...], Violation]
+"""a counterexample: its actions and the violation in its last state"""
+
+
+def search(model: KubeModel, monitor: Monitor, max_depth: int | None = None, time_limit: float | None = None) -> tuple[Shortest | None, BmcCoverage]:
+    """The shortest run of the encoded actions (up to ``max_depth`` steps) that breaks a selected invariant, re-executed; and what was covered."""
+    start = time.monotonic()
+    bound = DEFAULT_DEPTH if max_depth is None else max_depth
+    inst = build(model)
+    selected = {i.name for i in monitor.state_checks}
+    judged = tuple(i for i in inst.invariants if i.name in selected)
+    names = tuple(i.name for i in judged)
+
+    def coverage(depth: int, stopped: str) -> BmcCoverage:
+        encoded = tuple(str(e.action) for e in inst.actions)
+        unjudged = tuple(n for n in monitor.names if n not in names)
+        return BmcCoverage(depth, bound, stopped, encoded, inst.not_encoded, names, unjudged, time.monotonic() - start)
+
+    if not judged:
+        return None, coverage(0, "nothing to judge")
+    u = inst.unrolling()
+    solver = z3.Solver()
+    for depth in range(bound + 1):
+        if time_limit is not None:
+            left = time_limit - (time.monotonic() - start)
+            if left <= 0:
+                return None, coverage(depth - 1, "time")
+            solver.set("timeout", max(1, int(left * 1000)))
+        solver.push()
+        solver.add(z3.Or([i.bad(u, depth) for i in judged]))
+        verdict = solver.check()
+        if verdict == z3.sat:
+            found = _decode(inst, u, monitor, solver.model(), judged)
+            return found, coverage(depth, "violation")
+        solver.pop()
+        if verdict == z3.unknown:
+            return None, coverage(depth - 1, "time")
+        if depth < bound:
+            solver.add(*u.step())
+    return None, coverage(bound, "depth")
+
+
+def _decode(inst: Instance, u: Unrolling, monitor: Monitor, m: z3.ModelRef, judged: tuple[EncodedInvariant, ...]) -> Shortest:
+    """The model's run as catalogue actions, re-executed through the executable spec, which must break what Z3 says it breaks."""
+    actions = tuple(inst.actions[m.eval(choice, model_completion=True).as_long()].action for choice in u.choices)
+    state = inst.initial
+    for step, action in enumerate(actions, 1):
+        try:
+            state = inst.model.next_state(state, action)
+        except ActionNotEnabledError as e:
+            raise EncodingError(f"step {step} of the run Z3 found is not enabled in the executable spec: {e}") from None
+    said = [i.name for i in judged if z3.is_true(m.eval(i.bad(u, u.depth), model_completion=True))]
+    broken = {v.invariant: v for v in monitor.check_state(state, False)}
+    spec_says = [i.name for i in judged if i.name in broken]
+    if said != spec_says:
+        theirs = spec_says or "nothing"
+        raise EncodingError(f"after the {len(actions)} steps Z3 found, Z3 says {said or 'nothing'} is broken, the executable spec {theirs}")
+    return actions, broken[said[0]]

@@ -1,0 +1,76 @@
+"""A scenario and variant as the Z3 encoding sees them: cells, encoded actions and invariants, and what is left out."""
+
+from __future__ import annotations
+
+from checker.bmc import apiserver, environment, invariants
+from checker.bmc.core import CellValue, Encoded, Instance
+from checker.bmc.layout import Layout, build_layout, ip_code
+from spec.catalogue import action_defs
+from spec.model import KubeModel
+from spec.objects import Obj, Service
+from spec.state import State
+
+
+def _services_encodable(layout: Layout, initial: State) -> bool:
+    """Every Service slot's object is one the encoding covers: a ClusterIP of the allocator's form (or none), no finalizers."""
+    objs: list[Service] = [*initial.api.objects.services.values(), *layout.ctx.scenario.user.services]
+    return all(ip_code(s.spec.cluster_ip) is not None and not s.meta.finalizers for s in objs)
+
+
+def _encoded_actions(layout: Layout, services: bool) -> list[Encoded]:
+    scenario = layout.ctx.scenario
+    out: list[Encoded] = []
+    if not services:
+        return out
+    if scenario.bounds.budgets.get("create", 0) > 0:
+        out += [environment.create_service(svc) for svc in scenario.user.services if svc.spec.type != "NodePort"]
+    if scenario.bounds.budgets.get("delete-service", 0) > 0:
+        out += [environment.delete_service(key) for key in layout.services]
+    return out
+
+
+def _not_encoded(model: KubeModel, encoded: list[Encoded]) -> tuple[str, ...]:
+    """The catalogue's actions the scenario can take that the encoding leaves out (UserCreate per object, the others per kind)."""
+    ctx = model.ctx
+    done = {str(e.action) for e in encoded}
+    done_kinds = {(e.action.component, e.action.name) for e in encoded}
+    out: list[str] = []
+    for instance, ctype in ctx.components:
+        for adef in action_defs(ctype):
+            if not adef.possible(ctx.scenario):
+                continue
+            if adef.name == "UserCreate":
+                user = ctx.scenario.user
+                creatable: list[Obj] = [*user.replicasets, *user.services, *user.pods]
+                for obj in creatable:
+                    label = f"{instance} UserCreate kind={obj.kind} name={obj.meta.key}"
+                    if label not in done:
+                        out.append(label)
+            elif adef.name == "UserDeleteService" and (instance, adef.name) in done_kinds:
+                continue
+            else:
+                out.append(f"{instance} {adef.name}")
+    return tuple(out)
+
+
+def build(model: KubeModel) -> Instance:
+    """The encoding of ``model``'s scenario and variant."""
+    initial = model.initial_states()[0]
+    layout = build_layout(model.ctx, initial)
+    services = _services_encodable(layout, initial)
+    actions = _encoded_actions(layout, services)
+    cells = [*apiserver.cells(layout), *environment.cells(layout)]
+
+    def abstract(s: State) -> dict[str, CellValue]:
+        return apiserver.abstract(layout, s) | environment.abstract(layout, s)
+
+    return Instance(
+        model=model,
+        initial=initial,
+        cells=tuple(cells),
+        actions=tuple(actions),
+        invariants=invariants.encoded(services),
+        abstract=abstract,
+        not_encoded=_not_encoded(model, actions),
+        data=layout,
+    )

@@ -1,0 +1,26 @@
+"""The invariants the Z3 encoding can judge, as conditions on one frame (spec/invariants.py)."""
+
+from __future__ import annotations
+
+import z3
+
+from checker.bmc.core import NONE, EncodedInvariant, Unrolling
+from checker.bmc.layout import Layout
+
+
+def _shared_cluster_ip(u: Unrolling, t: int) -> z3.BoolRef:
+    """unique-cluster-ip broken: two Services hold the same ClusterIP (ipallocator hands out each address once)."""
+    layout: Layout = u.context  # type: ignore[assignment]
+    f = u[t]
+    keys = layout.services
+    pairs = []
+    for i, a in enumerate(keys):
+        for b in keys[i + 1 :]:
+            ip = f[f"service/{a}/ip"]
+            pairs.append(z3.And(f[f"service/{a}/exists"], f[f"service/{b}/exists"], ip != NONE, ip == f[f"service/{b}/ip"]))
+    return z3.Or(pairs) if pairs else z3.BoolVal(False)
+
+
+def encoded(services: bool) -> tuple[EncodedInvariant, ...]:
+    """The invariants with an encoding, given which objects are encoded."""
+    return (EncodedInvariant("unique-cluster-ip", _shared_cluster_ip),) if services else ()
