@@ -113,7 +113,10 @@ def test_the_default_table_is_one_check(pytester: pytest.Pytester) -> None:
         ("depth = 3", '[tool.kspec].depth: bounds the explorer and Z3 only, and no check here uses it; add "explore" or "z3" to engines'),
         ("max-states = 3", '[tool.kspec].max-states: bounds the explorer only, and no check here uses it; add "explore" to engines'),
         ("seed = true", "[tool.kspec].seed: expected an integer, got True"),
-        ('depth = 2\n[[tool.kspec.check]]\nvariants = ["default"]', "[tool.kspec].depth: bounds the explorer and Z3 only, and no check here uses it*"),
+        (
+            'depth = 2\n[[tool.kspec.check]]\nvariants = ["default"]',
+            "[tool.kspec].depth: bounds the explorer and Z3 only, and no check here uses *",
+        ),
         ('[[tool.kspec.check]]\nengines = ["explore"]\ndepht = 2', "[tool.kspec].check[0]: unknown key 'depht'; did you mean 'depth'?"),
         (
             '[[tool.kspec.check]]\nengines = ["explore"]\ntime-limit = -1',

@@ -27,20 +27,35 @@ import z3
 from checker.bmc.core import NONE, Cell, Terms, Unrolling
 from checker.bmc.layout import Layout, ip_code
 from spec import validation
-from spec.objects import SERVICE, Service
+from spec.objects import POD, REPLICASET, SERVICE, Pod, ReplicaSetStatus, Service
 from spec.state import State
 
 FIRST_CLUSTER_IP = 10
 """the allocator hands out 10.96.0.10 first (spec.apiserver._allocate_service)"""
 
 
+RS_STATUS = ("replicas", "fully_labeled_replicas", "ready_replicas", "available_replicas", "observed_generation", "failure")
+"""the ReplicaSet status fields, as cells (failure as a code: FAILURES)"""
+FAILURES = ("", "FailedCreate", "FailedDelete")
+
+
 def cells(layout: Layout) -> list[Cell]:
     """The store's cells."""
-    out = [Cell("rev"), Cell("next_uid"), Cell("wrote", history=True)]
+    out = [Cell("rev"), Cell("next_uid"), Cell("wrote", history=True), Cell("wrote_slot", history=True)]
     for key in layout.services:
         out += [Cell(f"service/{key}/exists", boolean=True), Cell(f"service/{key}/ip"), Cell(f"service/{key}/uid"), Cell(f"service/{key}/rv")]
+    for key in layout.pods:
+        out += [Cell(f"pod/{key}/exists", boolean=True), Cell(f"pod/{key}/rv"), Cell(f"pod/{key}/deleting", boolean=True)]
+    for key in layout.replicasets:
+        out += [Cell(f"rs/{key}/{field}") for field in ("replicas", "generation", "rv")]
+        out += [Cell(f"rs/{key}/status/{field}") for field in RS_STATUS]
     out += [Cell(cursor(w.instance, w.kind)) for w in layout.watchers]
     return out
+
+
+def status_values(status: ReplicaSetStatus) -> dict[str, int]:
+    """A ReplicaSet status as its cells' values."""
+    return {field: FAILURES.index(status.failure) if field == "failure" else getattr(status, field) for field in RS_STATUS}
 
 
 def cursor(instance: str, kind: str) -> str:
@@ -58,6 +73,15 @@ def abstract(layout: Layout, s: State) -> dict[str, int | bool]:
         out[f"service/{key}/ip"] = NONE if code is None else code
         out[f"service/{key}/uid"] = svc.meta.uid if svc is not None else 0
         out[f"service/{key}/rv"] = svc.meta.resource_version if svc is not None else 0
+    for key in layout.pods:
+        pod = s.api.objects.pods.get(key)
+        out[f"pod/{key}/exists"] = pod is not None
+        out[f"pod/{key}/rv"] = pod.meta.resource_version if pod is not None else 0
+        out[f"pod/{key}/deleting"] = pod is not None and pod.meta.deletion_timestamp is not None
+    for key in layout.replicasets:
+        rs = s.api.objects.replicasets[key]
+        out |= {f"rs/{key}/replicas": rs.spec.replicas, f"rs/{key}/generation": rs.meta.generation, f"rs/{key}/rv": rs.meta.resource_version}
+        out |= {f"rs/{key}/status/{field}": value for field, value in status_values(rs.status).items()}
     for w in layout.watchers:
         per_kind = s.channels.cursors.get(w.instance)
         out[cursor(w.instance, w.kind)] = per_kind.get(w.kind, NONE) if per_kind is not None else NONE
@@ -96,6 +120,14 @@ def oldest_listable(u: Unrolling, t: int) -> z3.ArithRef:
     return z3.If(oldest > 0, oldest, 0)
 
 
+def value_at(u: Unrolling, t: int, revision: z3.ArithRef, name: str, before: z3.ExprRef | None = None) -> z3.ExprRef:
+    """Cell ``name`` as of ``revision`` ≤ the revision of frame t: in the latest frame at or before it (``before`` if it is older than frame 0)."""
+    value = u[0][name] if before is None else before
+    for step in range(t + 1):
+        value = z3.If(u[step]["rev"] <= revision, u[step][name], value)
+    return value
+
+
 def services_at(u: Unrolling, t: int, revision: z3.ArithRef) -> dict[str, tuple[z3.BoolRef, z3.ArithRef]]:
     """Each Service slot's (exists, ClusterIP) as of ``revision`` ≤ the revision of frame t (informer.store_at)."""
     layout: Layout = u.context  # type: ignore[assignment]
@@ -118,21 +150,24 @@ def services_at(u: Unrolling, t: int, revision: z3.ArithRef) -> dict[str, tuple[
 # ------------------------------------------------------------ writes
 
 
-def commit(u: Unrolling, t: int, kind: str, changes: Terms) -> Terms:
-    """One write of ``kind``: the object's cells, the next revision, and the cursors of the watches that now have an event pending (informer.record).
+def commit(u: Unrolling, t: int, kind: str, slot: z3.ArithRef | int, changes: Terms, selected: dict[str, z3.BoolRef] | None = None) -> Terms:
+    """One write of ``kind`` to the slot coded ``slot``: its cells, the next revision, and the cursors of the watches that now have an event pending.
 
-    Every watch of the kind selects the event (the encoded kinds have no field selectors).
+    (informer.record.) ``selected``: per watching instance, whether its
+    watch selects the event (every watch of the kind if not given).
     """
     layout: Layout = u.context  # type: ignore[assignment]
     f = u[t]
     out = dict(changes)
     out["rev"] = f["rev"] + 1
     out["wrote"] = z3.IntVal(layout.kinds[kind])
+    out["wrote_slot"] = z3.IntVal(slot) if isinstance(slot, int) else slot
     for w in layout.watching(kind):
         if w.node and not layout.up[w.node]:
             continue  # the watch of a machine that is down does not exist
         name = cursor(w.instance, w.kind)
-        out[name] = z3.If(f[name] == NONE, f["rev"], f[name])
+        sees = z3.BoolVal(True) if selected is None else selected.get(w.instance, z3.BoolVal(False))
+        out[name] = z3.If(z3.And(sees, f[name] == NONE), f["rev"], f[name])
     return out
 
 
@@ -171,15 +206,100 @@ def create_service(u: Unrolling, t: int, svc: Service, lagging: bool) -> tuple[z
         f"service/{key}/rv": f["rev"] + 1,
         "next_uid": f["next_uid"] + 1,
     }
-    return stored, commit(u, t, SERVICE, changes)
+    return stored, commit(u, t, SERVICE, layout.slot(SERVICE, key), changes)
 
 
 def delete_service(u: Unrolling, t: int, key: str) -> Terms:
     """DELETE of an existing Service without finalizers: it is removed at once (apiserver._delete_immediately_or_finalize)."""
+    layout: Layout = u.context  # type: ignore[assignment]
     changes: Terms = {
         f"service/{key}/exists": z3.BoolVal(False),
         f"service/{key}/ip": z3.IntVal(NONE),
         f"service/{key}/uid": z3.IntVal(0),
         f"service/{key}/rv": z3.IntVal(0),
     }
-    return commit(u, t, SERVICE, changes)
+    return commit(u, t, SERVICE, layout.slot(SERVICE, key), changes)
+
+
+# ------------------------------------------------------------ pods and ReplicaSets
+
+
+def pod_selected(layout: Layout, key: str) -> dict[str, z3.BoolRef]:
+    """Per watching instance, whether its pod watch selects the pod of slot ``key`` (its selector reads only fields that never change here)."""
+    pod = layout.pod_objects[key]
+    out: dict[str, z3.BoolRef] = {}
+    for w in layout.watching(POD):
+        watch = layout.ctx.watch_of(w.instance, POD)
+        out[w.instance] = z3.BoolVal(watch.selects is None or bool(watch.selects(w.node, pod)))
+    return out
+
+
+def create_pod(u: Unrolling, t: int, rs_key: str) -> Terms:
+    """POST of a ReplicaSet's pod (generateName): the slot of the uid the API server hands out now is stored (apiserver.create)."""
+    layout: Layout = u.context  # type: ignore[assignment]
+    f = u[t]
+    changes: Terms = {"next_uid": f["next_uid"] + 1}
+    slot: z3.ArithRef = z3.IntVal(0)
+    selected: dict[str, z3.BoolRef] = {w.instance: z3.BoolVal(False) for w in layout.watching(POD)}
+    for key in layout.pods:
+        if layout.generated.get(key) != rs_key:
+            continue
+        now = f["next_uid"] == layout.pod_objects[key].meta.uid
+        changes |= {
+            f"pod/{key}/exists": z3.If(now, True, f[f"pod/{key}/exists"]),
+            f"pod/{key}/rv": z3.If(now, f["rev"] + 1, f[f"pod/{key}/rv"]),
+            f"pod/{key}/deleting": z3.If(now, False, f[f"pod/{key}/deleting"]),
+        }
+        slot = z3.If(now, layout.slot(POD, key), slot)
+        selected = {name: z3.If(now, sees, selected[name]) for name, sees in pod_selected(layout, key).items()}
+    return commit(u, t, POD, slot, changes, selected)
+
+
+def graceful(pod: Pod) -> bool:
+    """A DELETE of this pod marks it deleting rather than removing it: it is bound, not terminal, and has a grace period (apiserver._delete_pod)."""
+    return bool(pod.spec.node_name) and not pod.is_terminal() and pod.spec.termination_grace_period_seconds > 0
+
+
+def delete_pod(u: Unrolling, t: int, key: str) -> tuple[z3.BoolRef, Terms]:
+    """DELETE of a pod with its own grace period: (whether it was found, the cells it changes) (apiserver._delete_pod).
+
+    A graceful delete marks the pod deleting; a second one is a no-op (the
+    clock does not move here, so the deadline cannot be brought forward); an
+    unbound pod goes at once (no pod here has finalizers).
+    """
+    layout: Layout = u.context  # type: ignore[assignment]
+    f = u[t]
+    exists, deleting = f[f"pod/{key}/exists"], f[f"pod/{key}/deleting"]
+    if graceful(layout.pod_objects[key]):
+        changes: Terms = {f"pod/{key}/deleting": z3.BoolVal(True), f"pod/{key}/rv": f["rev"] + 1}
+        written = commit(u, t, POD, layout.slot(POD, key), changes, pod_selected(layout, key))
+        return exists, {name: z3.If(z3.And(exists, z3.Not(deleting)), term, unchanged(u, t, name)) for name, term in written.items()}
+    changes = {f"pod/{key}/exists": z3.BoolVal(False), f"pod/{key}/rv": z3.IntVal(0), f"pod/{key}/deleting": z3.BoolVal(False)}
+    written = commit(u, t, POD, layout.slot(POD, key), changes, pod_selected(layout, key))
+    return exists, {name: z3.If(exists, term, unchanged(u, t, name)) for name, term in written.items()}
+
+
+def unchanged(u: Unrolling, t: int, name: str) -> z3.ExprRef:
+    """A cell's value when a step does not write: its own, or for a history cell, nothing written."""
+    return z3.IntVal(0) if u.cells[name].history else u[t][name]
+
+
+def scale_replicaset(u: Unrolling, t: int, key: str, replicas: int) -> Terms:
+    """PUT of a ReplicaSet with a new spec.replicas: the generation goes up (apiserver._prepare_for_update)."""
+    layout: Layout = u.context  # type: ignore[assignment]
+    f = u[t]
+    changes: Terms = {f"rs/{key}/replicas": z3.IntVal(replicas), f"rs/{key}/generation": f[f"rs/{key}/generation"] + 1, f"rs/{key}/rv": f["rev"] + 1}
+    return commit(u, t, REPLICASET, layout.slot(REPLICASET, key), changes)
+
+
+def write_replicaset_status(u: Unrolling, t: int, key: str, status: dict[str, z3.ArithRef]) -> Terms:
+    """PUT .../status of a ReplicaSet whose uid is unchanged: written if it differs (a Conflict is retried with the live resourceVersion).
+
+    (ReplicaSet controller _status, apiserver.update_status: a status equal to the stored one writes nothing.)
+    """
+    layout: Layout = u.context  # type: ignore[assignment]
+    f = u[t]
+    differs = z3.Or([status[field] != f[f"rs/{key}/status/{field}"] for field in RS_STATUS])
+    changes: Terms = {f"rs/{key}/status/{field}": status[field] for field in RS_STATUS} | {f"rs/{key}/rv": f["rev"] + 1}
+    written = commit(u, t, REPLICASET, layout.slot(REPLICASET, key), changes)
+    return {name: z3.If(differs, term, unchanged(u, t, name)) for name, term in written.items()}

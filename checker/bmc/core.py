@@ -70,10 +70,11 @@ class Encoded:
 
 @attrs.frozen
 class EncodedInvariant:
-    """A state invariant as Z3 reads it: ``bad`` holds in the frames that break it."""
+    """An invariant as Z3 reads it: ``bad(u, t)`` holds when frame t breaks it (a transition invariant: when the step into frame t does)."""
 
     name: str
     bad: Callable[[Unrolling, int], z3.BoolRef]
+    transition: bool = False
 
 
 class Unrolling:
@@ -114,6 +115,30 @@ class Unrolling:
         state_cells = [name for name in sorted(self.cells) if not self.cells[name].history]
         changes = z3.Or([nxt[name] != cur[name] for name in state_cells])  # a step that changes nothing is a stutter, not an action
         return [z3.Or(enabled) if enabled else z3.BoolVal(False), changes, *(nxt[name] == values[name] for name in sorted(self.cells))]
+
+    def known(self, choice: int, values: Mapping[str, CellValue]) -> None:
+        """Append a step whose choice and next frame are known constants (how the differential test follows a run of the executable spec)."""
+        self.choices.append(z3.IntVal(choice))
+        self.frames.append({name: cell.literal(values.get(name, 0)) for name, cell in self.cells.items()})
+
+    def successor(self, index: int) -> dict[str, CellValue] | None:
+        """With every frame so far constant: the next frame action ``index`` leads to, or None if it is not enabled (or would change nothing)."""
+        t = self.depth
+        enc = self.actions[index]
+        if not z3.is_true(z3.simplify(enc.guard(self, t))):
+            return None
+        values = {name: _constant(self.frames[t][name]) if not cell.history else 0 for name, cell in self.cells.items()}
+        values |= {name: _constant(term) for name, term in enc.effect(self, t).items()}
+        changed = any(values[name] != _constant(self.frames[t][name]) for name, cell in self.cells.items() if not cell.history)
+        return values if changed else None
+
+
+def _constant(term: z3.ExprRef) -> CellValue:
+    value = z3.simplify(term)
+    if z3.is_true(value) or z3.is_false(value):
+        return bool(z3.is_true(value))
+    assert isinstance(value, z3.IntNumRef), f"not a constant: {value}"
+    return int(value.as_long())
 
 
 def frame_values(model: z3.ModelRef, terms: Terms) -> dict[str, CellValue]:

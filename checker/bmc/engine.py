@@ -98,8 +98,8 @@ def search(model: KubeModel, monitor: Monitor, max_depth: int | None = None, tim
     """The shortest run of the encoded actions (up to ``max_depth`` steps) that breaks a selected invariant, re-executed; and what was covered."""
     start = time.monotonic()
     bound = DEFAULT_DEPTH if max_depth is None else max_depth
-    inst = build(model)
-    selected = {i.name for i in monitor.state_checks}
+    inst = build(model, bound)
+    selected = {i.name for i in (*monitor.state_checks, *monitor.transition_checks)}
     judged = tuple(i for i in inst.invariants if i.name in selected)
     names = tuple(i.name for i in judged)
 
@@ -135,14 +135,15 @@ def search(model: KubeModel, monitor: Monitor, max_depth: int | None = None, tim
 def _decode(inst: Instance, u: Unrolling, monitor: Monitor, m: z3.ModelRef, judged: tuple[EncodedInvariant, ...]) -> Shortest:
     """The model's run as catalogue actions, re-executed through the executable spec, which must break what Z3 says it breaks."""
     actions = tuple(inst.actions[m.eval(choice, model_completion=True).as_long()].action for choice in u.choices)
-    state = inst.initial
+    state, before = inst.initial, inst.initial
     for step, action in enumerate(actions, 1):
         try:
-            state = inst.model.next_state(state, action)
+            state, before = inst.model.next_state(state, action), state
         except ActionNotEnabledError as e:
             raise EncodingError(f"step {step} of the run Z3 found is not enabled in the executable spec: {e}") from None
     said = [i.name for i in judged if z3.is_true(m.eval(i.bad(u, u.depth), model_completion=True))]
-    broken = {v.invariant: v for v in monitor.check_state(state, False)}
+    last = monitor.check_transition(before, actions[-1], state) if actions else []
+    broken = {v.invariant: v for v in [*last, *monitor.check_state(state, False)]}
     spec_says = [i.name for i in judged if i.name in broken]
     if said != spec_says:
         theirs = spec_says or "nothing"

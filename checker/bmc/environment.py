@@ -17,7 +17,7 @@ from spec.objects import SERVICE, Service
 from spec.state import State
 
 USER = "user"
-BUDGETS = ("create", "delete-service")
+BUDGETS = ("create", "delete-service", "scale")
 """the budgets the encoded requests spend"""
 
 
@@ -56,8 +56,7 @@ def create_service(svc: Service) -> Encoded:
         layout: Layout = u.context  # type: ignore[assignment]
         stored, changes = apiserver.create_service(u, t, svc, layout.ctx.flag(CLUSTERIP_LAG))
         spent = _spend(u, t, "create")
-        unchanged = u[t] | {"wrote": z3.IntVal(0)}  # a refused create writes nothing
-        return spent | {name: z3.If(stored, term, unchanged[name]) for name, term in changes.items()}
+        return spent | {name: z3.If(stored, term, apiserver.unchanged(u, t, name)) for name, term in changes.items()}
 
     return Encoded(Action(USER, "UserCreate", (("kind", SERVICE), ("name", key))), guard, effect)
 
@@ -72,3 +71,15 @@ def delete_service(key: str) -> Encoded:
         return _spend(u, t, "delete-service") | apiserver.delete_service(u, t, key)
 
     return Encoded(Action(USER, "UserDeleteService", (("service", key),)), guard, effect)
+
+
+def scale_replicaset(key: str, replicas: int) -> Encoded:
+    """UserScaleReplicaSet to one of the scenario's replica counts: enabled while the budget lasts and the count differs."""
+
+    def guard(u: Unrolling, t: int) -> z3.BoolRef:
+        return z3.And(_left(u, t, "scale"), u[t][f"rs/{key}/replicas"] != replicas)
+
+    def effect(u: Unrolling, t: int) -> Terms:
+        return _spend(u, t, "scale") | apiserver.scale_replicaset(u, t, key, replicas)
+
+    return Encoded(Action(USER, "UserScaleReplicaSet", (("rs", key), ("replicas", replicas))), guard, effect)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from checker.bmc import apiserver, environment, invariants
+from checker.bmc import apiserver, environment, invariants, replicaset
 from checker.bmc.core import CellValue, Encoded, Instance
 from checker.bmc.layout import Layout, build_layout, ip_code
 from spec.catalogue import action_defs
@@ -29,6 +29,15 @@ def _encoded_actions(layout: Layout, services: bool) -> list[Encoded]:
     return out
 
 
+def _replicaset_actions(layout: Layout) -> list[Encoded]:
+    """The ReplicaSet controller's actions and the user's scaling, where the controller's encoding covers the scenario."""
+    controller = replicaset.actions(layout)
+    if not controller or layout.ctx.scenario.bounds.budgets.get("scale", 0) == 0:
+        return controller
+    scale = [environment.scale_replicaset(key, n) for key in layout.replicasets for n in layout.ctx.scenario.user.scale]
+    return scale + controller
+
+
 def _not_encoded(model: KubeModel, encoded: list[Encoded]) -> tuple[str, ...]:
     """The catalogue's actions the scenario can take that the encoding leaves out (UserCreate per object, the others per kind)."""
     ctx = model.ctx
@@ -46,30 +55,29 @@ def _not_encoded(model: KubeModel, encoded: list[Encoded]) -> tuple[str, ...]:
                     label = f"{instance} UserCreate kind={obj.kind} name={obj.meta.key}"
                     if label not in done:
                         out.append(label)
-            elif adef.name == "UserDeleteService" and (instance, adef.name) in done_kinds:
-                continue
-            else:
+            elif (instance, adef.name) not in done_kinds:
                 out.append(f"{instance} {adef.name}")
     return tuple(out)
 
 
-def build(model: KubeModel) -> Instance:
-    """The encoding of ``model``'s scenario and variant."""
+def build(model: KubeModel, depth: int = 0) -> Instance:
+    """The encoding of ``model``'s scenario and variant, for runs of up to ``depth`` steps."""
     initial = model.initial_states()[0]
-    layout = build_layout(model.ctx, initial)
+    layout = build_layout(model.ctx, initial, depth)
     services = _services_encodable(layout, initial)
-    actions = _encoded_actions(layout, services)
-    cells = [*apiserver.cells(layout), *environment.cells(layout)]
+    controller = _replicaset_actions(layout)
+    actions = [*_encoded_actions(layout, services), *controller]
+    cells = [*apiserver.cells(layout), *environment.cells(layout), *replicaset.cells(layout)]
 
     def abstract(s: State) -> dict[str, CellValue]:
-        return apiserver.abstract(layout, s) | environment.abstract(layout, s)
+        return apiserver.abstract(layout, s) | environment.abstract(layout, s) | replicaset.abstract(layout, s)
 
     return Instance(
         model=model,
         initial=initial,
         cells=tuple(cells),
         actions=tuple(actions),
-        invariants=invariants.encoded(services),
+        invariants=invariants.encoded(services, bool(controller)),
         abstract=abstract,
         not_encoded=_not_encoded(model, actions),
         data=layout,

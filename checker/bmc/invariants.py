@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import z3
 
+from checker.bmc import replicaset
 from checker.bmc.core import NONE, EncodedInvariant, Unrolling
 from checker.bmc.layout import Layout
 
@@ -21,6 +22,7 @@ def _shared_cluster_ip(u: Unrolling, t: int) -> z3.BoolRef:
     return z3.Or(pairs) if pairs else z3.BoolVal(False)
 
 
-def encoded(services: bool) -> tuple[EncodedInvariant, ...]:
-    """The invariants with an encoding, given which objects are encoded."""
-    return (EncodedInvariant("unique-cluster-ip", _shared_cluster_ip),) if services else ()
+def encoded(services: bool, replicasets: bool) -> tuple[EncodedInvariant, ...]:
+    """The invariants with an encoding, given which objects and components are encoded (catalogue order)."""
+    out = [EncodedInvariant("rs-no-overshoot", replicaset.overshoot, transition=True)] if replicasets else []
+    return (*out, *([EncodedInvariant("unique-cluster-ip", _shared_cluster_ip)] if services else []))

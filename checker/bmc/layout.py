@@ -5,9 +5,12 @@ from __future__ import annotations
 import attrs
 
 from checker.bmc.core import NONE
+from spec import apiserver as api
 from spec import informer
 from spec.component import Context, node_of
-from spec.objects import SERVICE, Service
+from spec.controllers.replicaset import pod_from_template
+from spec.frozen import replace
+from spec.objects import POD, REPLICASET, SERVICE, Pod, ReplicaSet, Service
 from spec.state import State
 
 CLUSTER_IP_PREFIX = "10.96.0."
@@ -45,6 +48,30 @@ class Layout:
     """the scenario's budgets"""
     namespaces: frozenset[str]
     """the namespaces that exist (constant: none is created or deleted)"""
+    pods: tuple[str, ...]
+    """the keys of every pod that can exist: the initial ones, then those each ReplicaSet can create (one per uid the run can hand out)"""
+    pod_objects: dict[str, Pod]
+    """each pod slot's object as it is (initial) or would be created, apart from its resourceVersion and deletion"""
+    generated: dict[str, str]
+    """a ReplicaSet's pod slot: the ReplicaSet's key"""
+    replicasets: tuple[str, ...]
+    """the keys of the initial ReplicaSets"""
+    rs_objects: dict[str, ReplicaSet]
+    """each ReplicaSet as the initial state holds it"""
+    clock: int
+    """the clock (constant: ticks are not encoded)"""
+    initial_events: dict[int, tuple[str, str]]
+    """the initial history's events: revision to (kind, key)"""
+
+    @property
+    def slotted(self) -> tuple[str, ...]:
+        """The kinds whose objects have slots."""
+        return (SERVICE, POD, REPLICASET)
+
+    def slot(self, kind: str, key: str) -> int:
+        """The code of an object slot in the history cells (1, 2, ... within its kind)."""
+        keys = {SERVICE: self.services, POD: self.pods, REPLICASET: self.replicasets}[kind]
+        return keys.index(key) + 1 if key in keys else 0
 
     @property
     def window(self) -> int:
@@ -74,12 +101,25 @@ def service_fields(svc: Service | None) -> tuple[bool, int]:
     return True, code
 
 
-def build_layout(ctx: Context, initial: State) -> Layout:
-    """The constants of the scenario's finite instance."""
+def _generated(ctx: Context, initial: State, depth: int) -> dict[str, Pod]:
+    """The pods each ReplicaSet can create in ``depth`` steps, as the API server would create them (spec.apiserver.create)."""
+    out: dict[str, Pod] = {}
+    for rs in initial.api.objects.replicasets.values():
+        for uid in range(initial.api.next_uid, initial.api.next_uid + depth):
+            s = replace(initial, api=replace(initial.api, next_uid=uid))
+            created = api.create(ctx, s, pod_from_template(rs)).obj
+            if isinstance(created, Pod) and created.meta.key not in initial.api.objects.pods:
+                out[created.meta.key] = created
+    return out
+
+
+def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
+    """The constants of the scenario's finite instance, for runs of up to ``depth`` steps."""
     kinds = sorted({w.kind for _, w in ctx.watchers} | {SERVICE})
     services = sorted(set(initial.api.objects.services) | {s.meta.key for s in ctx.scenario.user.services})
     watchers = tuple(Watcher(inst, w.kind, node_of(inst) if ctx.type_of(inst).per_node else "") for inst, w in ctx.watchers)
     oldest = informer.oldest_listable(ctx, initial)
+    generated = _generated(ctx, initial, depth)
     history = {
         r: {key: service_fields(informer.store_at(initial, SERVICE, r).get(key)) for key in services} for r in range(oldest, initial.api.revision)
     }
@@ -94,4 +134,11 @@ def build_layout(ctx: Context, initial: State) -> Layout:
         up={name: m.up for name, m in sorted(initial.machines.items())},
         budgets=dict(sorted(ctx.scenario.bounds.budgets.items())),
         namespaces=frozenset(initial.api.objects.namespaces),
+        pods=(*initial.api.objects.pods, *generated),
+        pod_objects={**dict(initial.api.objects.pods.items()), **generated},
+        generated={key: f"{p.meta.namespace}/{ref.name}" for key, p in generated.items() if (ref := p.meta.controller_ref()) is not None},
+        replicasets=tuple(initial.api.objects.replicasets),
+        rs_objects=dict(initial.api.objects.replicasets.items()),
+        clock=initial.clock,
+        initial_events={ev.revision: (ev.kind, ev.key) for ev in initial.channels.log},
     )

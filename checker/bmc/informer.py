@@ -1,0 +1,60 @@
+"""Watches and informer caches, as Z3 (spec/informer.py).
+
+A watch that selects every object of its kind, and loses no event, delivers
+the history in revision order, so its cache is the store as of the revision
+it has delivered up to: the store itself when its cursor is NONE (nothing
+pending), else the store as of its cursor. The cache is therefore read off
+the unrolling (``apiserver.value_at``) and needs no cells of its own. A
+delivery moves the cursor to the revision before the kind's next event, or
+to NONE.
+"""
+
+from __future__ import annotations
+
+import z3
+
+from checker.bmc.apiserver import cursor
+from checker.bmc.core import NONE, Unrolling
+from checker.bmc.layout import Layout
+
+
+def cache_revision(u: Unrolling, t: int, instance: str, kind: str) -> z3.ArithRef:
+    """The revision the instance's cache of ``kind`` is as of, in frame t."""
+    c = u[t][cursor(instance, kind)]
+    return z3.If(c == NONE, u[t]["rev"], c)
+
+
+def event_at(u: Unrolling, t: int, revision: z3.ArithRef) -> tuple[z3.ArithRef, z3.ArithRef]:
+    """The (kind code, slot code) of the event of ``revision`` (0, 0 if there is none in the history up to frame t)."""
+    layout: Layout = u.context  # type: ignore[assignment]
+    kind: z3.ArithRef = z3.IntVal(0)
+    slot: z3.ArithRef = z3.IntVal(0)
+    for rev, (k, key) in sorted(layout.initial_events.items()):
+        code = layout.slot(k, key) if k in layout.slotted else 0
+        kind, slot = z3.If(revision == rev, layout.kinds.get(k, 0), kind), z3.If(revision == rev, code, slot)
+    for step in range(1, t + 1):
+        f = u[step]
+        here = z3.And(f["wrote"] != 0, f["rev"] == revision)
+        kind, slot = z3.If(here, f["wrote"], kind), z3.If(here, f["wrote_slot"], slot)
+    return kind, slot
+
+
+def next_cursor(u: Unrolling, t: int, kind: str, after: z3.ArithRef) -> z3.ArithRef:
+    """The canonical cursor of an unfiltered watch of ``kind`` positioned at ``after``: the revision before the kind's next event, else NONE."""
+    layout: Layout = u.context  # type: ignore[assignment]
+    code = layout.kinds[kind]
+    result: z3.ArithRef = z3.IntVal(NONE)
+    for step in range(t, 0, -1):
+        f = u[step]
+        result = z3.If(z3.And(f["wrote"] == code, f["rev"] > after), f["rev"] - 1, result)
+    for rev, (k, _) in sorted(layout.initial_events.items(), reverse=True):
+        if k == kind:
+            result = z3.If(after < rev, z3.IntVal(rev - 1), result)
+    return result
+
+
+def deliver(u: Unrolling, t: int, instance: str, kind: str) -> tuple[z3.BoolRef, z3.ArithRef, dict[str, z3.ArithRef]]:
+    """WatchDeliver of an unfiltered watch: (enabled, the delivered event's revision, the new cursor cell)."""
+    c = u[t][cursor(instance, kind)]
+    revision = c + 1
+    return c != NONE, revision, {cursor(instance, kind): next_cursor(u, t, kind, revision)}

@@ -1,0 +1,347 @@
+"""The ReplicaSet controller, as Z3 (spec/controllers/replicaset.py): its syncs, its writes, its expectations and its watches.
+
+Cells per ReplicaSet: the expectation record (set, uid, add, timestamp, and
+per pod slot whether its deletion is expected) and the sync in progress
+(active; the ReplicaSet as the sync saw it: replicas, resourceVersion,
+generation; the status it computed; the creates left; per pod slot its
+position among the deletes left, NONE if it is not one; whether the status
+write is left). The controller's caches are the store as of its cursors
+(``checker.bmc.informer``).
+
+The encoding covers a ReplicaSet whose pods (those that exist and those it
+may create) are all its own and match its selector, so a sync never adopts or
+releases; :func:`covered` says whether a scenario is such, and where it is
+not the controller's actions are left out of the runs (and listed). The
+order in which a sync deletes pods is the spec's own comparison
+(``compare_for_deletion``), evaluated for each pair of pod slots; only the
+number of co-located pods it ranks by is left to Z3.
+"""
+
+from __future__ import annotations
+
+import z3
+
+from checker.bmc import apiserver
+from checker.bmc.core import NONE, Cell, Encoded, Terms, Unrolling
+from checker.bmc.informer import cache_revision, deliver, event_at
+from checker.bmc.layout import Layout
+from spec.component import Action
+from spec.controllers import replicaset as rc
+from spec.objects import POD, REPLICASET, Pod, ReplicaSet
+from spec.state import State
+
+NAME = rc.NAME
+STATUS = apiserver.RS_STATUS
+
+
+def covered(layout: Layout) -> bool:
+    """Each pod slot in a ReplicaSet's namespace is owned by it and matches, or is neither (no adoption, no release); none is being deleted."""
+    for rs in layout.rs_objects.values():
+        if rs.meta.deletion_timestamp is not None:
+            return False
+        for pod in layout.pod_objects.values():
+            if pod.meta.namespace != rs.meta.namespace:
+                continue
+            ref = pod.meta.controller_ref()
+            matches = rs.spec.selector.matches(pod.meta.labels)
+            owned = ref is not None and ref.uid == rs.meta.uid
+            if owned != matches and (ref is None or owned):
+                return False
+    return True
+
+
+def _exp(rs: str, field: str) -> str:
+    return f"rc/exp/{rs}/{field}"
+
+
+def _sync(rs: str, field: str) -> str:
+    return f"rc/sync/{rs}/{field}"
+
+
+def cells(layout: Layout) -> list[Cell]:
+    """The controller's memory."""
+    out: list[Cell] = []
+    for rs in layout.replicasets:
+        out += [Cell(_exp(rs, "set"), boolean=True), Cell(_exp(rs, "uid")), Cell(_exp(rs, "add")), Cell(_exp(rs, "ts"))]
+        out += [Cell(_exp(rs, f"del/{pod}"), boolean=True) for pod in layout.pods]
+        out += [Cell(_sync(rs, "active"), boolean=True), Cell(_sync(rs, "replicas")), Cell(_sync(rs, "rv")), Cell(_sync(rs, "generation"))]
+        out += [Cell(_sync(rs, f"status/{field}")) for field in STATUS]
+        out += [Cell(_sync(rs, "creates")), Cell(_sync(rs, "write_status"), boolean=True)]
+        out += [Cell(_sync(rs, f"del/{pod}")) for pod in layout.pods]
+    return out
+
+
+def abstract(layout: Layout, s: State) -> dict[str, int | bool]:
+    """The controller's memory in a state."""
+    memory: rc.ReplicaSetMemory = s.views[NAME].memory
+    out: dict[str, int | bool] = {}
+    for rs in layout.replicasets:
+        exp = memory.expectations.get(rs)
+        out |= {_exp(rs, "set"): exp is not None, _exp(rs, "uid"): exp.uid if exp else 0, _exp(rs, "add"): exp.add if exp else 0}
+        out[_exp(rs, "ts")] = exp.timestamp if exp else 0
+        out |= {_exp(rs, f"del/{pod}"): exp is not None and pod in exp.dels for pod in layout.pods}
+        sync = memory.syncs.get(rs)
+        out[_sync(rs, "active")] = sync is not None
+        seen = sync.rs if sync else None
+        out |= {_sync(rs, "replicas"): seen.spec.replicas if seen else 0, _sync(rs, "rv"): seen.meta.resource_version if seen else 0}
+        out[_sync(rs, "generation")] = seen.meta.generation if seen else 0
+        values = apiserver.status_values(sync.status) if sync else dict.fromkeys(STATUS, 0)
+        out |= {_sync(rs, f"status/{field}"): value for field, value in values.items()}
+        writes = sync.writes if sync else ()
+        out[_sync(rs, "creates")] = sum(1 for w in writes if w.verb == "create")
+        out[_sync(rs, "write_status")] = any(w.verb == "status" for w in writes)
+        deletes = [w.pod for w in writes if w.verb == "delete"]
+        out |= {_sync(rs, f"del/{pod}"): deletes.index(pod) if pod in deletes else NONE for pod in layout.pods}
+    return out
+
+
+# ------------------------------------------------------------ the sync's decision
+
+
+def _claimable(layout: Layout, rs: ReplicaSet, pod: Pod) -> bool:
+    """The pod counts for the ReplicaSet when it is in the cache and not being deleted: owned, matching, not terminal."""
+    ref = pod.meta.controller_ref()
+    return pod.meta.namespace == rs.meta.namespace and ref is not None and ref.uid == rs.meta.uid and not pod.is_terminal()
+
+
+def _count(terms: list[z3.BoolRef]) -> z3.ArithRef:
+    return z3.Sum([z3.If(b, 1, 0) for b in terms]) if terms else z3.IntVal(0)
+
+
+class Decision:
+    """What ReplicaSetSync of one ReplicaSet decides in frame t (rc.plan), as terms."""
+
+    def __init__(self, u: Unrolling, t: int, key: str) -> None:
+        layout: Layout = u.context  # type: ignore[assignment]
+        self.layout, self.key = layout, key
+        rs = layout.rs_objects[key]
+        f = u[t]
+        pods_at, rs_at = cache_revision(u, t, NAME, POD), cache_revision(u, t, NAME, REPLICASET)
+        self.cached = {field: apiserver.value_at(u, t, rs_at, f"rs/{key}/{field}") for field in ("replicas", "generation", "rv")}
+        cached_status = {field: apiserver.value_at(u, t, rs_at, f"rs/{key}/status/{field}") for field in STATUS}
+        self.claimed: dict[str, z3.BoolRef] = {}
+        for pod in layout.pods:
+            if _claimable(layout, rs, layout.pod_objects[pod]):
+                there = apiserver.value_at(u, t, pods_at, f"pod/{pod}/exists")
+                self.claimed[pod] = z3.And(there, z3.Not(apiserver.value_at(u, t, pods_at, f"pod/{pod}/deleting")))
+        n = _count(list(self.claimed.values()))
+        exp_set, add = f[_exp(key, "set")], f[_exp(key, "add")]
+        no_dels = z3.Not(z3.Or([f[_exp(key, f"del/{pod}")] for pod in layout.pods]))
+        expired = layout.clock - f[_exp(key, "ts")] > layout.ctx.timing.expectations_timeout
+        satisfied = z3.Or(z3.BoolVal(layout.ctx.flag(rc.NO_EXPECTATIONS)), z3.Not(exp_set), z3.And(add <= 0, no_dels), expired)
+        self.manage = satisfied
+        diff = n - self.cached["replicas"]
+        self.diff = diff
+        self.creates = z3.If(z3.And(satisfied, diff < 0), z3.If(-diff > rc.BURST_REPLICAS, rc.BURST_REPLICAS, -diff), 0)
+        self.positions = self._positions(rs, z3.If(diff > rc.BURST_REPLICAS, rc.BURST_REPLICAS, diff), n)
+        self.doomed = {pod: z3.And(satisfied, diff > 0, c, self.positions[pod] < diff) for pod, c in self.claimed.items()}
+        self.status = self._status(rs, n)
+        self.write_status = z3.Or([self.status[field] != cached_status[field] for field in STATUS])
+        self.any_write = z3.Or(self.creates > 0, z3.Or(list(self.doomed.values()) or [z3.BoolVal(False)]), self.write_status)
+
+    def _positions(self, rs: ReplicaSet, diff: z3.ArithRef, n: z3.ArithRef) -> dict[str, z3.ArithRef]:
+        """Each claimed pod's place in the order rc.pods_to_delete deletes them (all of them, in cache order, when diff covers every pod)."""
+        layout = self.layout
+        objs = {pod: layout.pod_objects[pod] for pod in self.claimed}
+        tick_ns = layout.ctx.timing.tick_seconds * 1_000_000_000
+        rank = {p: _count([c for q, c in self.claimed.items() if objs[q].spec.node_name == objs[p].spec.node_name]) for p in objs}
+        rank = {p: (r if objs[p].spec.node_name else z3.IntVal(0)) for p, r in rank.items()}
+        out: dict[str, z3.ArithRef] = {}
+        for p in objs:
+            before_sorted, before_listed = [], []
+            for q in objs:
+                if q == p:
+                    continue
+                with_rank_q, with_rank_p = (rc.compare_for_deletion(objs[q], objs[p], a, b, layout.clock, tick_ns) for a, b in ((1, 0), (0, 1)))
+                if with_rank_q == with_rank_p:  # the keys before the rank decide
+                    first = z3.BoolVal(with_rank_q < 0 or (with_rank_q == 0 and q < p))
+                else:
+                    tie = rc.compare_for_deletion(objs[q], objs[p], 0, 0, layout.clock, tick_ns)
+                    first = z3.Or(rank[q] > rank[p], z3.And(rank[q] == rank[p], z3.BoolVal(tie < 0 or (tie == 0 and q < p))))
+                before_sorted.append(z3.And(self.claimed[q], first))
+                if q < p:
+                    before_listed.append(self.claimed[q])
+            out[p] = z3.If(diff >= n, _count(before_listed), _count(before_sorted))
+        return out
+
+    def _status(self, rs: ReplicaSet, n: z3.ArithRef) -> dict[str, z3.ArithRef]:
+        """rc.calculate_status over the claimed pods (each pod's labels, readiness and availability do not change here)."""
+        layout = self.layout
+        counts: dict[str, list[z3.BoolRef]] = {"fully_labeled_replicas": [], "ready_replicas": [], "available_replicas": []}
+        for pod, c in self.claimed.items():
+            alone = rc.calculate_status(rs, (layout.pod_objects[pod],), layout.clock, "")
+            for field, bucket in counts.items():
+                if getattr(alone, field):
+                    bucket.append(c)
+        status = {field: _count(bucket) for field, bucket in counts.items()}
+        return status | {"replicas": n, "observed_generation": self.cached["generation"], "failure": z3.IntVal(0)}
+
+
+# ------------------------------------------------------------ actions
+
+
+def sync(key: str) -> Encoded:
+    """ReplicaSetSync: enabled when no sync of the ReplicaSet is in progress and one would write something."""
+
+    def guard(u: Unrolling, t: int) -> z3.BoolRef:
+        return z3.And(z3.Not(u[t][_sync(key, "active")]), Decision(u, t, key).any_write)
+
+    def effect(u: Unrolling, t: int) -> Terms:
+        layout: Layout = u.context  # type: ignore[assignment]
+        d, f = Decision(u, t, key), u[t]
+        sets = z3.And(d.manage, d.diff != 0)
+        out: Terms = {
+            _exp(key, "set"): z3.Or(sets, f[_exp(key, "set")]),
+            _exp(key, "uid"): z3.If(sets, layout.rs_objects[key].meta.uid, f[_exp(key, "uid")]),
+            _exp(key, "add"): z3.If(sets, d.creates, f[_exp(key, "add")]),
+            _exp(key, "ts"): z3.If(sets, layout.clock, f[_exp(key, "ts")]),
+        }
+        for pod in layout.pods:
+            out[_exp(key, f"del/{pod}")] = z3.If(sets, d.doomed.get(pod, z3.BoolVal(False)), f[_exp(key, f"del/{pod}")])
+            out[_sync(key, f"del/{pod}")] = z3.If(d.doomed[pod], d.positions[pod], NONE) if pod in d.doomed else z3.IntVal(NONE)
+        out |= {_sync(key, "active"): z3.BoolVal(True), _sync(key, "creates"): d.creates, _sync(key, "write_status"): d.write_status}
+        out |= {_sync(key, field): d.cached[field] for field in ("replicas", "rv", "generation")}
+        out |= {_sync(key, f"status/{field}"): d.status[field] for field in STATUS}
+        return out
+
+    return Encoded(Action(NAME, "ReplicaSetSync", (("rs", key),)), guard, effect)
+
+
+def write(key: str) -> Encoded:
+    """ReplicaSetWrite: the next write of the sync in progress (creates, then deletes in order, then the status)."""
+
+    def guard(u: Unrolling, t: int) -> z3.BoolRef:
+        return u[t][_sync(key, "active")]
+
+    def effect(u: Unrolling, t: int) -> Terms:
+        layout: Layout = u.context  # type: ignore[assignment]
+        f = u[t]
+        creating = f[_sync(key, "creates")] > 0
+        deleting = {pod: f[_sync(key, f"del/{pod}")] == 0 for pod in layout.pods}
+        any_delete = z3.Or(list(deleting.values()))
+        status = {field: f[_sync(key, f"status/{field}")] for field in STATUS}
+        written = _choose(
+            u,
+            t,
+            [(creating, apiserver.create_pod(u, t, key))]
+            + [(z3.And(z3.Not(creating), gone), _delete(u, t, key, pod)) for pod, gone in deleting.items()]
+            + [(z3.And(z3.Not(creating), z3.Not(any_delete)), apiserver.write_replicaset_status(u, t, key, status))],
+        )
+        creates = z3.If(creating, f[_sync(key, "creates")] - 1, f[_sync(key, "creates")])
+        positions = {
+            pod: z3.If(z3.And(z3.Not(creating), f[_sync(key, f"del/{pod}")] != NONE), f[_sync(key, f"del/{pod}")] - 1, f[_sync(key, f"del/{pod}")])
+            for pod in layout.pods
+        }
+        write_status = z3.And(f[_sync(key, "write_status")], z3.Or(creating, any_delete))
+        positions = {pod: z3.If(p < 0, NONE, p) for pod, p in positions.items()}
+        left = z3.Or(creates > 0, z3.Or([p != NONE for p in positions.values()] or [z3.BoolVal(False)]), write_status)
+        out = dict(written)
+        out[_sync(key, "creates")] = creates
+        out[_sync(key, "write_status")] = write_status
+        out |= {_sync(key, f"del/{pod}"): p for pod, p in positions.items()}
+        out[_sync(key, "active")] = left
+        for name in [_sync(key, field) for field in ("replicas", "rv", "generation")] + [_sync(key, f"status/{field}") for field in STATUS]:
+            out[name] = z3.If(left, f[name], 0)
+        return out
+
+    return Encoded(Action(NAME, "ReplicaSetWrite", (("rs", key),)), guard, effect)
+
+
+def _delete(u: Unrolling, t: int, key: str, pod: str) -> Terms:
+    """A delete write: the pod's DELETE; a pod already gone counts as an observed deletion (rc._delete)."""
+    layout: Layout = u.context  # type: ignore[assignment]
+    found, changes = apiserver.delete_pod(u, t, pod)
+    uid = layout.rs_objects[key].meta.uid
+    observed = _deletion_observed(u, t, key, uid, pod)
+    return changes | {name: z3.If(found, u[t][name], term) for name, term in observed.items()}
+
+
+def _choose(u: Unrolling, t: int, options: list[tuple[z3.BoolRef, Terms]]) -> Terms:
+    """The changes of the first option whose condition holds (the conditions exclude one another)."""
+    names = sorted({name for _, changes in options for name in changes})
+    out: Terms = {}
+    for name in names:
+        value = apiserver.unchanged(u, t, name)
+        for cond, changes in reversed(options):
+            if name in changes:
+                value = z3.If(cond, changes[name], value)
+        out[name] = value
+    return out
+
+
+def _deletion_observed(u: Unrolling, t: int, key: str, uid: int, pod: str) -> Terms:
+    """rc.deletion_observed: the pod's deletion is no longer expected."""
+    f = u[t]
+    mine = z3.And(f[_exp(key, "set")], f[_exp(key, "uid")] == uid)
+    return {_exp(key, f"del/{pod}"): z3.And(f[_exp(key, f"del/{pod}")], z3.Not(mine))}
+
+
+def deliver_kind(kind: str) -> Encoded:
+    """WatchDeliver of the controller's ReplicaSet or pod watch; a pod event updates the expectations (rc._on_event)."""
+
+    def guard(u: Unrolling, t: int) -> z3.BoolRef:
+        return deliver(u, t, NAME, kind)[0]
+
+    def effect(u: Unrolling, t: int) -> Terms:
+        _, revision, moved = deliver(u, t, NAME, kind)
+        return moved | (_on_pod_event(u, t, revision) if kind == POD else {})
+
+    return Encoded(Action(NAME, "WatchDeliver", (("kind", kind),)), guard, effect)
+
+
+def _on_pod_event(u: Unrolling, t: int, revision: z3.ArithRef) -> Terms:
+    """addPod / updatePod / deletePod for the pod event of ``revision``: creations and deletions observed."""
+    layout: Layout = u.context  # type: ignore[assignment]
+    f = u[t]
+    _, slot = event_at(u, t, revision)
+    out: Terms = {}
+    for rs_key, rs in layout.rs_objects.items():
+        add = f[_exp(rs_key, "add")]
+        mine = z3.And(f[_exp(rs_key, "set")], f[_exp(rs_key, "uid")] == rs.meta.uid)
+        for pod in layout.pods:
+            ref = layout.pod_objects[pod].meta.controller_ref()
+            if ref is None or ref.kind != REPLICASET or ref.uid != rs.meta.uid or layout.pod_objects[pod].meta.namespace != rs.meta.namespace:
+                continue
+            this = slot == layout.slot(POD, pod)
+            old_in, new_in = (apiserver.value_at(u, t, r, f"pod/{pod}/exists") for r in (revision - 1, revision))
+            old_del, new_del = (apiserver.value_at(u, t, r, f"pod/{pod}/deleting") for r in (revision - 1, revision))
+            gone = z3.And(old_in, z3.Not(new_in))
+            marked = z3.And(new_in, new_del, z3.Or(z3.Not(old_in), z3.Not(old_del)))
+            added = z3.And(z3.Not(old_in), new_in, z3.Not(new_del))
+            name = _exp(rs_key, f"del/{pod}")
+            out[name] = z3.If(z3.And(this, mine, z3.Or(gone, marked)), False, out.get(name, f[name]))
+            add = z3.If(z3.And(this, mine, added), add - 1, add)
+        out[_exp(rs_key, "add")] = add
+    return out
+
+
+def actions(layout: Layout) -> list[Encoded]:
+    """The controller's encoded actions (none where :func:`covered` is false)."""
+    if not layout.replicasets or not covered(layout):
+        return []
+    out = [deliver_kind(REPLICASET), deliver_kind(POD)]
+    for key in layout.replicasets:
+        out += [sync(key), write(key)]
+    return out
+
+
+def overshoot(u: Unrolling, t: int) -> z3.BoolRef:
+    """rs-no-overshoot broken by step t-1: a write created a pod while the store held the sync's replicas of active pods the ReplicaSet owns."""
+    layout: Layout = u.context  # type: ignore[assignment]
+    if t == 0:
+        return z3.BoolVal(False)
+    f = u[t - 1]
+    bad = []
+    for i, enc in enumerate(u.actions):
+        if enc.action.component != NAME or enc.action.name != "ReplicaSetWrite":
+            continue
+        key = str(enc.action.param("rs"))
+        uid = layout.rs_objects[key].meta.uid
+        owned = []
+        for pod in layout.pods:
+            obj = layout.pod_objects[pod]
+            ref = obj.meta.controller_ref()
+            if ref is not None and ref.kind == REPLICASET and ref.uid == uid and not obj.is_terminal():
+                owned.append(z3.And(f[f"pod/{pod}/exists"], z3.Not(f[f"pod/{pod}/deleting"])))
+        bad.append(z3.And(u.choices[t - 1] == i, f[_sync(key, "active")], f[_sync(key, "creates")] > 0, _count(owned) >= f[_sync(key, "replicas")]))
+    return z3.Or(bad) if bad else z3.BoolVal(False)
