@@ -131,7 +131,11 @@ def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str,
     return code, out, err
 
 
-ENCODED_VARIANTS = [("services", "apiserver-clusterip-lag", "unique-cluster-ip", 2), ("scale", "rs-no-expectations", "rs-no-overshoot", 7)]
+ENCODED_VARIANTS = [
+    ("services", "apiserver-clusterip-lag", "unique-cluster-ip", 2),
+    ("scale", "rs-no-expectations", "rs-no-overshoot", 7),
+    ("batch", "kubelet-ip-by-running", "unique-pod-ip", 5),
+]
 """variants whose whole counterexample the encoding covers, with the depth of the explorer's shortest (benchmarks/engines.py)"""
 
 
@@ -172,7 +176,7 @@ def test_default_holds_and_says_what_was_left_out(tmp_path: Path, capsys: pytest
     assert "not encoded, so left out of the runs: WatchDeliver ×" in output and "SchedulerBind" in output
     assert "a bounded search, not a proof" in output
     run = json.loads((tmp_path / "r.json").read_text())["runs"][0]
-    assert run["engine"] == "z3" and run["depth"] == 6 and run["judged"] == ["rs-no-overshoot", "unique-cluster-ip"]
+    assert run["engine"] == "z3" and run["depth"] == 6 and run["judged"] == ["rs-no-overshoot", "unique-pod-ip", "unique-cluster-ip"]
     assert "user UserCreate kind=Service name=default/web" in run["encoded"]
     assert "scheduler SchedulerBind" in run["not_encoded"]
     assert run["verdicts"]["pod-bound-once"] == "not encoded"

@@ -46,6 +46,7 @@ def cells(layout: Layout) -> list[Cell]:
         out += [Cell(f"service/{key}/exists", boolean=True), Cell(f"service/{key}/ip"), Cell(f"service/{key}/uid"), Cell(f"service/{key}/rv")]
     for key in layout.pods:
         out += [Cell(f"pod/{key}/exists", boolean=True), Cell(f"pod/{key}/rv"), Cell(f"pod/{key}/deleting", boolean=True)]
+    out += [Cell(f"pod/{key}/uid") for key in layout.user_pods]
     for key in layout.replicasets:
         out += [Cell(f"rs/{key}/{field}") for field in ("replicas", "generation", "rv")]
         out += [Cell(f"rs/{key}/status/{field}") for field in RS_STATUS]
@@ -78,6 +79,8 @@ def abstract(layout: Layout, s: State) -> dict[str, int | bool]:
         out[f"pod/{key}/exists"] = pod is not None
         out[f"pod/{key}/rv"] = pod.meta.resource_version if pod is not None else 0
         out[f"pod/{key}/deleting"] = pod is not None and pod.meta.deletion_timestamp is not None
+        if key in layout.user_pods:
+            out[f"pod/{key}/uid"] = pod.meta.uid if pod is not None else 0
     for key in layout.replicasets:
         rs = s.api.objects.replicasets[key]
         out |= {f"rs/{key}/replicas": rs.spec.replicas, f"rs/{key}/generation": rs.meta.generation, f"rs/{key}/rv": rs.meta.resource_version}
@@ -303,3 +306,21 @@ def write_replicaset_status(u: Unrolling, t: int, key: str, status: dict[str, z3
     changes: Terms = {f"rs/{key}/status/{field}": status[field] for field in RS_STATUS} | {f"rs/{key}/rv": f["rev"] + 1}
     written = commit(u, t, REPLICASET, layout.slot(REPLICASET, key), changes)
     return {name: z3.If(differs, term, unchanged(u, t, name)) for name, term in written.items()}
+
+
+def create_user_pod(u: Unrolling, t: int, key: str) -> Terms:
+    """POST of one of the scenario's pods, which does not exist: it takes the next uid (apiserver.create).
+
+    The layout holds only pods the API server accepts (validation and the
+    namespace do not change here).
+    """
+    layout: Layout = u.context  # type: ignore[assignment]
+    f = u[t]
+    changes: Terms = {
+        f"pod/{key}/exists": z3.BoolVal(True),
+        f"pod/{key}/rv": f["rev"] + 1,
+        f"pod/{key}/deleting": z3.BoolVal(False),
+        f"pod/{key}/uid": f["next_uid"],
+        "next_uid": f["next_uid"] + 1,
+    }
+    return commit(u, t, POD, layout.slot(POD, key), changes, pod_selected(layout, key))

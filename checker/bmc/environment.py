@@ -13,11 +13,11 @@ from checker.bmc.core import Cell, Encoded, Terms, Unrolling
 from checker.bmc.layout import Layout
 from spec.apiserver import CLUSTERIP_LAG
 from spec.component import Action
-from spec.objects import SERVICE, Service
+from spec.objects import POD, SERVICE, Service
 from spec.state import State
 
 USER = "user"
-BUDGETS = ("create", "delete-service", "scale")
+BUDGETS = ("create", "delete-service", "scale", "container-exit")
 """the budgets the encoded requests spend"""
 
 
@@ -83,3 +83,15 @@ def scale_replicaset(key: str, replicas: int) -> Encoded:
         return _spend(u, t, "scale") | apiserver.scale_replicaset(u, t, key, replicas)
 
     return Encoded(Action(USER, "UserScaleReplicaSet", (("rs", key), ("replicas", replicas))), guard, effect)
+
+
+def create_pod(key: str) -> Encoded:
+    """UserCreate of one of the scenario's pods: enabled while the budget lasts and the pod does not exist."""
+
+    def guard(u: Unrolling, t: int) -> z3.BoolRef:
+        return z3.And(_left(u, t, "create"), z3.Not(u[t][f"pod/{key}/exists"]))
+
+    def effect(u: Unrolling, t: int) -> Terms:
+        return _spend(u, t, "create") | apiserver.create_user_pod(u, t, key)
+
+    return Encoded(Action(USER, "UserCreate", (("kind", POD), ("name", key))), guard, effect)

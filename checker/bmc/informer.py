@@ -1,15 +1,17 @@
 """Watches and informer caches, as Z3 (spec/informer.py).
 
-A watch that selects every object of its kind, and loses no event, delivers
-the history in revision order, so its cache is the store as of the revision
-it has delivered up to: the store itself when its cursor is NONE (nothing
-pending), else the store as of its cursor. The cache is therefore read off
+A watch that loses no event delivers the history in revision order, so its
+cache is the store as of the revision it has delivered up to (the store
+itself when its cursor is NONE: nothing pending; else the store as of its
+cursor), less the objects its selector does not select. The cache is therefore read off
 the unrolling (``apiserver.value_at``) and needs no cells of its own. A
 delivery moves the cursor to the revision before the kind's next event, or
 to NONE.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import z3
 
@@ -39,22 +41,27 @@ def event_at(u: Unrolling, t: int, revision: z3.ArithRef) -> tuple[z3.ArithRef, 
     return kind, slot
 
 
-def next_cursor(u: Unrolling, t: int, kind: str, after: z3.ArithRef) -> z3.ArithRef:
-    """The canonical cursor of an unfiltered watch of ``kind`` positioned at ``after``: the revision before the kind's next event, else NONE."""
+Selects = Callable[[z3.ArithRef], z3.BoolRef] | None
+"""which slots' events a filtered watch selects (its selector reads only fields that never change here); None: every one"""
+
+
+def next_cursor(u: Unrolling, t: int, kind: str, after: z3.ArithRef, selects: Selects = None) -> z3.ArithRef:
+    """The canonical cursor of a watch of ``kind`` positioned at ``after``: the revision before its next selected event, else NONE."""
     layout: Layout = u.context  # type: ignore[assignment]
     code = layout.kinds[kind]
     result: z3.ArithRef = z3.IntVal(NONE)
     for step in range(t, 0, -1):
         f = u[step]
-        result = z3.If(z3.And(f["wrote"] == code, f["rev"] > after), f["rev"] - 1, result)
-    for rev, (k, _) in sorted(layout.initial_events.items(), reverse=True):
-        if k == kind:
+        seen = z3.BoolVal(True) if selects is None else selects(f["wrote_slot"])
+        result = z3.If(z3.And(f["wrote"] == code, f["rev"] > after, seen), f["rev"] - 1, result)
+    for rev, (k, key) in sorted(layout.initial_events.items(), reverse=True):
+        if k == kind and (selects is None or z3.is_true(z3.simplify(selects(z3.IntVal(layout.slot(k, key)))))):
             result = z3.If(after < rev, z3.IntVal(rev - 1), result)
     return result
 
 
-def deliver(u: Unrolling, t: int, instance: str, kind: str) -> tuple[z3.BoolRef, z3.ArithRef, dict[str, z3.ArithRef]]:
-    """WatchDeliver of an unfiltered watch: (enabled, the delivered event's revision, the new cursor cell)."""
+def deliver(u: Unrolling, t: int, instance: str, kind: str, selects: Selects = None) -> tuple[z3.BoolRef, z3.ArithRef, dict[str, z3.ArithRef]]:
+    """WatchDeliver: (enabled, the delivered event's revision, the new cursor cell)."""
     c = u[t][cursor(instance, kind)]
     revision = c + 1
-    return c != NONE, revision, {cursor(instance, kind): next_cursor(u, t, kind, revision)}
+    return c != NONE, revision, {cursor(instance, kind): next_cursor(u, t, kind, revision, selects)}

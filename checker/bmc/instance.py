@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from checker.bmc import apiserver, environment, invariants, replicaset
+from checker.bmc import apiserver, environment, invariants, kubelet, replicaset
 from checker.bmc.core import CellValue, Encoded, Instance
 from checker.bmc.layout import Layout, build_layout, ip_code
 from spec.catalogue import action_defs
@@ -66,18 +66,22 @@ def build(model: KubeModel, depth: int = 0) -> Instance:
     layout = build_layout(model.ctx, initial, depth)
     services = _services_encodable(layout, initial)
     controller = _replicaset_actions(layout)
-    actions = [*_encoded_actions(layout, services), *controller]
+    kubelets = kubelet.actions(layout, initial)
+    users = [environment.create_pod(key) for key in layout.user_pods] if kubelets and layout.budgets.get("create", 0) > 0 else []
+    actions = [*_encoded_actions(layout, services), *users, *controller, *kubelets]
     cells = [*apiserver.cells(layout), *environment.cells(layout), *replicaset.cells(layout)]
+    cells += kubelet.cells(layout) if kubelets else []
 
     def abstract(s: State) -> dict[str, CellValue]:
-        return apiserver.abstract(layout, s) | environment.abstract(layout, s) | replicaset.abstract(layout, s)
+        out = apiserver.abstract(layout, s) | environment.abstract(layout, s) | replicaset.abstract(layout, s)
+        return out | kubelet.abstract(layout, s) if kubelets else out
 
     return Instance(
         model=model,
         initial=initial,
         cells=tuple(cells),
         actions=tuple(actions),
-        invariants=invariants.encoded(services, bool(controller)),
+        invariants=invariants.encoded(services, bool(controller), bool(kubelets)),
         abstract=abstract,
         not_encoded=_not_encoded(model, actions),
         data=layout,

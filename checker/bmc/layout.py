@@ -10,7 +10,7 @@ from spec import informer
 from spec.component import Context, node_of
 from spec.controllers.replicaset import pod_from_template
 from spec.frozen import replace
-from spec.objects import POD, REPLICASET, SERVICE, Pod, ReplicaSet, Service
+from spec.objects import POD, REPLICASET, SERVICE, Node, Pod, ReplicaSet, Service
 from spec.state import State
 
 CLUSTER_IP_PREFIX = "10.96.0."
@@ -54,6 +54,14 @@ class Layout:
     """each pod slot's object as it is (initial) or would be created, apart from its resourceVersion and deletion"""
     generated: dict[str, str]
     """a ReplicaSet's pod slot: the ReplicaSet's key"""
+    user_pods: tuple[str, ...]
+    """the pods the user may create (their uid is a cell: the API server hands it out at the create)"""
+    prefixes: dict[str, str]
+    """each machine's pod CIDR prefix"""
+    images: tuple[str, ...]
+    """every image a machine may hold: those it holds and those of every pod slot's containers"""
+    kubelet_nodes: dict[str, Node]
+    """each kubelet's Node as its cache holds it (constant: no Node write is encoded)"""
     replicasets: tuple[str, ...]
     """the keys of the initial ReplicaSets"""
     rs_objects: dict[str, ReplicaSet]
@@ -120,6 +128,13 @@ def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
     watchers = tuple(Watcher(inst, w.kind, node_of(inst) if ctx.type_of(inst).per_node else "") for inst, w in ctx.watchers)
     oldest = informer.oldest_listable(ctx, initial)
     generated = _generated(ctx, initial, depth)
+    user_pods = {
+        p.meta.key: created
+        for p in ctx.scenario.user.pods
+        if p.meta.key not in initial.api.objects.pods and isinstance(created := api.create(ctx, initial, p).obj, Pod)
+    }
+    pods = {**dict(initial.api.objects.pods.items()), **user_pods, **generated}
+    images = {i for m in initial.machines.values() for i in m.images} | {c.image for p in pods.values() for c in p.spec.containers}
     history = {
         r: {key: service_fields(informer.store_at(initial, SERVICE, r).get(key)) for key in services} for r in range(oldest, initial.api.revision)
     }
@@ -134,9 +149,17 @@ def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
         up={name: m.up for name, m in sorted(initial.machines.items())},
         budgets=dict(sorted(ctx.scenario.bounds.budgets.items())),
         namespaces=frozenset(initial.api.objects.namespaces),
-        pods=(*initial.api.objects.pods, *generated),
-        pod_objects={**dict(initial.api.objects.pods.items()), **generated},
+        pods=tuple(pods),
+        pod_objects=pods,
         generated={key: f"{p.meta.namespace}/{ref.name}" for key, p in generated.items() if (ref := p.meta.controller_ref()) is not None},
+        user_pods=tuple(user_pods),
+        prefixes={name: m.pod_cidr_prefix for name, m in sorted(initial.machines.items())},
+        images=tuple(sorted(images)),
+        kubelet_nodes={
+            n: node
+            for n in initial.machines
+            if f"kubelet/{n}" in initial.views and (node := initial.views[f"kubelet/{n}"].cache.nodes.get(n)) is not None
+        },
         replicasets=tuple(initial.api.objects.replicasets),
         rs_objects=dict(initial.api.objects.replicasets.items()),
         clock=initial.clock,
