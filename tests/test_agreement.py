@@ -14,7 +14,11 @@ Three searches of the same model answer the same question:
   explorer;
 - Z3 (``kspec prove``, k-induction over the API server's writes): what it
   proves on the witness scenario, no step of the Hypothesis trace breaks,
-  and what the trace breaks, it does not prove.
+  and what the trace breaks, it does not prove;
+- Z3 (``kspec check --engine z3``, bounded model checking of the runs of
+  the actions it encodes): where the trace is such a run, it finds the
+  violation within ``L`` steps; what it finds, the variant is known to
+  break.
 
 A search stopped by its time budget before it covered depth ``L`` decides
 nothing, and the slow test says so by skipping; the default run takes the
@@ -31,6 +35,8 @@ import pytest
 
 from checker import induction
 from checker import trace as tracefmt
+from checker.bmc import engine as bmc
+from checker.bmc import instance as bmc_instance
 from checker.check import EXPLORE, ExploreCoverage, ExploreOptions, check_one
 from checker.concolic import KINDS, recording, symbolic_scenario
 from checker.explore import ExploreResult, Limits
@@ -121,3 +127,29 @@ def test_what_prove_proves_no_hypothesis_trace_breaks(variant: Variant) -> None:
             proved.append(invariant)
     assert not set(proved) & set(variant.breaks), f"prove proves {set(proved) & set(variant.breaks)}, which {variant.name} is known to break"
     assert len(proved) >= 2  # on every cluster, most of the six hold
+
+
+Z3_DEPTH = 5
+"""the bound of Z3's search where the committed trace leaves its encoding (it is only looking for a finding it could not confirm)"""
+
+
+@pytest.mark.parametrize("variant", BUGS, ids=lambda v: v.name)
+def test_z3_bounded_model_checking_agrees(variant: Variant) -> None:
+    """The third engine's search, kspec check --engine z3: where every step of the committed trace of L steps is an action it encodes
+    and the trace's invariant is one it judges, it finds that invariant broken within L steps; on every variant, whatever it finds
+    is an invariant the variant is known to break (its runs are the model's: a false alarm would be an encoding bug)."""
+    trace = tracefmt.load(CORPUS / f"{variant.name}.json")
+    model = replay(trace, variant.name).model
+    inst = bmc_instance.build(model, len(trace.steps))
+    encoded = {str(e.action) for e in inst.actions}
+    judged = [i.name for i in inst.invariants]
+    covered = trace.invariant in judged and all(str(step.action) in encoded for step in trace.steps)
+    found, coverage = bmc.search(
+        model, Monitor(model.ctx, model.is_quiescent, judged), len(trace.steps) if covered else min(Z3_DEPTH, len(trace.steps))
+    )
+    if covered:
+        assert found is not None, f"the committed trace breaks {trace.invariant} in {len(trace.steps)} encoded steps; Z3 refuted that depth"
+        assert len(found[0]) <= len(trace.steps)
+    if found is not None:
+        assert found[1].invariant in variant.breaks, f"Z3 breaks {found[1].invariant} on {variant.name}, not in its catalogue entry"
+    assert coverage.stopped in ("violation", "depth", "nothing to judge")
