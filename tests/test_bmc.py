@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import attrs
@@ -168,6 +169,7 @@ def test_the_explorers_shortest_run_is_as_long(scenario: str, variant: str, inva
 def test_default_holds_and_says_what_was_left_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The default variant: unique-cluster-ip holds to the bound; the unencoded invariants and actions are named, never reported as holding."""
     args = ["check", "--engine", "z3", "--scenario", "services", "--depth", "6", "--json", str(tmp_path / "r.json"), "--out", str(tmp_path)]
+    args += ["--junit", str(tmp_path / "r.xml")]
     code, output, _ = _run(args, capsys)
     assert code == 0, output
     assert "every run of the encoded actions to depth 6 (the depth bound)" in output
@@ -180,6 +182,11 @@ def test_default_holds_and_says_what_was_left_out(tmp_path: Path, capsys: pytest
     assert "user UserCreate kind=Service name=default/web" in run["encoded"]
     assert "scheduler SchedulerBind" in run["not_encoded"]
     assert run["verdicts"]["pod-bound-once"] == "not encoded"
+    cases = {c.get("name"): c for c in ET.parse(tmp_path / "r.xml").getroot().iter("testcase")}
+    skipped = cases["pod-bound-once"].find("skipped")
+    assert skipped is not None and (skipped.text or "").startswith("not encoded: Z3 has no encoding of this invariant yet")
+    held = cases["unique-cluster-ip"].find("system-out")
+    assert held is not None and "every run of the encoded actions to depth 6" in (held.text or "")
 
 
 def test_a_run_that_the_spec_does_not_confirm_is_an_encoding_error(monkeypatch: pytest.MonkeyPatch) -> None:
