@@ -5,7 +5,7 @@ from __future__ import annotations
 from checker.bmc import apiserver, environment, invariants, kubelet, replicaset
 from checker.bmc.core import CellValue, Encoded, Instance
 from checker.bmc.layout import Layout, build_layout, ip_code
-from spec.catalogue import action_defs
+from spec.catalogue import WATCH_DELIVER, action_defs
 from spec.model import KubeModel
 from spec.objects import Obj, Service
 from spec.state import State
@@ -39,7 +39,7 @@ def _replicaset_actions(layout: Layout) -> list[Encoded]:
 
 
 def _not_encoded(model: KubeModel, encoded: list[Encoded]) -> tuple[str, ...]:
-    """The catalogue's actions the scenario can take that the encoding leaves out (UserCreate per object, the others per kind)."""
+    """The catalogue's actions the scenario can take that the encoding leaves out (UserCreate by object, WatchDeliver by watch, others by kind)."""
     ctx = model.ctx
     done = {str(e.action) for e in encoded}
     done_kinds = {(e.action.component, e.action.name) for e in encoded}
@@ -55,6 +55,8 @@ def _not_encoded(model: KubeModel, encoded: list[Encoded]) -> tuple[str, ...]:
                     label = f"{instance} UserCreate kind={obj.kind} name={obj.meta.key}"
                     if label not in done:
                         out.append(label)
+            elif adef.name == WATCH_DELIVER:
+                out += [label for w in ctype.watches if (label := f"{instance} {WATCH_DELIVER} kind={w.kind}") not in done]
             elif (instance, adef.name) not in done_kinds:
                 out.append(f"{instance} {adef.name}")
     return tuple(out)
