@@ -22,7 +22,7 @@ from checker.explore import Limits, explore
 from spec.component import Action
 from spec.invariants import Monitor
 from spec.model import KubeModel
-from spec.scenarios import get_scenario
+from spec.scenarios import Bounds, Scenario, UserChoices, container, get_scenario, node, pod
 from spec.state import State
 from spec.variants import DEFAULT, get_variant
 
@@ -195,7 +195,7 @@ def test_default_holds_and_says_what_was_left_out(tmp_path: Path, capsys: pytest
     assert "not encoded, so left out of the runs: WatchDeliver kind=" in output and "SchedulerBind" in output
     assert "a bounded search, not a proof" in output
     run = json.loads((tmp_path / "r.json").read_text())["runs"][0]
-    assert run["engine"] == "z3" and run["depth"] == 6 and run["judged"] == ["rs-no-overshoot", "unique-pod-ip", "unique-cluster-ip"]
+    assert run["engine"] == "z3" and run["depth"] == 6 and run["judged"] == ["rs-no-overshoot", "node-capacity", "unique-pod-ip", "unique-cluster-ip"]
     assert "user UserCreate kind=Service name=default/web" in run["encoded"]
     assert "scheduler SchedulerBind" in run["not_encoded"] and "kubelet/node-1 WatchDeliver kind=Node" in run["not_encoded"]
     assert "kubelet/node-1 WatchDeliver kind=Pod" not in run["not_encoded"]
@@ -226,3 +226,28 @@ def test_options_the_z3_engine_does_not_take_are_refused(capsys: pytest.CaptureF
     code, out, err = _run(["check", "--engine", "z3", "--scenario", "services", "--max-states", "10"], capsys)
     assert code == 2 and not out
     assert len(err.splitlines()) == 1 and "--max-states" in err and "need --engine explore" in err
+
+
+def test_node_capacity_is_found_where_the_kubelet_admits_everything() -> None:
+    """A node with room for one pod, a kubelet that admits everything: Z3 breaks node-capacity in as many steps as the explorer."""
+    small = container(cpu=600)
+    scenario = Scenario(
+        name="overbooked",
+        summary="a node of 1 cpu runs one pod of 600m; a second one is created bound to it",
+        nodes=(node("node-1", cpu=1000),),
+        objects=(pod("first", small, node_name="node-1"),),
+        user=UserChoices(pods=(pod("second", small, node_name="node-1"),)),
+        bounds=Bounds(budgets={"create": 1}, steps=20),
+        settle=True,
+    )
+    for variant, broken in ((get_variant("kubelet-no-admission"), True), (DEFAULT, False)):
+        model = KubeModel(scenario, variant)
+        monitor = Monitor(model.ctx, model.is_quiescent, ["node-capacity"])
+        found, coverage = bmc.search(model, monitor, 6)
+        explored = explore(model, KubeProperties(model, monitor), limits=Limits(depth=6))
+        assert (found is not None) == broken == (explored.found is not None)
+        if found is not None and explored.found is not None:
+            assert len(found[0]) == len(explored.found.actions) == coverage.depth
+            assert found[1].invariant == "node-capacity"
+        else:
+            assert coverage.stopped == "depth" and "node-capacity" in coverage.judged

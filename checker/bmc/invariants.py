@@ -25,5 +25,5 @@ def _shared_cluster_ip(u: Unrolling, t: int) -> z3.BoolRef:
 def encoded(services: bool, replicasets: bool, kubelets: bool) -> tuple[EncodedInvariant, ...]:
     """The invariants with an encoding, given which objects and components are encoded (catalogue order)."""
     out = [EncodedInvariant("rs-no-overshoot", replicaset.overshoot, transition=True)] if replicasets else []
-    out += [EncodedInvariant("unique-pod-ip", kubelet.shared_pod_ip)] if kubelets else []
+    out += [EncodedInvariant("node-capacity", kubelet.over_capacity), EncodedInvariant("unique-pod-ip", kubelet.shared_pod_ip)] if kubelets else []
     return (*out, *([EncodedInvariant("unique-cluster-ip", _shared_cluster_ip)] if services else []))

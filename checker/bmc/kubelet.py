@@ -401,3 +401,24 @@ def shared_pod_ip(u: Unrolling, t: int) -> z3.BoolRef:
                 ip = f[_sb(node, a, "ip")]
                 pairs.append(z3.And(f[_sb(node, a, "exists")], f[_sb(node, b, "exists")], ip != NONE, ip == f[_sb(node, b, "ip")]))
     return z3.Or(pairs) if pairs else z3.BoolVal(False)
+
+
+def over_capacity(u: Unrolling, t: int) -> z3.BoolRef:
+    """node-capacity broken: the pods a machine runs (a sandbox with a running container, its pod stored) need more than the Node's allocatable."""
+    layout: Layout = u.context  # type: ignore[assignment]
+    f = u[t]
+    over = []
+    for node in layout.prefixes:
+        stored = layout.stored_nodes.get(node)
+        if stored is None:
+            continue
+        alloc = stored.status.allocatable
+        running = []
+        for pod in on(layout, node):
+            containers = layout.pod_objects[pod].spec.containers
+            runs = z3.Or([f[_sb(node, pod, f"{c.name}/running")] for c in containers] or [z3.BoolVal(False)])
+            running.append((z3.And(f[_sb(node, pod, "exists")], runs, f[f"pod/{pod}/exists"]), layout.pod_objects[pod].spec.requests()))
+        for field in ("pods", "cpu", "memory"):
+            used = z3.Sum([z3.If(r, getattr(req, field), 0) for r, req in running]) if running else z3.IntVal(0)
+            over.append(used > getattr(alloc, field))
+    return z3.Or(over) if over else z3.BoolVal(False)

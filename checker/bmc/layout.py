@@ -62,6 +62,8 @@ class Layout:
     """every image a machine may hold: those it holds and those of every pod slot's containers"""
     kubelet_nodes: dict[str, Node]
     """each kubelet's Node as its cache holds it (constant: no Node write is encoded)"""
+    stored_nodes: dict[str, Node]
+    """each Node as the store holds it (constant likewise)"""
     replicasets: tuple[str, ...]
     """the keys of the initial ReplicaSets"""
     rs_objects: dict[str, ReplicaSet]
@@ -155,6 +157,7 @@ def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
         user_pods=tuple(user_pods),
         prefixes={name: m.pod_cidr_prefix for name, m in sorted(initial.machines.items())},
         images=tuple(sorted(images)),
+        stored_nodes=dict(initial.api.objects.nodes.items()),
         kubelet_nodes={
             n: node
             for n in initial.machines
