@@ -131,22 +131,20 @@ def value_at(u: Unrolling, t: int, revision: z3.ArithRef, name: str, before: z3.
     return value
 
 
-def services_at(u: Unrolling, t: int, revision: z3.ArithRef) -> dict[str, tuple[z3.BoolRef, z3.ArithRef]]:
-    """Each Service slot's (exists, ClusterIP) as of ``revision`` ≤ the revision of frame t (informer.store_at)."""
+def services_at(u: Unrolling, t: int, revision: z3.ArithRef) -> dict[str, tuple[z3.ExprRef, z3.ExprRef]]:
+    """Each Service slot's (exists, ClusterIP) as of ``revision`` ≤ the revision of frame t (informer.store_at).
+
+    Before the initial revision, the initial state's own history gives it.
+    """
     layout: Layout = u.context  # type: ignore[assignment]
-    out: dict[str, tuple[z3.BoolRef, z3.ArithRef]] = {}
+    out: dict[str, tuple[z3.ExprRef, z3.ExprRef]] = {}
     for key in layout.services:
-        revisions = sorted(layout.service_history)
-        exists: z3.BoolRef = z3.BoolVal(layout.service_history[revisions[0]][key][0]) if revisions else z3.BoolVal(False)
-        ip: z3.ArithRef = z3.IntVal(layout.service_history[revisions[0]][key][1]) if revisions else z3.IntVal(NONE)
-        for r in revisions[1:]:
-            exists = z3.If(revision >= r, z3.BoolVal(layout.service_history[r][key][0]), exists)
-            ip = z3.If(revision >= r, z3.IntVal(layout.service_history[r][key][1]), ip)
-        for step in range(t + 1):  # the latest frame at or before the revision
-            f = u[step]
-            exists = z3.If(f["rev"] <= revision, f[f"service/{key}/exists"], exists)
-            ip = z3.If(f["rev"] <= revision, f[f"service/{key}/ip"], ip)
-        out[key] = (exists, ip)
+        exists: z3.ExprRef = z3.BoolVal(False)
+        ip: z3.ExprRef = z3.IntVal(NONE)
+        for r, slots in sorted(layout.service_history.items()):
+            exists = z3.If(revision >= r, z3.BoolVal(slots[key][0]), exists)
+            ip = z3.If(revision >= r, z3.IntVal(slots[key][1]), ip)
+        out[key] = (value_at(u, t, revision, f"service/{key}/exists", exists), value_at(u, t, revision, f"service/{key}/ip", ip))
     return out
 
 
@@ -174,7 +172,7 @@ def commit(u: Unrolling, t: int, kind: str, slot: z3.ArithRef | int, changes: Te
     return out
 
 
-def _ip_used(listing: dict[str, tuple[z3.BoolRef, z3.ArithRef]], ip: z3.ArithRef | int) -> z3.BoolRef:
+def _ip_used(listing: dict[str, tuple[z3.ExprRef, z3.ExprRef]], ip: z3.ArithRef | int) -> z3.BoolRef:
     return z3.Or([z3.And(exists, addr == ip) for exists, addr in listing.values()])
 
 

@@ -17,7 +17,8 @@ def _services_encodable(layout: Layout, initial: State) -> bool:
     return all(ip_code(s.spec.cluster_ip) is not None and not s.meta.finalizers for s in objs)
 
 
-def _encoded_actions(layout: Layout, services: bool) -> list[Encoded]:
+def _service_actions(layout: Layout, services: bool) -> list[Encoded]:
+    """The user's Service creates and deletes, where every Service slot is one the encoding covers."""
     scenario = layout.ctx.scenario
     out: list[Encoded] = []
     if not services:
@@ -70,7 +71,7 @@ def build(model: KubeModel, depth: int = 0) -> Instance:
     controller = _replicaset_actions(layout)
     kubelets = kubelet.actions(layout, initial)
     users = [environment.create_pod(key) for key in layout.user_pods] if kubelets and layout.budgets.get("create", 0) > 0 else []
-    actions = [*_encoded_actions(layout, services), *users, *controller, *kubelets]
+    actions = [*_service_actions(layout, services), *users, *controller, *kubelets]
     cells = [*apiserver.cells(layout), *environment.cells(layout), *replicaset.cells(layout)]
     cells += kubelet.cells(layout) if kubelets else []
 
