@@ -25,7 +25,7 @@ from __future__ import annotations
 import z3
 
 from checker.bmc.core import NONE, Cell, Terms, Unrolling
-from checker.bmc.layout import Layout, ip_code
+from checker.bmc.layout import Layout, ip_code, layout_of
 from spec import validation
 from spec.objects import POD, REPLICASET, SERVICE, Pod, ReplicaSetStatus, Service
 from spec.state import State
@@ -96,7 +96,7 @@ def abstract(layout: Layout, s: State) -> dict[str, int | bool]:
 
 def _kept(u: Unrolling, t: int, revision: z3.ArithRef | int, kind: str | z3.ArithRef) -> z3.BoolRef:
     """An event of ``revision`` and ``kind`` (a name, or a code) is still in the history at frame t (informer._trim)."""
-    layout: Layout = u.context  # type: ignore[assignment]
+    layout = layout_of(u)
     f = u[t]
     kept = [revision > f["rev"] - layout.window]
     for w in layout.watchers:
@@ -110,7 +110,7 @@ def _kept(u: Unrolling, t: int, revision: z3.ArithRef | int, kind: str | z3.Arit
 
 def oldest_listable(u: Unrolling, t: int) -> z3.ArithRef:
     """The oldest revision a lagging watch cache can serve a list at, in frame t (informer.oldest_listable)."""
-    layout: Layout = u.context  # type: ignore[assignment]
+    layout = layout_of(u)
     f = u[t]
     first_kept_minus_one: z3.ArithRef = f["rev"]  # an empty history
     for step in range(t, 0, -1):  # the events the steps wrote, latest first, so the earliest kept one wins
@@ -136,7 +136,7 @@ def services_at(u: Unrolling, t: int, revision: z3.ArithRef) -> dict[str, tuple[
 
     Before the initial revision, the initial state's own history gives it.
     """
-    layout: Layout = u.context  # type: ignore[assignment]
+    layout = layout_of(u)
     out: dict[str, tuple[z3.ExprRef, z3.ExprRef]] = {}
     for key in layout.services:
         exists: z3.ExprRef = z3.BoolVal(False)
@@ -157,7 +157,7 @@ def commit(u: Unrolling, t: int, kind: str, slot: z3.ArithRef | int, changes: Te
     (informer.record.) ``selected``: per watching instance, whether its
     watch selects the event (every watch of the kind if not given).
     """
-    layout: Layout = u.context  # type: ignore[assignment]
+    layout = layout_of(u)
     f = u[t]
     out = dict(changes)
     out["rev"] = f["rev"] + 1
@@ -184,7 +184,7 @@ def create_service(u: Unrolling, t: int, svc: Service, lagging: bool) -> tuple[z
     requested ClusterIP already in use is Invalid; otherwise the lowest free
     10.96.0.n from n = 10 is handed out.
     """
-    layout: Layout = u.context  # type: ignore[assignment]
+    layout = layout_of(u)
     f = u[t]
     key = svc.meta.key
     if validation.errors_for(svc) or svc.meta.namespace not in layout.namespaces:
@@ -212,7 +212,7 @@ def create_service(u: Unrolling, t: int, svc: Service, lagging: bool) -> tuple[z
 
 def delete_service(u: Unrolling, t: int, key: str) -> Terms:
     """DELETE of an existing Service without finalizers: it is removed at once (apiserver._delete_immediately_or_finalize)."""
-    layout: Layout = u.context  # type: ignore[assignment]
+    layout = layout_of(u)
     changes: Terms = {
         f"service/{key}/exists": z3.BoolVal(False),
         f"service/{key}/ip": z3.IntVal(NONE),
@@ -237,7 +237,7 @@ def pod_selected(layout: Layout, key: str) -> dict[str, z3.BoolRef]:
 
 def create_pod(u: Unrolling, t: int, rs_key: str) -> Terms:
     """POST of a ReplicaSet's pod (generateName): the slot of the uid the API server hands out now is stored (apiserver.create)."""
-    layout: Layout = u.context  # type: ignore[assignment]
+    layout = layout_of(u)
     f = u[t]
     changes: Terms = {"next_uid": f["next_uid"] + 1}
     slot: z3.ArithRef = z3.IntVal(0)
@@ -268,7 +268,7 @@ def delete_pod(u: Unrolling, t: int, key: str) -> tuple[z3.BoolRef, Terms]:
     clock does not move here, so the deadline cannot be brought forward); an
     unbound pod goes at once (no pod here has finalizers).
     """
-    layout: Layout = u.context  # type: ignore[assignment]
+    layout = layout_of(u)
     f = u[t]
     exists, deleting = f[f"pod/{key}/exists"], f[f"pod/{key}/deleting"]
     if graceful(layout.pod_objects[key]):
@@ -287,7 +287,7 @@ def unchanged(u: Unrolling, t: int, name: str) -> z3.ExprRef:
 
 def scale_replicaset(u: Unrolling, t: int, key: str, replicas: int) -> Terms:
     """PUT of a ReplicaSet with a new spec.replicas: the generation goes up (apiserver._prepare_for_update)."""
-    layout: Layout = u.context  # type: ignore[assignment]
+    layout = layout_of(u)
     f = u[t]
     changes: Terms = {f"rs/{key}/replicas": z3.IntVal(replicas), f"rs/{key}/generation": f[f"rs/{key}/generation"] + 1, f"rs/{key}/rv": f["rev"] + 1}
     return commit(u, t, REPLICASET, layout.slot(REPLICASET, key), changes)
@@ -298,7 +298,7 @@ def write_replicaset_status(u: Unrolling, t: int, key: str, status: dict[str, z3
 
     (ReplicaSet controller _status, apiserver.update_status: a status equal to the stored one writes nothing.)
     """
-    layout: Layout = u.context  # type: ignore[assignment]
+    layout = layout_of(u)
     f = u[t]
     differs = z3.Or([status[field] != f[f"rs/{key}/status/{field}"] for field in RS_STATUS])
     changes: Terms = {f"rs/{key}/status/{field}": status[field] for field in RS_STATUS} | {f"rs/{key}/rv": f["rev"] + 1}
@@ -312,7 +312,7 @@ def create_user_pod(u: Unrolling, t: int, key: str) -> Terms:
     The layout holds only pods the API server accepts (validation and the
     namespace do not change here).
     """
-    layout: Layout = u.context  # type: ignore[assignment]
+    layout = layout_of(u)
     f = u[t]
     changes: Terms = {
         f"pod/{key}/exists": z3.BoolVal(True),

@@ -74,7 +74,6 @@ class EncodedInvariant:
 
     name: str
     bad: Callable[[Unrolling, int], z3.BoolRef]
-    transition: bool = False
 
 
 class Unrolling:
@@ -141,15 +140,6 @@ def _constant(term: z3.ExprRef) -> CellValue:
     return int(value.as_long())
 
 
-def frame_values(model: z3.ModelRef, terms: Terms) -> dict[str, CellValue]:
-    """A frame's cells in a Z3 model, as Python values."""
-    out: dict[str, CellValue] = {}
-    for name in sorted(terms):
-        value = model.eval(terms[name], model_completion=True)
-        out[name] = z3.is_true(value) if z3.is_bool(value) else value.as_long()
-    return out
-
-
 @attrs.frozen
 class Instance:
     """A scenario and variant as the encoding sees them: the cells, the encoded actions and invariants, and what is left out."""
@@ -162,7 +152,7 @@ class Instance:
     abstract: Callable[[State], dict[str, CellValue]]
     """a state's cell values (the abstraction the differential test compares frames with)"""
     not_encoded: tuple[str, ...]
-    """the catalogue's actions (``component Action``) this scenario can take that the encoding leaves out, sorted"""
+    """the catalogue's actions (``component Action [params]``) this scenario can take that the encoding leaves out, in catalogue order"""
     data: object
     """the component encodings' own constants (slots, codes, the initial history)"""
 

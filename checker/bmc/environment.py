@@ -10,7 +10,7 @@ import z3
 
 from checker.bmc import apiserver
 from checker.bmc.core import Cell, Encoded, Terms, Unrolling
-from checker.bmc.layout import Layout
+from checker.bmc.layout import Layout, layout_of
 from spec.apiserver import CLUSTERIP_LAG
 from spec.component import Action
 from spec.objects import POD, SERVICE, Service
@@ -37,7 +37,7 @@ def abstract(layout: Layout, s: State) -> dict[str, int | bool]:
 
 
 def _left(u: Unrolling, t: int, name: str) -> z3.BoolRef:
-    layout: Layout = u.context  # type: ignore[assignment]
+    layout = layout_of(u)
     return u[t][budget(name)] < layout.budgets.get(name, 0)
 
 
@@ -53,7 +53,7 @@ def create_service(svc: Service) -> Encoded:
         return z3.And(_left(u, t, "create"), z3.Not(u[t][f"service/{key}/exists"]))
 
     def effect(u: Unrolling, t: int) -> Terms:
-        layout: Layout = u.context  # type: ignore[assignment]
+        layout = layout_of(u)
         stored, changes = apiserver.create_service(u, t, svc, layout.ctx.flag(CLUSTERIP_LAG))
         spent = _spend(u, t, "create")
         return spent | {name: z3.If(stored, term, apiserver.unchanged(u, t, name)) for name, term in changes.items()}

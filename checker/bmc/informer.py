@@ -17,7 +17,7 @@ import z3
 
 from checker.bmc.apiserver import cursor
 from checker.bmc.core import NONE, Unrolling
-from checker.bmc.layout import Layout
+from checker.bmc.layout import layout_of
 
 
 def cache_revision(u: Unrolling, t: int, instance: str, kind: str) -> z3.ArithRef:
@@ -28,11 +28,11 @@ def cache_revision(u: Unrolling, t: int, instance: str, kind: str) -> z3.ArithRe
 
 def event_at(u: Unrolling, t: int, revision: z3.ArithRef) -> tuple[z3.ArithRef, z3.ArithRef]:
     """The (kind code, slot code) of the event of ``revision`` (0, 0 if there is none in the history up to frame t)."""
-    layout: Layout = u.context  # type: ignore[assignment]
+    layout = layout_of(u)
     kind: z3.ArithRef = z3.IntVal(0)
     slot: z3.ArithRef = z3.IntVal(0)
     for rev, (k, key) in sorted(layout.initial_events.items()):
-        code = layout.slot(k, key) if k in layout.slotted else 0
+        code = layout.slot(k, key)
         kind, slot = z3.If(revision == rev, layout.kinds.get(k, 0), kind), z3.If(revision == rev, code, slot)
     for step in range(1, t + 1):
         f = u[step]
@@ -47,7 +47,7 @@ Selects = Callable[[z3.ArithRef], z3.BoolRef] | None
 
 def next_cursor(u: Unrolling, t: int, kind: str, after: z3.ArithRef, selects: Selects = None) -> z3.ArithRef:
     """The canonical cursor of a watch of ``kind`` positioned at ``after``: the revision before its next selected event, else NONE."""
-    layout: Layout = u.context  # type: ignore[assignment]
+    layout = layout_of(u)
     code = layout.kinds[kind]
     result: z3.ArithRef = z3.IntVal(NONE)
     for step in range(t, 0, -1):

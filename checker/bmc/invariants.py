@@ -6,12 +6,12 @@ import z3
 
 from checker.bmc import kubelet, replicaset
 from checker.bmc.core import NONE, EncodedInvariant, Unrolling
-from checker.bmc.layout import Layout
+from checker.bmc.layout import layout_of
 
 
 def _shared_cluster_ip(u: Unrolling, t: int) -> z3.BoolRef:
     """unique-cluster-ip broken: two Services hold the same ClusterIP (ipallocator hands out each address once)."""
-    layout: Layout = u.context  # type: ignore[assignment]
+    layout = layout_of(u)
     f = u[t]
     keys = layout.services
     pairs = []
@@ -24,6 +24,6 @@ def _shared_cluster_ip(u: Unrolling, t: int) -> z3.BoolRef:
 
 def encoded(services: bool, replicasets: bool, kubelets: bool) -> tuple[EncodedInvariant, ...]:
     """The invariants with an encoding, given which objects and components are encoded (catalogue order)."""
-    out = [EncodedInvariant("rs-no-overshoot", replicaset.overshoot, transition=True)] if replicasets else []
+    out = [EncodedInvariant("rs-no-overshoot", replicaset.overshoot)] if replicasets else []
     out += [EncodedInvariant("node-capacity", kubelet.over_capacity), EncodedInvariant("unique-pod-ip", kubelet.shared_pod_ip)] if kubelets else []
     return (*out, *([EncodedInvariant("unique-cluster-ip", _shared_cluster_ip)] if services else []))

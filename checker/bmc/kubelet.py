@@ -26,7 +26,7 @@ import z3
 from checker.bmc import apiserver
 from checker.bmc.core import NONE, Cell, Encoded, Terms, Unrolling
 from checker.bmc.informer import cache_revision, deliver
-from checker.bmc.layout import Layout
+from checker.bmc.layout import Layout, layout_of
 from spec import kubelet as kl
 from spec.component import Action
 from spec.objects import POD, TERMINAL_PHASES
@@ -165,18 +165,18 @@ def deliver_pods(node: str) -> Encoded:
     """WatchDeliver of the kubelet's pod watch (spec.nodeName=<node>); its handler changes nothing here (no status written, no pod gone)."""
 
     def guard(u: Unrolling, t: int) -> z3.BoolRef:
-        layout: Layout = u.context  # type: ignore[assignment]
+        layout = layout_of(u)
         return deliver(u, t, instance(node), POD, _selects(layout, node))[0]
 
     def effect(u: Unrolling, t: int) -> Terms:
-        layout: Layout = u.context  # type: ignore[assignment]
+        layout = layout_of(u)
         return dict(deliver(u, t, instance(node), POD, _selects(layout, node))[2])
 
     return Encoded(Action(instance(node), "WatchDeliver", (("kind", POD),)), guard, effect)
 
 
 def _waiting(u: Unrolling, t: int, node: str, pod: str) -> z3.BoolRef:
-    layout: Layout = u.context  # type: ignore[assignment]
+    layout = layout_of(u)
     f = u[t]
     there, _ = _cached(u, t, node, pod)
     seen = z3.Or(f[_kl(node, f"admitted/{pod}")], f[_kl(node, f"rejected/{pod}")])
@@ -187,7 +187,7 @@ def admit(node: str, pod: str) -> Encoded:
     """KubeletAdmitPod: the oldest waiting pod (creation time, then key) is admitted if it fits (kl.admission_failure), else rejected."""
 
     def guard(u: Unrolling, t: int) -> z3.BoolRef:
-        layout: Layout = u.context  # type: ignore[assignment]
+        layout = layout_of(u)
         if node not in layout.kubelet_nodes:
             return z3.BoolVal(False)  # the kubelet's cache has no Node yet
         rank = _age(layout, pod)
@@ -195,7 +195,7 @@ def admit(node: str, pod: str) -> Encoded:
         return z3.And(_waiting(u, t, node, pod), z3.Not(z3.Or(older)) if older else z3.BoolVal(True))
 
     def effect(u: Unrolling, t: int) -> Terms:
-        layout: Layout = u.context  # type: ignore[assignment]
+        layout = layout_of(u)
         fits = z3.BoolVal(True) if layout.ctx.flag(kl.NO_ADMISSION) else _fits(u, t, node, pod)
         return {_kl(node, f"admitted/{pod}"): fits, _kl(node, f"rejected/{pod}"): z3.Not(fits)}
 
@@ -208,7 +208,7 @@ def _age(layout: Layout, pod: str) -> tuple[int, str]:
 
 def _fits(u: Unrolling, t: int, node: str, pod: str) -> z3.BoolRef:
     """No admission failure: room for the pod's requests beside the active admitted pods; node affinity and taints (constant here)."""
-    layout: Layout = u.context  # type: ignore[assignment]
+    layout = layout_of(u)
     f = u[t]
     obj = layout.pod_objects[pod]
     node_obj = layout.kubelet_nodes[node]
@@ -238,12 +238,12 @@ def exit_container(node: str, pod: str, container: str, code: int) -> Encoded:
     """ContainerExit: a running container's process exits with ``code`` (a fault, counted against its budget)."""
 
     def guard(u: Unrolling, t: int) -> z3.BoolRef:
-        layout: Layout = u.context  # type: ignore[assignment]
+        layout = layout_of(u)
         f = u[t]
         return z3.And(f["budget/container-exit"] < layout.budgets.get("container-exit", 0), f[_sb(node, pod, f"{container}/running")])
 
     def effect(u: Unrolling, t: int) -> Terms:
-        layout: Layout = u.context  # type: ignore[assignment]
+        layout = layout_of(u)
         f = u[t]
         return {
             "budget/container-exit": f["budget/container-exit"] + 1,
@@ -259,7 +259,7 @@ def start(node: str, pod: str, container: str) -> Encoded:
     """KubeletStartContainer: create the sandbox if needed (its IP the lowest free one), pull the image, start or restart the container."""
 
     def guard(u: Unrolling, t: int) -> z3.BoolRef:
-        layout: Layout = u.context  # type: ignore[assignment]
+        layout = layout_of(u)
         f = u[t]
         there, deleting = _cached(u, t, node, pod)
         sandbox, blocked = f[_sb(node, pod, "exists")], z3.Or(f[_sb(node, pod, "stopping")], f[_sb(node, pod, "ip")] == NONE)
@@ -283,7 +283,7 @@ def start(node: str, pod: str, container: str) -> Encoded:
         )
 
     def effect(u: Unrolling, t: int) -> Terms:
-        layout: Layout = u.context  # type: ignore[assignment]
+        layout = layout_of(u)
         f = u[t]
         rc = _sb(node, pod, container)
         old = f[f"{rc}/exists"]
@@ -318,7 +318,7 @@ def _should_restart(layout: Layout, pod: str, deleting: z3.BoolRef, exit_code: z
 
 def _restart_at(u: Unrolling, t: int, node: str, pod: str, container: str) -> z3.ArithRef:
     """kl._restart_at: when the back-off lets an exited container restart."""
-    layout: Layout = u.context  # type: ignore[assignment]
+    layout = layout_of(u)
     f = u[t]
     rc = _sb(node, pod, container)
     finished = z3.If(f[f"{rc}/finished"] == NONE, 0, f[f"{rc}/finished"])
@@ -328,7 +328,7 @@ def _restart_at(u: Unrolling, t: int, node: str, pod: str, container: str) -> z3
 
 def _next_backoff(u: Unrolling, t: int, node: str, pod: str, container: str) -> z3.ArithRef:
     """kl._next_backoff: the initial period the first time or after a long run, else double, capped."""
-    layout: Layout = u.context  # type: ignore[assignment]
+    layout = layout_of(u)
     timing = layout.ctx.timing
     f = u[t]
     rc = _sb(node, pod, container)
@@ -353,7 +353,7 @@ def _image_ok(layout: Layout, f: Terms, node: str, pod: str, container: str) -> 
 
 def _free_ip(u: Unrolling, t: int, node: str) -> z3.ArithRef:
     """Machine.free_ip: the lowest address from .2 no sandbox holds (with kubelet-ip-by-running, no sandbox with a running container)."""
-    layout: Layout = u.context  # type: ignore[assignment]
+    layout = layout_of(u)
     f = u[t]
     only_running = layout.ctx.flag(kl.IP_BY_RUNNING)
     holders = []
@@ -391,7 +391,7 @@ def actions(layout: Layout, s: State) -> list[Encoded]:
 
 def shared_pod_ip(u: Unrolling, t: int) -> z3.BoolRef:
     """unique-pod-ip broken: two sandboxes of a machine hold the same address (machines' pod CIDRs differ)."""
-    layout: Layout = u.context  # type: ignore[assignment]
+    layout = layout_of(u)
     f = u[t]
     pairs = []
     for node in layout.prefixes:
@@ -405,7 +405,7 @@ def shared_pod_ip(u: Unrolling, t: int) -> z3.BoolRef:
 
 def over_capacity(u: Unrolling, t: int) -> z3.BoolRef:
     """node-capacity broken: the pods a machine runs (a sandbox with a running container, its pod stored) need more than the Node's allocatable."""
-    layout: Layout = u.context  # type: ignore[assignment]
+    layout = layout_of(u)
     f = u[t]
     over = []
     for node in layout.prefixes:

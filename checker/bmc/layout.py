@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from checker.bmc.core import NONE
+from checker.bmc.core import NONE, Unrolling
 from spec import apiserver as api
 from spec import informer
 from spec.component import Context, node_of
@@ -73,14 +73,9 @@ class Layout:
     initial_events: dict[int, tuple[str, str]]
     """the initial history's events: revision to (kind, key)"""
 
-    @property
-    def slotted(self) -> tuple[str, ...]:
-        """The kinds whose objects have slots."""
-        return (SERVICE, POD, REPLICASET)
-
     def slot(self, kind: str, key: str) -> int:
-        """The code of an object slot in the history cells (1, 2, ... within its kind)."""
-        keys = {SERVICE: self.services, POD: self.pods, REPLICASET: self.replicasets}[kind]
+        """The code of an object slot in the history cells (1, 2, ... within its kind; 0 for an object without a slot)."""
+        keys = {SERVICE: self.services, POD: self.pods, REPLICASET: self.replicasets}.get(kind, ())
         return keys.index(key) + 1 if key in keys else 0
 
     @property
@@ -91,6 +86,12 @@ class Layout:
     def watching(self, kind: str) -> tuple[Watcher, ...]:
         """The watches of ``kind``."""
         return tuple(w for w in self.watchers if w.kind == kind)
+
+
+def layout_of(u: Unrolling) -> Layout:
+    """The layout an unrolling of the Kubernetes encoding carries as its context."""
+    assert isinstance(u.context, Layout)
+    return u.context
 
 
 def ip_code(ip: str) -> int | None:

@@ -24,7 +24,7 @@ import z3
 from checker.bmc import apiserver
 from checker.bmc.core import NONE, Cell, Encoded, Terms, Unrolling
 from checker.bmc.informer import cache_revision, deliver, event_at
-from checker.bmc.layout import Layout
+from checker.bmc.layout import Layout, layout_of
 from spec.component import Action
 from spec.controllers import replicaset as rc
 from spec.objects import POD, REPLICASET, Pod, ReplicaSet
@@ -112,7 +112,7 @@ class Decision:
     """What ReplicaSetSync of one ReplicaSet decides in frame t (rc.plan), as terms."""
 
     def __init__(self, u: Unrolling, t: int, key: str) -> None:
-        layout: Layout = u.context  # type: ignore[assignment]
+        layout = layout_of(u)
         self.layout, self.key = layout, key
         rs = layout.rs_objects[key]
         f = u[t]
@@ -187,7 +187,7 @@ def sync(key: str) -> Encoded:
         return z3.And(z3.Not(u[t][_sync(key, "active")]), Decision(u, t, key).any_write)
 
     def effect(u: Unrolling, t: int) -> Terms:
-        layout: Layout = u.context  # type: ignore[assignment]
+        layout = layout_of(u)
         d, f = Decision(u, t, key), u[t]
         sets = z3.And(d.manage, d.diff != 0)
         out: Terms = {
@@ -214,7 +214,7 @@ def write(key: str) -> Encoded:
         return u[t][_sync(key, "active")]
 
     def effect(u: Unrolling, t: int) -> Terms:
-        layout: Layout = u.context  # type: ignore[assignment]
+        layout = layout_of(u)
         f = u[t]
         creating = f[_sync(key, "creates")] > 0
         deleting = {pod: f[_sync(key, f"del/{pod}")] == 0 for pod in layout.pods}
@@ -249,7 +249,7 @@ def write(key: str) -> Encoded:
 
 def _delete(u: Unrolling, t: int, key: str, pod: str) -> Terms:
     """A delete write: the pod's DELETE; a pod already gone counts as an observed deletion (rc._delete)."""
-    layout: Layout = u.context  # type: ignore[assignment]
+    layout = layout_of(u)
     found, changes = apiserver.delete_pod(u, t, pod)
     uid = layout.rs_objects[key].meta.uid
     observed = _deletion_observed(u, t, key, uid, pod)
@@ -291,7 +291,7 @@ def deliver_kind(kind: str) -> Encoded:
 
 def _on_pod_event(u: Unrolling, t: int, revision: z3.ArithRef) -> Terms:
     """addPod / updatePod / deletePod for the pod event of ``revision``: creations and deletions observed."""
-    layout: Layout = u.context  # type: ignore[assignment]
+    layout = layout_of(u)
     f = u[t]
     _, slot = event_at(u, t, revision)
     out: Terms = {}
@@ -327,7 +327,7 @@ def actions(layout: Layout) -> list[Encoded]:
 
 def overshoot(u: Unrolling, t: int) -> z3.BoolRef:
     """rs-no-overshoot broken by step t-1: a write created a pod while the store held the sync's replicas of active pods the ReplicaSet owns."""
-    layout: Layout = u.context  # type: ignore[assignment]
+    layout = layout_of(u)
     if t == 0:
         return z3.BoolVal(False)
     f = u[t - 1]
