@@ -1,6 +1,6 @@
 """The engines side by side, per variant: time to the violation, its depth, and the deepest bound each search completes on basic.
 
-    python benchmarks/engines.py [--seconds 60] [--z3-depth 12] [--variant NAME ...] [--no-basic]
+    python benchmarks/engines.py [--seconds 60] [--z3-depth 12] [--variant NAME ...] [--no-basic] [--z3-only]
 
 Per variant, on its witness scenario, looking for the first invariant it
 lists as broken:
@@ -84,22 +84,26 @@ def z3_search(scenario: Scenario, variant: Variant, invariants: list[str], secon
     return f"{bound:>8} {'(' + str(coverage.depth) + ')':>6}"
 
 
-def variant_rows(names: list[str], seconds: float, z3_depth: int) -> None:
+def variant_rows(names: list[str], seconds: float, z3_depth: int, z3_only: bool) -> None:
     check_one(get_scenario("services"), DEFAULT, [], seed=0, max_examples=1)  # warm up: the first run in a process pays for imports
-    header = f"{'variant':<34} {'scenario':<10} | {'hyp s':>8} {'steps':>6} | {'expl s':>8} {'depth':>6} | {'sym s':>8} {'depth':>6}"
+    header = f"{'variant':<34} {'scenario':<10}"
+    if not z3_only:
+        header += f" | {'hyp s':>8} {'steps':>6} | {'expl s':>8} {'depth':>6} | {'sym s':>8} {'depth':>6}"
     print(f"{header} | {'z3 s':>8} {'depth':>6}")
     for name in names:
         variant = VARIANTS[name]
         scenario, wanted = get_scenario(variant.witness), list(variant.breaks[:1])
-        plain = breadth_first(scenario, variant, wanted, seconds, symbolic=False)
-        symbolic = breadth_first(scenario, variant, wanted, seconds, symbolic=True)
-        z3_cell = z3_search(scenario, variant, wanted, seconds, z3_depth)
-        print(f"{name:<34} {variant.witness:<10} | {hypothesis(variant)} | {shown(plain)} | {shown(symbolic)} | {z3_cell}", flush=True)
+        row = f"{name:<34} {variant.witness:<10}"
+        if not z3_only:
+            plain = breadth_first(scenario, variant, wanted, seconds, symbolic=False)
+            symbolic = breadth_first(scenario, variant, wanted, seconds, symbolic=True)
+            row += f" | {hypothesis(variant)} | {shown(plain)} | {shown(symbolic)}"
+        print(f"{row} | {z3_search(scenario, variant, wanted, seconds, z3_depth)}", flush=True)
 
 
-def basic_rows(seconds: float, z3_depth: int) -> None:
+def basic_rows(seconds: float, z3_depth: int, z3_only: bool) -> None:
     print(f"\nbasic, default variant, every invariant, {seconds:.0f} s each: the deepest depth covered completely")
-    for label, symbolic in (("explore", False), ("symbolic", True)):
+    for label, symbolic in () if z3_only else (("explore", False), ("symbolic", True)):
         started = time.monotonic()
         r = breadth_first(get_scenario("basic"), DEFAULT, [], seconds, symbolic)
         covered = r.depth if r.complete else r.depth - 1
@@ -116,10 +120,11 @@ def main() -> None:
     parser.add_argument("--variant", action="append", default=None, help="only these variants (repeatable)")
     parser.add_argument("--z3-depth", type=int, default=12, help="the deepest bound Z3 unrolls")
     parser.add_argument("--no-basic", action="store_true", help="skip the depths on basic")
+    parser.add_argument("--z3-only", action="store_true", help="only the z3 column (and on basic, only Z3's depth)")
     args = parser.parse_args()
-    variant_rows(args.variant or [n for n in VARIANTS if n != DEFAULT.name], args.seconds, args.z3_depth)
+    variant_rows(args.variant or [n for n in VARIANTS if n != DEFAULT.name], args.seconds, args.z3_depth, args.z3_only)
     if not args.no_basic:
-        basic_rows(args.seconds, args.z3_depth)
+        basic_rows(args.seconds, args.z3_depth, args.z3_only)
 
 
 if __name__ == "__main__":

@@ -129,7 +129,7 @@ def test_what_prove_proves_no_hypothesis_trace_breaks(variant: Variant) -> None:
     assert len(proved) >= 2  # on every cluster, most of the six hold
 
 
-Z3_DEPTH = 5
+Z3_DEPTH = 4
 """the bound of Z3's search where the committed trace leaves its encoding (it is only looking for a finding it could not confirm)"""
 
 

@@ -21,6 +21,8 @@ CI_EXAMPLES = 40
 DEFAULT_EXAMPLES = 300  # kspec check's default --max-examples
 
 BUGS = [v for v in VARIANTS.values() if v is not DEFAULT]
+SLOW_TO_CATCH = {"endpoints-keep-terminating", "two-schedulers"}
+"""caught with the defaults in 15 to 50 s each: under ``-m slow`` (their committed counterexamples replay in the default run, tests/test_corpus.py)"""
 
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
@@ -32,7 +34,7 @@ def test_default_variant_holds_every_invariant(scenario: str) -> None:
     assert report.coverage.examples >= CI_EXAMPLES and report.coverage.steps > 0
 
 
-@pytest.mark.parametrize("variant", BUGS, ids=lambda v: v.name)
+@pytest.mark.parametrize("variant", [pytest.param(v, marks=pytest.mark.slow) if v.name in SLOW_TO_CATCH else v for v in BUGS], ids=lambda v: v.name)
 def test_every_variant_breaks_its_invariant(variant) -> None:  # type: ignore[no-untyped-def]
     report = check_one(get_scenario(variant.witness), variant, [], seed=0, max_examples=DEFAULT_EXAMPLES)
     assert report.trace is not None, f"{variant.name} was not caught on {variant.witness}"

@@ -25,9 +25,11 @@ from __future__ import annotations
 import z3
 
 from checker.bmc.core import NONE, Cell, Terms, Unrolling
-from checker.bmc.layout import Layout, ip_code, layout_of
-from spec import validation
-from spec.objects import POD, REPLICASET, SERVICE, Pod, ReplicaSetStatus, Service
+from checker.bmc.layout import Layout, Watcher, ip_code, layout_of
+from spec import apiserver as api
+from spec import informer, validation
+from spec.frozen import replace
+from spec.objects import POD, REPLICASET, SERVICE, ReplicaSetStatus, Service
 from spec.state import State
 
 FIRST_CLUSTER_IP = 10
@@ -46,12 +48,19 @@ def cells(layout: Layout) -> list[Cell]:
         out += [Cell(f"service/{key}/exists", boolean=True), Cell(f"service/{key}/ip"), Cell(f"service/{key}/uid"), Cell(f"service/{key}/rv")]
     for key in layout.pods:
         out += [Cell(f"pod/{key}/exists", boolean=True), Cell(f"pod/{key}/rv"), Cell(f"pod/{key}/deleting", boolean=True)]
+        out += [Cell(f"pod/{key}/node"), Cell(f"pod/{key}/scheduled", boolean=True), Cell(f"pod/{key}/unschedulable")]
     out += [Cell(f"pod/{key}/uid") for key in layout.user_pods]
     for key in layout.replicasets:
         out += [Cell(f"rs/{key}/{field}") for field in ("replicas", "generation", "rv")]
         out += [Cell(f"rs/{key}/status/{field}") for field in RS_STATUS]
     out += [Cell(cursor(w.instance, w.kind)) for w in layout.watchers]
+    out += [Cell(selected(w.instance, w.kind), boolean=True, history=True) for w in layout.watchers if layout.filtered(w)]
     return out
+
+
+def selected(instance: str, kind: str) -> str:
+    """The history cell that says whether a filtered watch selects the event of the step that reached the frame."""
+    return f"selected/{instance}/{kind}"
 
 
 def status_values(status: ReplicaSetStatus) -> dict[str, int]:
@@ -79,6 +88,9 @@ def abstract(layout: Layout, s: State) -> dict[str, int | bool]:
         out[f"pod/{key}/exists"] = pod is not None
         out[f"pod/{key}/rv"] = pod.meta.resource_version if pod is not None else 0
         out[f"pod/{key}/deleting"] = pod is not None and pod.meta.deletion_timestamp is not None
+        out[f"pod/{key}/node"] = layout.node_code(pod.spec.node_name) if pod is not None else 0
+        out[f"pod/{key}/scheduled"] = pod is not None and pod.status.scheduled
+        out[f"pod/{key}/unschedulable"] = unschedulable_code(layout, key, pod.status.unschedulable) if pod is not None else 0
         if key in layout.user_pods:
             out[f"pod/{key}/uid"] = pod.meta.uid if pod is not None else 0
     for key in layout.replicasets:
@@ -88,6 +100,25 @@ def abstract(layout: Layout, s: State) -> dict[str, int | bool]:
     for w in layout.watchers:
         per_kind = s.channels.cursors.get(w.instance)
         out[cursor(w.instance, w.kind)] = per_kind.get(w.kind, NONE) if per_kind is not None else NONE
+    return out
+
+
+def unschedulable_code(layout: Layout, key: str, message: str) -> int:
+    """A pod's recorded FitError as its cell holds it: 0 for none, its code, or NONE for a message the scheduler cannot write here."""
+    return layout.fit_errors.get(key, {}).get(message, NONE) if message else 0
+
+
+def history(layout: Layout, before: State, after: State) -> dict[str, int | bool]:
+    """The history cells of a step from ``before`` to ``after``: the kind and slot it wrote, and which filtered watches select that event."""
+    out: dict[str, int | bool] = {"wrote": 0, "wrote_slot": 0}
+    out |= {selected(w.instance, w.kind): False for w in layout.watchers if layout.filtered(w)}
+    if after.api.revision == before.api.revision:
+        return out
+    event = next(ev for ev in after.channels.log if ev.revision == after.api.revision)
+    out |= {"wrote": layout.kinds[event.kind], "wrote_slot": layout.slot(event.kind, event.key)}
+    for w in layout.watchers:
+        if layout.filtered(w) and w.kind == event.kind and (not w.node or after.machines[w.node].up):
+            out[selected(w.instance, w.kind)] = informer.event_type(layout.ctx.watch_of(w.instance, w.kind).selects, w.node, event) is not None
     return out
 
 
@@ -125,10 +156,14 @@ def oldest_listable(u: Unrolling, t: int) -> z3.ArithRef:
 
 def value_at(u: Unrolling, t: int, revision: z3.ArithRef, name: str, before: z3.ExprRef | None = None) -> z3.ExprRef:
     """Cell ``name`` as of ``revision`` ≤ the revision of frame t: in the latest frame at or before it (``before`` if it is older than frame 0)."""
-    value = u[0][name] if before is None else before
-    for step in range(t + 1):
-        value = z3.If(u[step]["rev"] <= revision, u[step][name], value)
-    return value
+
+    def build() -> z3.ExprRef:
+        value = u[0][name] if before is None else before
+        for step in range(t + 1):
+            value = z3.If(u[step]["rev"] <= revision, u[step][name], value)
+        return value
+
+    return u.memo(("value_at", t, name), build, revision, *(() if before is None else (before,)))
 
 
 def services_at(u: Unrolling, t: int, revision: z3.ArithRef) -> dict[str, tuple[z3.ExprRef, z3.ExprRef]]:
@@ -151,11 +186,11 @@ def services_at(u: Unrolling, t: int, revision: z3.ArithRef) -> dict[str, tuple[
 # ------------------------------------------------------------ writes
 
 
-def commit(u: Unrolling, t: int, kind: str, slot: z3.ArithRef | int, changes: Terms, selected: dict[str, z3.BoolRef] | None = None) -> Terms:
+def commit(u: Unrolling, t: int, kind: str, slot: z3.ArithRef | int, changes: Terms, sees_event: dict[str, z3.BoolRef] | None = None) -> Terms:
     """One write of ``kind`` to the slot coded ``slot``: its cells, the next revision, and the cursors of the watches that now have an event pending.
 
-    (informer.record.) ``selected``: per watching instance, whether its
-    watch selects the event (every watch of the kind if not given).
+    (informer.record.) ``sees_event``: for each filtered watch of the kind,
+    whether it selects the event (an unfiltered watch selects every one).
     """
     layout = layout_of(u)
     f = u[t]
@@ -167,7 +202,11 @@ def commit(u: Unrolling, t: int, kind: str, slot: z3.ArithRef | int, changes: Te
         if w.node and not layout.up[w.node]:
             continue  # the watch of a machine that is down does not exist
         name = cursor(w.instance, w.kind)
-        sees = z3.BoolVal(True) if selected is None else selected.get(w.instance, z3.BoolVal(False))
+        sees: z3.BoolRef = z3.BoolVal(True)
+        if layout.filtered(w):
+            assert sees_event is not None, f"a write of {kind} needs the selection of {w.instance}'s filtered watch"
+            sees = sees_event[w.instance]
+            out[selected(w.instance, w.kind)] = sees
         out[name] = z3.If(z3.And(sees, f[name] == NONE), f["rev"], f[name])
     return out
 
@@ -225,14 +264,42 @@ def delete_service(u: Unrolling, t: int, key: str) -> Terms:
 # ------------------------------------------------------------ pods and ReplicaSets
 
 
-def pod_selected(layout: Layout, key: str) -> dict[str, z3.BoolRef]:
-    """Per watching instance, whether its pod watch selects the pod of slot ``key`` (its selector reads only fields that never change here)."""
+def _in_selection(layout: Layout, w: Watcher, key: str, exists: z3.BoolRef, node: z3.ArithRef) -> z3.BoolRef:
+    """The pod of slot ``key``, present as ``exists`` says and bound to the node coded ``node``, is selected by the watch ``w``.
+
+    The selector reads the pod's nodeName and fields that do not change here (its phase).
+    """
     pod = layout.pod_objects[key]
+    selects = layout.ctx.watch_of(w.instance, POD).selects
+    assert selects is not None
+    codes = [code for code in range(len(layout.nodes) + 1) if selects(w.node, replace(pod, spec=replace(pod.spec, node_name=layout.node_name(code))))]
+    return z3.And(exists, z3.Or([node == code for code in codes])) if codes else z3.BoolVal(False)
+
+
+def pod_selected(u: Unrolling, t: int, key: str, changes: Terms) -> dict[str, z3.BoolRef]:
+    """For each filtered pod watch, whether it selects the write ``changes`` makes to slot ``key``: the pod was or is now in its selection."""
+    layout = layout_of(u)
+    f = u[t]
     out: dict[str, z3.BoolRef] = {}
     for w in layout.watching(POD):
-        watch = layout.ctx.watch_of(w.instance, POD)
-        out[w.instance] = z3.BoolVal(watch.selects is None or bool(watch.selects(w.node, pod)))
+        if layout.filtered(w):
+            exists, node = (changes.get(f"pod/{key}/{field}", f[f"pod/{key}/{field}"]) for field in ("exists", "node"))
+            before = _in_selection(layout, w, key, f[f"pod/{key}/exists"], f[f"pod/{key}/node"])
+            out[w.instance] = z3.Or(before, _in_selection(layout, w, key, exists, node))
     return out
+
+
+def _created(layout: Layout, key: str, f: Terms) -> Terms:
+    """The cells of a pod slot as its POST stores it (resourceVersion: the next revision)."""
+    pod = layout.pod_objects[key]
+    return {
+        f"pod/{key}/exists": z3.BoolVal(True),
+        f"pod/{key}/rv": f["rev"] + 1,
+        f"pod/{key}/deleting": z3.BoolVal(False),
+        f"pod/{key}/node": z3.IntVal(layout.node_code(pod.spec.node_name)),
+        f"pod/{key}/scheduled": z3.BoolVal(pod.status.scheduled),
+        f"pod/{key}/unschedulable": z3.IntVal(unschedulable_code(layout, key, pod.status.unschedulable)),
+    }
 
 
 def create_pod(u: Unrolling, t: int, rs_key: str) -> Terms:
@@ -241,48 +308,46 @@ def create_pod(u: Unrolling, t: int, rs_key: str) -> Terms:
     f = u[t]
     changes: Terms = {"next_uid": f["next_uid"] + 1}
     slot: z3.ArithRef = z3.IntVal(0)
-    selected: dict[str, z3.BoolRef] = {w.instance: z3.BoolVal(False) for w in layout.watching(POD)}
+    sees: dict[str, z3.BoolRef] = {w.instance: z3.BoolVal(False) for w in layout.watching(POD) if layout.filtered(w)}
     for key in layout.pods:
         if layout.generated.get(key) != rs_key:
             continue
         now = f["next_uid"] == layout.pod_objects[key].meta.uid
-        changes |= {
-            f"pod/{key}/exists": z3.If(now, True, f[f"pod/{key}/exists"]),
-            f"pod/{key}/rv": z3.If(now, f["rev"] + 1, f[f"pod/{key}/rv"]),
-            f"pod/{key}/deleting": z3.If(now, False, f[f"pod/{key}/deleting"]),
-        }
+        created = _created(layout, key, f)
+        changes |= {name: z3.If(now, term, f[name]) for name, term in created.items()}
         slot = z3.If(now, layout.slot(POD, key), slot)
-        selected = {name: z3.If(now, sees, selected[name]) for name, sees in pod_selected(layout, key).items()}
-    return commit(u, t, POD, slot, changes, selected)
-
-
-def graceful(pod: Pod) -> bool:
-    """A DELETE of this pod marks it deleting rather than removing it: it is bound, not terminal, and has a grace period (apiserver._delete_pod)."""
-    return bool(pod.spec.node_name) and not pod.is_terminal() and pod.spec.termination_grace_period_seconds > 0
+        sees = {name: z3.If(now, term, sees[name]) for name, term in pod_selected(u, t, key, created).items()}
+    return commit(u, t, POD, slot, changes, sees)
 
 
 def delete_pod(u: Unrolling, t: int, key: str) -> tuple[z3.BoolRef, Terms]:
     """DELETE of a pod with its own grace period: (whether it was found, the cells it changes) (apiserver._delete_pod).
 
-    A graceful delete marks the pod deleting; a second one is a no-op (the
-    clock does not move here, so the deadline cannot be brought forward); an
-    unbound pod goes at once (no pod here has finalizers).
+    A bound pod that is not terminal and has a grace period is marked
+    deleting; a second DELETE is a no-op (the clock does not move here, so
+    the deadline cannot be brought forward); any other pod goes at once (no
+    pod here has finalizers).
     """
     layout = layout_of(u)
     f = u[t]
     exists, deleting = f[f"pod/{key}/exists"], f[f"pod/{key}/deleting"]
-    if graceful(layout.pod_objects[key]):
-        changes: Terms = {f"pod/{key}/deleting": z3.BoolVal(True), f"pod/{key}/rv": f["rev"] + 1}
-        written = commit(u, t, POD, layout.slot(POD, key), changes, pod_selected(layout, key))
-        return exists, {name: z3.If(z3.And(exists, z3.Not(deleting)), term, unchanged(u, t, name)) for name, term in written.items()}
-    changes = {f"pod/{key}/exists": z3.BoolVal(False), f"pod/{key}/rv": z3.IntVal(0), f"pod/{key}/deleting": z3.BoolVal(False)}
-    written = commit(u, t, POD, layout.slot(POD, key), changes, pod_selected(layout, key))
-    return exists, {name: z3.If(exists, term, unchanged(u, t, name)) for name, term in written.items()}
+    pod = layout.pod_objects[key]
+    graceful = z3.And(f[f"pod/{key}/node"] != 0, z3.BoolVal(not pod.is_terminal() and pod.spec.termination_grace_period_seconds > 0))
+    marked: Terms = {f"pod/{key}/deleting": z3.BoolVal(True), f"pod/{key}/rv": f["rev"] + 1}
+    removed: Terms = {f"pod/{key}/exists": z3.BoolVal(False), f"pod/{key}/rv": z3.IntVal(0), f"pod/{key}/deleting": z3.BoolVal(False)}
+    removed |= {f"pod/{key}/node": z3.IntVal(0), f"pod/{key}/scheduled": z3.BoolVal(False), f"pod/{key}/unschedulable": z3.IntVal(0)}
+    mark = commit(u, t, POD, layout.slot(POD, key), marked, pod_selected(u, t, key, marked))
+    remove = commit(u, t, POD, layout.slot(POD, key), removed, pod_selected(u, t, key, removed))
+    out: Terms = {}
+    for name in sorted(set(mark) | set(remove)):
+        when_marked = z3.If(deleting, unchanged(u, t, name), mark.get(name, unchanged(u, t, name)))
+        out[name] = z3.If(exists, z3.If(graceful, when_marked, remove.get(name, unchanged(u, t, name))), unchanged(u, t, name))
+    return exists, out
 
 
 def unchanged(u: Unrolling, t: int, name: str) -> z3.ExprRef:
     """A cell's value when a step does not write: its own, or for a history cell, nothing written."""
-    return z3.IntVal(0) if u.cells[name].history else u[t][name]
+    return u.cells[name].literal(0) if u.cells[name].history else u[t][name]
 
 
 def scale_replicaset(u: Unrolling, t: int, key: str, replicas: int) -> Terms:
@@ -314,11 +379,40 @@ def create_user_pod(u: Unrolling, t: int, key: str) -> Terms:
     """
     layout = layout_of(u)
     f = u[t]
-    changes: Terms = {
-        f"pod/{key}/exists": z3.BoolVal(True),
-        f"pod/{key}/rv": f["rev"] + 1,
-        f"pod/{key}/deleting": z3.BoolVal(False),
-        f"pod/{key}/uid": f["next_uid"],
-        "next_uid": f["next_uid"] + 1,
-    }
-    return commit(u, t, POD, layout.slot(POD, key), changes, pod_selected(layout, key))
+    changes = _created(layout, key, f) | {f"pod/{key}/uid": f["next_uid"], "next_uid": f["next_uid"] + 1}
+    return commit(u, t, POD, layout.slot(POD, key), changes, pod_selected(u, t, key, changes))
+
+
+def write_pod_status(u: Unrolling, t: int, key: str, scheduled: z3.BoolRef, unschedulable: z3.ArithRef) -> Terms:
+    """PUT .../status of a pod, unconditional (no resourceVersion, no uid): its PodScheduled condition and FitError (apiserver.update_status).
+
+    The other status fields do not change here. A pod that is gone is
+    NotFound; a status equal to the stored one writes nothing.
+    """
+    layout = layout_of(u)
+    f = u[t]
+    changes: Terms = {f"pod/{key}/scheduled": scheduled, f"pod/{key}/unschedulable": unschedulable, f"pod/{key}/rv": f["rev"] + 1}
+    differs = z3.And(f[f"pod/{key}/exists"], z3.Or(scheduled != f[f"pod/{key}/scheduled"], unschedulable != f[f"pod/{key}/unschedulable"]))
+    written = commit(u, t, POD, layout.slot(POD, key), changes, pod_selected(u, t, key, changes))
+    return {name: z3.If(differs, term, unchanged(u, t, name)) for name, term in written.items()}
+
+
+def bind(u: Unrolling, t: int, key: str, node: z3.ArithRef, uid: z3.ArithRef | None) -> tuple[z3.BoolRef, Terms]:
+    """POST pods/binding: (whether it succeeded, the cells it changes) (apiserver.bind).
+
+    The pod must exist with the uid (when one is given), not be deleting,
+    and have no node (unless ``apiserver-rebind``); it then gets the node,
+    the PodScheduled condition and no FitError, written if that changes it.
+    """
+    layout = layout_of(u)
+    f = u[t]
+    ok = z3.And(f[f"pod/{key}/exists"], z3.Not(f[f"pod/{key}/deleting"]))
+    if uid is not None:
+        ok = z3.And(ok, f[f"pod/{key}/uid"] == uid)
+    if not layout.ctx.flag(api.REBIND):
+        ok = z3.And(ok, f[f"pod/{key}/node"] == 0)
+    changes: Terms = {f"pod/{key}/node": node, f"pod/{key}/scheduled": z3.BoolVal(True), f"pod/{key}/unschedulable": z3.IntVal(0)}
+    changes[f"pod/{key}/rv"] = f["rev"] + 1
+    differs = z3.Or(node != f[f"pod/{key}/node"], z3.Not(f[f"pod/{key}/scheduled"]), f[f"pod/{key}/unschedulable"] != 0)
+    written = commit(u, t, POD, layout.slot(POD, key), changes, pod_selected(u, t, key, changes))
+    return ok, {name: z3.If(z3.And(ok, differs), term, unchanged(u, t, name)) for name, term in written.items()}

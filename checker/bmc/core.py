@@ -10,7 +10,9 @@ frame t by the action chosen at step t.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar, cast
 
 import attrs
 import z3
@@ -19,6 +21,8 @@ from spec.component import Action
 from spec.model import KubeModel
 from spec.state import State
 
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 CellValue = int | bool
 Terms = dict[str, z3.ExprRef]
 """cell name to its Z3 term in one frame"""
@@ -66,6 +70,8 @@ class Encoded:
     action: Action
     guard: Guard
     effect: Effect
+    born: int = 0
+    """the first frame in which the guard can hold (a pod slot's actions wait for the earliest step that can create it): before, not built"""
 
 
 @attrs.frozen
@@ -86,6 +92,17 @@ class Unrolling:
         """what the encodings need besides the frames (the instance)"""
         self.frames: list[Terms] = [{name: cell.literal(initial.get(name, 0)) for name, cell in self.cells.items()}]
         self.choices: list[z3.ArithRef] = []
+        self._memo: dict[tuple[object, ...], object] = {}
+
+    def memo(self, key: tuple[object, ...], build: Callable[[], T], *terms: z3.ExprRef) -> T:
+        """``build()``, once per ``key`` (which names a frame) and ``terms``: what a guard and an effect, or several actions, read alike.
+
+        The terms are told apart by their Z3 ids, and kept alive so that no id is reused.
+        """
+        full = (*key, *(term.get_id() for term in terms))
+        if full not in self._memo:
+            self._memo[full] = (build(), terms)
+        return self._memo[full][0]  # type: ignore[index, no-any-return]
 
     def __getitem__(self, frame: int) -> Terms:
         return self.frames[frame]
@@ -102,14 +119,18 @@ class Unrolling:
         self.choices.append(choice)
         cur = self.frames[t]
         nxt = {name: cell.declare(t + 1) for name, cell in self.cells.items()}
-        enabled = [z3.And(choice == i, enc.guard(self, t)) for i, enc in enumerate(self.actions)]
+        chosen = [choice == i for i in range(len(self.actions))]
+        enabled = [z3.And(chosen[i], enc.guard(self, t)) for i, enc in enumerate(self.actions) if enc.born <= t]
         values: dict[str, z3.ExprRef] = {name: cell.literal(0) if cell.history else cur[name] for name, cell in self.cells.items()}
         for i in reversed(range(len(self.actions))):
+            if self.actions[i].born > t:
+                continue
             effect = self.actions[i].effect(self, t)
             unknown = set(effect) - set(self.cells)
             assert not unknown, f"{self.actions[i].action} writes cells that are not declared: {sorted(unknown)}"
             for name in sorted(effect):
-                values[name] = z3.If(choice == i, effect[name], values[name])
+                if not effect[name].eq(values[name]):
+                    values[name] = z3.If(chosen[i], effect[name], values[name])
         self.frames.append(nxt)
         state_cells = [name for name in sorted(self.cells) if not self.cells[name].history]
         changes = z3.Or([nxt[name] != cur[name] for name in state_cells])  # a step that changes nothing is a stutter, not an action
@@ -124,12 +145,22 @@ class Unrolling:
         """With every frame so far constant: the next frame action ``index`` leads to, or None if it is not enabled (or would change nothing)."""
         t = self.depth
         enc = self.actions[index]
-        if not z3.is_true(z3.simplify(enc.guard(self, t))):
+        if enc.born > t or not z3.is_true(z3.simplify(enc.guard(self, t))):
             return None
         values = {name: _constant(self.frames[t][name]) if not cell.history else 0 for name, cell in self.cells.items()}
         values |= {name: _constant(term) for name, term in enc.effect(self, t).items()}
         changed = any(values[name] != _constant(self.frames[t][name]) for name, cell in self.cells.items() if not cell.history)
         return values if changed else None
+
+
+def per_frame(fn: F) -> F:
+    """Memoise ``fn(u, t, *names)`` on the unrolling: a read of frame t that several guards and effects share is built once."""
+
+    @functools.wraps(fn)
+    def once(u: Unrolling, t: int, *names: str) -> Any:
+        return u.memo((fn.__qualname__, t, *names), lambda: fn(u, t, *names))
+
+    return cast(F, once)
 
 
 def _constant(term: z3.ExprRef) -> CellValue:

@@ -11,11 +11,9 @@ to NONE.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import z3
 
-from checker.bmc.apiserver import cursor
+from checker.bmc.apiserver import cursor, selected
 from checker.bmc.core import NONE, Unrolling
 from checker.bmc.layout import layout_of
 
@@ -41,27 +39,29 @@ def event_at(u: Unrolling, t: int, revision: z3.ArithRef) -> tuple[z3.ArithRef, 
     return kind, slot
 
 
-Selects = Callable[[z3.ArithRef], z3.BoolRef] | None
-"""which slots' events a filtered watch selects (its selector reads only fields that never change here); None: every one"""
+def next_cursor(u: Unrolling, t: int, instance: str, kind: str, after: z3.ArithRef) -> z3.ArithRef:
+    """The canonical cursor of the instance's watch of ``kind`` positioned at ``after``: the revision before its next selected event, else NONE.
 
-
-def next_cursor(u: Unrolling, t: int, kind: str, after: z3.ArithRef, selects: Selects = None) -> z3.ArithRef:
-    """The canonical cursor of a watch of ``kind`` positioned at ``after``: the revision before its next selected event, else NONE."""
+    A filtered watch's selection of each event is a history cell (the
+    initial history's, a constant of the layout).
+    """
     layout = layout_of(u)
     code = layout.kinds[kind]
+    name = selected(instance, kind)
+    initial = layout.initial_selected.get(f"{instance}/{kind}")
     result: z3.ArithRef = z3.IntVal(NONE)
     for step in range(t, 0, -1):
         f = u[step]
-        seen = z3.BoolVal(True) if selects is None else selects(f["wrote_slot"])
+        seen = f[name] if initial is not None else z3.BoolVal(True)
         result = z3.If(z3.And(f["wrote"] == code, f["rev"] > after, seen), f["rev"] - 1, result)
-    for rev, (k, key) in sorted(layout.initial_events.items(), reverse=True):
-        if k == kind and (selects is None or z3.is_true(z3.simplify(selects(z3.IntVal(layout.slot(k, key)))))):
+    for rev, (k, _) in sorted(layout.initial_events.items(), reverse=True):
+        if k == kind and (initial is None or rev in initial):
             result = z3.If(after < rev, z3.IntVal(rev - 1), result)
     return result
 
 
-def deliver(u: Unrolling, t: int, instance: str, kind: str, selects: Selects = None) -> tuple[z3.BoolRef, z3.ArithRef, dict[str, z3.ArithRef]]:
+def deliver(u: Unrolling, t: int, instance: str, kind: str) -> tuple[z3.BoolRef, z3.ArithRef, dict[str, z3.ArithRef]]:
     """WatchDeliver: (enabled, the delivered event's revision, the new cursor cell)."""
     c = u[t][cursor(instance, kind)]
     revision = c + 1
-    return c != NONE, revision, {cursor(instance, kind): next_cursor(u, t, kind, revision, selects)}
+    return c != NONE, revision, {cursor(instance, kind): next_cursor(u, t, instance, kind, revision)}

@@ -19,14 +19,14 @@ yet, and are listed as such.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
+import attrs
 import z3
 
 from checker.bmc import apiserver
-from checker.bmc.core import NONE, Cell, Encoded, Terms, Unrolling
+from checker.bmc.core import NONE, Cell, Encoded, Terms, Unrolling, per_frame
 from checker.bmc.informer import cache_revision, deliver
 from checker.bmc.layout import Layout, layout_of
+from spec import apiserver as api
 from spec import kubelet as kl
 from spec.component import Action
 from spec.objects import POD, TERMINAL_PHASES
@@ -43,14 +43,14 @@ def instance(node: str) -> str:
 
 
 def on(layout: Layout, node: str) -> list[str]:
-    """The pod slots bound to ``node`` (a pod's node never changes in the encoded runs)."""
-    return [key for key in layout.pods if layout.pod_objects[key].spec.node_name == node]
+    """The pod slots that may be bound to ``node``: those bound to it and the unbound ones (the scheduler may bind them anywhere)."""
+    return [key for key in layout.pods if layout.can_be_on(key, node)]
 
 
 def covered(layout: Layout, s: State) -> bool:
     """The kubelets have no status written and unseen, every sandbox belongs to a pod slot of its node, and machines' prefixes differ."""
-    if len(set(layout.prefixes.values())) != len(layout.prefixes):
-        return False
+    if len(set(layout.prefixes.values())) != len(layout.prefixes) or layout.ctx.flag(api.REBIND):
+        return False  # shared prefixes; or pods that leave a kubelet's selection (its handler forgets them: not encoded)
     for node in layout.prefixes:
         if instance(node) not in s.views:
             return False
@@ -88,8 +88,11 @@ def cells(layout: Layout) -> list[Cell]:
 
 
 def _uid(layout: Layout, s: State, pod: str) -> int | None:
-    """The uid a pod slot stands for in ``s``: its own, or for a pod the user creates, the stored one's (None before it exists)."""
-    if pod in layout.user_pods:
+    """The uid a pod slot stands for in ``s``: an initial pod's own; for a pod created in the run, the stored one's (None before it exists).
+
+    (A generated slot's uid may be handed to another object, such as a pod the user creates, when the ReplicaSet does not take it.)
+    """
+    if pod in layout.user_pods or pod in layout.generated:
         stored = s.api.objects.pods.get(pod)
         return stored.meta.uid if stored is not None else None
     return layout.pod_objects[pod].meta.uid
@@ -137,25 +140,20 @@ def abstract(layout: Layout, s: State) -> dict[str, int | bool]:
 # ------------------------------------------------------------ reading the view
 
 
+@per_frame
 def _cached(u: Unrolling, t: int, node: str, pod: str) -> tuple[z3.BoolRef, z3.BoolRef]:
-    """(in the kubelet's cache, being deleted there) for a pod slot of its node."""
+    """(in the kubelet's cache, being deleted there) for a pod slot that may be bound to its node."""
+    layout = layout_of(u)
     at = cache_revision(u, t, instance(node), POD)
-    return apiserver.value_at(u, t, at, f"pod/{pod}/exists"), apiserver.value_at(u, t, at, f"pod/{pod}/deleting")
+    there = apiserver.value_at(u, t, at, f"pod/{pod}/exists")
+    if pod in layout.dynamic:
+        there = z3.And(there, apiserver.value_at(u, t, at, f"pod/{pod}/node") == layout.node_code(node))
+    return there, apiserver.value_at(u, t, at, f"pod/{pod}/deleting")
 
 
 def _finished(layout: Layout, pod: str) -> bool:
     """kl.finished: terminal in the API (a phase nothing encoded writes) or in a written status (none here); never with phase-regress."""
     return not layout.ctx.flag(kl.PHASE_REGRESS) and layout.pod_objects[pod].status.phase in TERMINAL_PHASES
-
-
-def _selects(layout: Layout, node: str) -> Callable[[z3.ArithRef], z3.BoolRef]:
-    """The kubelet's watch selects the events of its node's pod slots."""
-    codes = [layout.slot(POD, pod) for pod in on(layout, node)]
-
-    def selects(slot: z3.ArithRef) -> z3.BoolRef:
-        return z3.Or([slot == code for code in codes]) if codes else z3.BoolVal(False)
-
-    return selects
 
 
 # ------------------------------------------------------------ actions
@@ -165,12 +163,10 @@ def deliver_pods(node: str) -> Encoded:
     """WatchDeliver of the kubelet's pod watch (spec.nodeName=<node>); its handler changes nothing here (no status written, no pod gone)."""
 
     def guard(u: Unrolling, t: int) -> z3.BoolRef:
-        layout = layout_of(u)
-        return deliver(u, t, instance(node), POD, _selects(layout, node))[0]
+        return deliver(u, t, instance(node), POD)[0]
 
     def effect(u: Unrolling, t: int) -> Terms:
-        layout = layout_of(u)
-        return dict(deliver(u, t, instance(node), POD, _selects(layout, node))[2])
+        return dict(deliver(u, t, instance(node), POD)[2])
 
     return Encoded(Action(instance(node), "WatchDeliver", (("kind", POD),)), guard, effect)
 
@@ -206,6 +202,7 @@ def _age(layout: Layout, pod: str) -> tuple[int, str]:
     return layout.pod_objects[pod].meta.creation_timestamp, pod
 
 
+@per_frame
 def _fits(u: Unrolling, t: int, node: str, pod: str) -> z3.BoolRef:
     """No admission failure: room for the pod's requests beside the active admitted pods; node affinity and taints (constant here)."""
     layout = layout_of(u)
@@ -351,6 +348,7 @@ def _image_ok(layout: Layout, f: Terms, node: str, pod: str, container: str) -> 
     return pullable
 
 
+@per_frame
 def _free_ip(u: Unrolling, t: int, node: str) -> z3.ArithRef:
     """Machine.free_ip: the lowest address from .2 no sandbox holds (with kubelet-ip-by-running, no sandbox with a running container)."""
     layout = layout_of(u)
@@ -376,12 +374,13 @@ def actions(layout: Layout, s: State) -> list[Encoded]:
         if not s.machines[node].reachable:
             continue
         out.append(deliver_pods(node))
-        out += [admit(node, pod) for pod in on(layout, node)]
-        out += [start(node, pod, c.name) for pod in on(layout, node) for c in layout.pod_objects[pod].spec.containers]
+        out += [attrs.evolve(admit(node, pod), born=layout.born(pod)) for pod in on(layout, node)]
+        for pod in on(layout, node):
+            out += [attrs.evolve(start(node, pod, c.name), born=layout.born(pod)) for c in layout.pod_objects[pod].spec.containers]
     if layout.budgets.get("container-exit", 0) > 0:
         for node in layout.prefixes:
             out += [
-                exit_container(node, pod, c.name, code)
+                attrs.evolve(exit_container(node, pod, c.name, code), born=layout.born(pod))
                 for pod in on(layout, node)
                 for c in layout.pod_objects[pod].spec.containers
                 for code in (0, 1)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+
 import attrs
 
 from checker.bmc.core import NONE, Unrolling
 from spec import apiserver as api
-from spec import informer
-from spec.component import Context, node_of
+from spec import informer, scheduler
+from spec.component import Context, Watch, node_of
 from spec.controllers.replicaset import pod_from_template
 from spec.frozen import replace
 from spec.objects import POD, REPLICASET, SERVICE, Node, Pod, ReplicaSet, Service
@@ -40,6 +42,8 @@ class Layout:
     """(revision, kind) of each event of the initial state's watch history"""
     revision: int
     """the initial state's store revision"""
+    next_uid: int
+    """the initial state's next uid"""
     service_history: dict[int, dict[str, tuple[bool, int]]]
     """for each revision a lagging list may read before the initial one: each Service slot's (exists, ClusterIP)"""
     up: dict[str, bool]
@@ -72,11 +76,43 @@ class Layout:
     """the clock (constant: ticks are not encoded)"""
     initial_events: dict[int, tuple[str, str]]
     """the initial history's events: revision to (kind, key)"""
+    nodes: tuple[str, ...]
+    """the stored Nodes' names; a pod's node cell holds 0 for none, else 1 + the index here"""
+    dynamic: frozenset[str]
+    """the pod slots whose node may change: the unbound ones (and every one where pods/binding rebinds)"""
+    initial_selected: dict[str, frozenset[int]]
+    """for each filtered watch (``instance/kind``), the revisions of the initial history's events it selects"""
+    schedulers: tuple[str, ...]
+    """the scheduler instances"""
+    fit_errors: dict[str, dict[str, int]]
+    """for each unbound pod slot, the scheduler's FitError messages it can carry, to their codes (see :func:`fit_error_code`)"""
+
+    def node_code(self, name: str) -> int:
+        """A node name as a pod's node cell holds it (0 for none)."""
+        return self.nodes.index(name) + 1 if name else 0
+
+    def node_name(self, code: int) -> str:
+        """The node name of a node code."""
+        return self.nodes[code - 1] if code else ""
+
+    def can_be_on(self, key: str, node: str) -> bool:
+        """The pod of slot ``key`` may be bound to ``node`` in some run."""
+        return key in self.dynamic or self.pod_objects[key].spec.node_name == node
+
+    def born(self, key: str) -> int:
+        """The first frame in which the pod of slot ``key`` can exist: 0 for an initial pod, 1 for the user's, 1 + j for the j-th next uid."""
+        if key in self.generated:
+            return self.pod_objects[key].meta.uid - self.next_uid + 1
+        return 1 if key in self.user_pods else 0
 
     def slot(self, kind: str, key: str) -> int:
         """The code of an object slot in the history cells (1, 2, ... within its kind; 0 for an object without a slot)."""
         keys = {SERVICE: self.services, POD: self.pods, REPLICASET: self.replicasets}.get(kind, ())
         return keys.index(key) + 1 if key in keys else 0
+
+    def filtered(self, w: Watcher) -> bool:
+        """The watch has a selector (its selection of each event is a history cell)."""
+        return f"{w.instance}/{w.kind}" in self.initial_selected
 
     @property
     def window(self) -> int:
@@ -112,6 +148,33 @@ def service_fields(svc: Service | None) -> tuple[bool, int]:
     return True, code
 
 
+FIT_REASONS = ("Too many pods", "Insufficient cpu", "Insufficient memory")
+"""the Filter reasons that depend on what the node already holds (spec.scheduler._fit_reasons); the others are constant here"""
+
+
+def static_reasons(pod: Pod, node: Node) -> list[str]:
+    """The Filter reasons of ``pod`` on ``node`` that do not depend on the node's usage (spec.scheduler.filter_reasons)."""
+    return [r for r in scheduler.filter_reasons(pod, node, []) if r not in FIT_REASONS]
+
+
+def fit_error_code(nodes: int, counts: tuple[int, ...]) -> int:
+    """The code of a FitError, from how many nodes fail on each of FIT_REASONS (the other reasons are the pod's own constant)."""
+    code = 0
+    for c in counts:
+        code = code * (nodes + 1) + c
+    return 1 + code
+
+
+def _fit_errors(pod: Pod, nodes: list[Node]) -> dict[str, int]:
+    """Every FitError the scheduler can record for ``pod``, by its code (spec.scheduler.fit_error)."""
+    statics = [static_reasons(pod, node) for node in nodes]
+    out: dict[str, int] = {}
+    for counts in itertools.product(range(len(nodes) + 1), repeat=len(FIT_REASONS)):
+        dynamic = [[reason] for reason, c in zip(FIT_REASONS, counts, strict=True) for _ in range(c)]
+        out[scheduler.fit_error(len(nodes), statics + dynamic)] = fit_error_code(len(nodes), counts)
+    return out
+
+
 def _generated(ctx: Context, initial: State, depth: int) -> dict[str, Pod]:
     """The pods each ReplicaSet can create in ``depth`` steps, as the API server would create them (spec.apiserver.create)."""
     out: dict[str, Pod] = {}
@@ -122,6 +185,12 @@ def _generated(ctx: Context, initial: State, depth: int) -> dict[str, Pod]:
             if isinstance(created, Pod) and created.meta.key not in initial.api.objects.pods:
                 out[created.meta.key] = created
     return out
+
+
+def _selected(initial: State, instance: str, watch: Watch) -> frozenset[int]:
+    """The revisions of the initial history's events the instance's filtered watch selects."""
+    log = initial.channels.log
+    return frozenset(ev.revision for ev in log if ev.kind == watch.kind and informer.event_type(watch.selects, node_of(instance), ev))
 
 
 def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
@@ -148,6 +217,7 @@ def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
         watchers=watchers,
         initial_log=tuple((ev.revision, ev.kind) for ev in initial.channels.log),
         revision=initial.api.revision,
+        next_uid=initial.api.next_uid,
         service_history=history,
         up={name: m.up for name, m in sorted(initial.machines.items())},
         budgets=dict(sorted(ctx.scenario.bounds.budgets.items())),
@@ -168,4 +238,9 @@ def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
         rs_objects=dict(initial.api.objects.replicasets.items()),
         clock=initial.clock,
         initial_events={ev.revision: (ev.kind, ev.key) for ev in initial.channels.log},
+        nodes=tuple(sorted(initial.api.objects.nodes)),
+        dynamic=frozenset(key for key, p in pods.items() if not p.spec.node_name or ctx.flag(api.REBIND)),
+        initial_selected={f"{inst}/{w.kind}": _selected(initial, inst, w) for inst, w in ctx.watchers if w.selects is not None},
+        fit_errors={key: _fit_errors(p, list(initial.api.objects.nodes.values())) for key, p in pods.items() if not p.spec.node_name},
+        schedulers=tuple(inst for inst, ctype in ctx.components if ctype.kind == "scheduler"),
     )

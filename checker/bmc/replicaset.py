@@ -19,6 +19,8 @@ number of co-located pods it ranks by is left to Z3.
 
 from __future__ import annotations
 
+import itertools
+
 import z3
 
 from checker.bmc import apiserver
@@ -27,6 +29,7 @@ from checker.bmc.informer import cache_revision, deliver, event_at
 from checker.bmc.layout import Layout, layout_of
 from spec.component import Action
 from spec.controllers import replicaset as rc
+from spec.frozen import replace
 from spec.objects import POD, REPLICASET, Pod, ReplicaSet
 from spec.state import State
 
@@ -120,10 +123,12 @@ class Decision:
         self.cached = {field: apiserver.value_at(u, t, rs_at, f"rs/{key}/{field}") for field in ("replicas", "generation", "rv")}
         cached_status = {field: apiserver.value_at(u, t, rs_at, f"rs/{key}/status/{field}") for field in STATUS}
         self.claimed: dict[str, z3.BoolRef] = {}
+        self.nodes: dict[str, z3.ArithRef] = {}
         for pod in layout.pods:
             if _claimable(layout, rs, layout.pod_objects[pod]):
                 there = apiserver.value_at(u, t, pods_at, f"pod/{pod}/exists")
                 self.claimed[pod] = z3.And(there, z3.Not(apiserver.value_at(u, t, pods_at, f"pod/{pod}/deleting")))
+                self.nodes[pod] = apiserver.value_at(u, t, pods_at, f"pod/{pod}/node")
         n = _count(list(self.claimed.values()))
         exp_set, add = f[_exp(key, "set")], f[_exp(key, "add")]
         no_dels = z3.Not(z3.Or([f[_exp(key, f"del/{pod}")] for pod in layout.pods]))
@@ -140,29 +145,50 @@ class Decision:
         self.any_write = z3.Or(self.creates > 0, z3.Or(list(self.doomed.values()) or [z3.BoolVal(False)]), self.write_status)
 
     def _positions(self, rs: ReplicaSet, diff: z3.ArithRef, n: z3.ArithRef) -> dict[str, z3.ArithRef]:
-        """Each claimed pod's place in the order rc.pods_to_delete deletes them (all of them, in cache order, when diff covers every pod)."""
+        """Each claimed pod's place in the order rc.pods_to_delete deletes them (all of them, in cache order, when diff covers every pod).
+
+        Whether a pod is bound, and the number of claimed pods bound to its
+        node (its rank), are read from the cache; every other key of
+        ``compare_for_deletion`` is a constant of the two slots.
+        """
         layout = self.layout
         objs = {pod: layout.pod_objects[pod] for pod in self.claimed}
-        tick_ns = layout.ctx.timing.tick_seconds * 1_000_000_000
-        rank = {p: _count([c for q, c in self.claimed.items() if objs[q].spec.node_name == objs[p].spec.node_name]) for p in objs}
-        rank = {p: (r if objs[p].spec.node_name else z3.IntVal(0)) for p, r in rank.items()}
+        node = {p: self.nodes[p] for p in objs}
+        rank = {p: z3.If(node[p] == 0, 0, _count([z3.And(c, node[q] == node[p]) for q, c in self.claimed.items()])) for p in objs}
         out: dict[str, z3.ArithRef] = {}
         for p in objs:
             before_sorted, before_listed = [], []
             for q in objs:
                 if q == p:
                     continue
-                with_rank_q, with_rank_p = (rc.compare_for_deletion(objs[q], objs[p], a, b, layout.clock, tick_ns) for a, b in ((1, 0), (0, 1)))
-                if with_rank_q == with_rank_p:  # the keys before the rank decide
-                    first = z3.BoolVal(with_rank_q < 0 or (with_rank_q == 0 and q < p))
-                else:
-                    tie = rc.compare_for_deletion(objs[q], objs[p], 0, 0, layout.clock, tick_ns)
-                    first = z3.Or(rank[q] > rank[p], z3.And(rank[q] == rank[p], z3.BoolVal(tie < 0 or (tie == 0 and q < p))))
+                first = self._first(objs[q], objs[p], node[q] != 0, node[p] != 0, rank[q], rank[p], q < p)
                 before_sorted.append(z3.And(self.claimed[q], first))
                 if q < p:
                     before_listed.append(self.claimed[q])
             out[p] = z3.If(diff >= n, _count(before_listed), _count(before_sorted))
         return out
+
+    def _first(self, a: Pod, b: Pod, bound_a: z3.BoolRef, bound_b: z3.BoolRef, rank_a: z3.ArithRef, rank_b: z3.ArithRef, listed: bool) -> z3.BoolRef:
+        """``a`` sorts before ``b`` (stable: ``listed`` breaks a tie) with compare_for_deletion, each bound or not as the terms say."""
+        tick_ns = self.layout.ctx.timing.tick_seconds * 1_000_000_000
+        clock = self.layout.clock
+
+        def on_node(pod: Pod, bound: bool) -> Pod:
+            return replace(pod, spec=replace(pod.spec, node_name="node" if bound else ""))
+
+        def static(cmp: int) -> z3.BoolRef:
+            return z3.BoolVal(cmp < 0 or (cmp == 0 and listed))
+
+        cases: dict[tuple[bool, bool], z3.BoolRef] = {}
+        for x, y in itertools.product((False, True), repeat=2):
+            pa, pb = on_node(a, x), on_node(b, y)
+            with_rank_a, with_rank_b = (rc.compare_for_deletion(pa, pb, i, j, clock, tick_ns) for i, j in ((1, 0), (0, 1)))
+            if with_rank_a == with_rank_b or not (x and y):  # the keys before the rank decide (an unbound pod's rank is 0)
+                cases[x, y] = static(rc.compare_for_deletion(pa, pb, 0, 0, clock, tick_ns))
+            else:
+                tie = rc.compare_for_deletion(pa, pb, 0, 0, clock, tick_ns)
+                cases[x, y] = z3.Or(rank_a > rank_b, z3.And(rank_a == rank_b, static(tie)))
+        return z3.If(bound_a, z3.If(bound_b, cases[True, True], cases[True, False]), z3.If(bound_b, cases[False, True], cases[False, False]))
 
     def _status(self, rs: ReplicaSet, n: z3.ArithRef) -> dict[str, z3.ArithRef]:
         """rc.calculate_status over the claimed pods (each pod's labels, readiness and availability do not change here)."""
@@ -184,11 +210,11 @@ def sync(key: str) -> Encoded:
     """ReplicaSetSync: enabled when no sync of the ReplicaSet is in progress and one would write something."""
 
     def guard(u: Unrolling, t: int) -> z3.BoolRef:
-        return z3.And(z3.Not(u[t][_sync(key, "active")]), Decision(u, t, key).any_write)
+        return z3.And(z3.Not(u[t][_sync(key, "active")]), u.memo(("replicaset decision", t, key), lambda: Decision(u, t, key)).any_write)
 
     def effect(u: Unrolling, t: int) -> Terms:
         layout = layout_of(u)
-        d, f = Decision(u, t, key), u[t]
+        d, f = u.memo(("replicaset decision", t, key), lambda: Decision(u, t, key)), u[t]
         sets = z3.And(d.manage, d.diff != 0)
         out: Terms = {
             _exp(key, "set"): z3.Or(sets, f[_exp(key, "set")]),

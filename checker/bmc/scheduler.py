@@ -1,0 +1,355 @@
+"""kube-scheduler, as Z3 (spec/scheduler.py): its pod watch, its scheduling cycles with the assumed pods, and its bindings.
+
+Cells per scheduler instance and schedulable pod slot: the assumption
+(whether the pod is assumed, on which node, whether its Binding is still to
+be sent, and for a pod the user creates, the uid it was assumed with). The
+scheduler's pod cache is the store as of its cursor, less the terminal pods
+(its field selector; phases do not change here); its Node cache is the
+store's Nodes, which nothing encoded writes.
+
+A cycle is the spec's: the Filter plugins (the reasons that do not depend on
+the node's usage are constants of the slot and node; pod count, cpu and
+memory are sums over the cache and the assumptions), LeastAllocated scores
+in integer arithmetic, and one action instance per best node, or the FitError
+recorded in the pod's status. The FitError is a code (``layout.fit_errors``):
+for a given pod the message is determined by how many nodes fail on each
+usage reason.
+
+:func:`covered` says which scenarios this holds for: a scheduler cache that
+loses no event (not ``scheduler-missed-delete``), holds the store's Nodes and
+has nothing assumed at the start.
+"""
+
+from __future__ import annotations
+
+import attrs
+import z3
+
+from checker.bmc import apiserver
+from checker.bmc.core import Cell, Encoded, Terms, Unrolling
+from checker.bmc.informer import cache_revision, deliver, event_at
+from checker.bmc.layout import FIT_REASONS, Layout, layout_of, static_reasons
+from spec import scheduler as sch
+from spec.component import Action
+from spec.objects import NODE, POD, Resources
+from spec.state import State
+
+
+def _cell(instance: str, pod: str, field: str) -> str:
+    return f"sch/{instance}/{pod}/{field}"
+
+
+def schedulable(layout: Layout) -> list[str]:
+    """The pod slots a scheduler may queue: unbound, named for the default scheduler, not terminal (its watch selects only those)."""
+    pods = layout.pod_objects
+    return [key for key in layout.pods if not pods[key].spec.node_name and sch.responsible(layout.ctx, pods[key]) and not pods[key].is_terminal()]
+
+
+def covered(layout: Layout, s: State) -> bool:
+    """Every scheduler's cache is the store as of its cursor (no lost event), holds the stored Nodes with none pending, and nothing is assumed."""
+    if layout.ctx.flag(sch.MISSED_DELETE) or not layout.nodes:
+        return False
+    for instance in layout.schedulers:
+        view = s.views[instance]
+        if view.memory.assumed or dict(view.cache.nodes) != dict(s.api.objects.nodes) or NODE in s.channels.cursors.get(instance, {}):
+            return False
+    return True
+
+
+def cells(layout: Layout) -> list[Cell]:
+    """Each scheduler's assumptions."""
+    out: list[Cell] = []
+    for instance in layout.schedulers:
+        for pod in schedulable(layout):
+            out += [Cell(_cell(instance, pod, "assumed"), boolean=True), Cell(_cell(instance, pod, "node"))]
+            out += [Cell(_cell(instance, pod, "binding"), boolean=True), Cell(_cell(instance, pod, "uid"))]
+    return out
+
+
+def abstract(layout: Layout, s: State) -> dict[str, int | bool]:
+    """The schedulers' assumptions in a state."""
+    out: dict[str, int | bool] = {}
+    for instance in layout.schedulers:
+        memory: sch.SchedulerMemory = s.views[instance].memory
+        for pod in schedulable(layout):
+            entry = memory.assumed.get(pod)
+            out[_cell(instance, pod, "assumed")] = entry is not None
+            out[_cell(instance, pod, "node")] = layout.node_code(entry.node) if entry is not None else 0
+            out[_cell(instance, pod, "binding")] = entry is not None and entry.binding
+            out[_cell(instance, pod, "uid")] = entry.uid if entry is not None and pod in layout.user_pods else 0
+    return out
+
+
+class View:
+    """A scheduler's pod cache and assumptions in frame t, as terms (view.cache.pods, view.memory)."""
+
+    def __init__(self, u: Unrolling, t: int, instance: str) -> None:
+        layout = layout_of(u)
+        self.layout, self.instance, self.f = layout, instance, u[t]
+        at = cache_revision(u, t, instance, POD)
+        self.pods = [key for key in layout.pods if not layout.pod_objects[key].is_terminal()]
+        self.exists = {key: apiserver.value_at(u, t, at, f"pod/{key}/exists") for key in self.pods}
+        self.node = {key: self._node(u, t, at, key) for key in self.pods}
+        self.queued = set(schedulable(layout))
+        self.deleting = {key: apiserver.value_at(u, t, at, f"pod/{key}/deleting") for key in sorted(self.queued)}
+        self.at = at
+        self.assume = not layout.ctx.flag(sch.NO_ASSUME)
+        self._used: dict[str, tuple[z3.ArithRef, ...]] = {}
+        self._fits: dict[tuple[str, str], tuple[z3.BoolRef, tuple[z3.BoolRef, ...], z3.ArithRef]] = {}
+
+    def _node(self, u: Unrolling, t: int, at: z3.ArithRef, key: str) -> z3.ArithRef:
+        if key in self.layout.dynamic:
+            return apiserver.value_at(u, t, at, f"pod/{key}/node")
+        return z3.IntVal(self.layout.node_code(self.layout.pod_objects[key].spec.node_name))
+
+    def memory(self, pod: str, field: str) -> z3.ExprRef:
+        """A field of the pod's assumption (False or 0 for a pod that cannot be queued)."""
+        if pod not in self.queued:
+            return z3.BoolVal(False) if field in ("assumed", "binding") else z3.IntVal(0)
+        return self.f[_cell(self.instance, pod, field)]
+
+    def usage(self, node: str) -> list[tuple[z3.BoolRef, Resources]]:
+        """sch.node_usage on ``node``: the bound pods in the cache whose Binding is not pending, and the assumed pods not yet seen bound."""
+        code = self.layout.node_code(node)
+        out = []
+        for key in self.pods:
+            pending = z3.And(self.memory(key, "assumed"), self.memory(key, "binding"))
+            out.append((z3.And(self.exists[key], self.node[key] == code, z3.Not(pending)), self.layout.pod_objects[key].spec.requests()))
+        if self.assume:
+            for key in sorted(self.queued):
+                unseen = z3.Or(z3.Not(self.exists[key]), self.node[key] == 0, self.memory(key, "binding"))
+                assumed_here = z3.And(self.memory(key, "assumed"), self.memory(key, "node") == code, unseen)
+                out.append((assumed_here, self.layout.pod_objects[key].spec.requests()))
+        return out
+
+    def in_queue(self, pod: str) -> z3.BoolRef:
+        """sch.queue: unbound in the cache, not being deleted, not assumed."""
+        return z3.And(self.exists[pod], self.node[pod] == 0, z3.Not(self.deleting[pod]), z3.Not(self.memory(pod, "assumed")))
+
+    def fit(self, pod: str, node: str) -> tuple[z3.BoolRef, tuple[z3.BoolRef, ...], z3.ArithRef]:
+        """The pod on ``node``: (feasible, whether it fails on each usage reason, its LeastAllocated score).
+
+        (sch.filter_reasons, sch._fit_reasons, sch.least_allocated_score.)
+        """
+        if (pod, node) not in self._fits:
+            self._fits[pod, node] = self._fit(pod, node)
+        return self._fits[pod, node]
+
+    def _totals(self, node: str) -> tuple[z3.ArithRef, ...]:
+        """The node's usage as sums: (pods, cpu, memory, cpu and memory as LeastAllocated counts them)."""
+        if node not in self._used:
+            used = self.usage(node)
+            self._used[node] = (
+                _sum([(c, 1) for c, _ in used]),
+                _sum([(c, r.cpu) for c, r in used]),
+                _sum([(c, r.memory) for c, r in used]),
+                _sum([(c, _nonzero(r)[0]) for c, r in used]),
+                _sum([(c, _nonzero(r)[1]) for c, r in used]),
+            )
+        return self._used[node]
+
+    def _fit(self, pod: str, node: str) -> tuple[z3.BoolRef, tuple[z3.BoolRef, ...], z3.ArithRef]:
+        obj, node_obj = self.layout.pod_objects[pod], self.layout.stored_nodes[node]
+        count, cpu, memory, scored_cpu, scored_memory = self._totals(node)
+        alloc, req = node_obj.status.allocatable, obj.spec.requests()
+        fails = (
+            count + 1 > alloc.pods,
+            z3.And(z3.BoolVal(req.cpu > 0), req.cpu > alloc.cpu - cpu),
+            z3.And(z3.BoolVal(req.memory > 0), req.memory > alloc.memory - memory),
+        )
+        feasible = z3.And(z3.BoolVal(not static_reasons(obj, node_obj)), z3.Not(z3.Or(fails)))
+        own_cpu, own_memory = _nonzero(req)
+        score = (_free_share(own_cpu + scored_cpu, alloc.cpu) + _free_share(own_memory + scored_memory, alloc.memory)) / 2
+        return feasible, fails, score
+
+
+def _view(u: Unrolling, t: int, instance: str) -> View:
+    return u.memo(("scheduler view", t, instance), lambda: View(u, t, instance))
+
+
+def _sum(terms: list[tuple[z3.BoolRef, int]]) -> z3.ArithRef:
+    kept = [z3.If(c, n, 0) for c, n in terms if n]
+    return z3.Sum(kept) if kept else z3.IntVal(0)
+
+
+def _nonzero(r: Resources) -> tuple[int, int]:
+    """The requests LeastAllocated scores with (sch._nonzero)."""
+    return (r.cpu or sch.DEFAULT_CPU_REQUEST, r.memory or sch.DEFAULT_MEMORY_REQUEST)
+
+
+def _free_share(requested: z3.ArithRef, capacity: int) -> z3.ArithRef:
+    """One resource's LeastAllocated score: the free share times MAX_NODE_SCORE, rounded down; 0 when over (or no capacity)."""
+    if not capacity:
+        return z3.IntVal(0)
+    return z3.If(requested <= capacity, (capacity - requested) * sch.MAX_NODE_SCORE / capacity, 0)
+
+
+# ------------------------------------------------------------ actions
+
+
+def _fields(instance: str, pod: str) -> list[str]:
+    return [_cell(instance, pod, field) for field in ("assumed", "node", "binding", "uid")]
+
+
+def deliver_pods(instance: str) -> Encoded:
+    """WatchDeliver of the scheduler's pod watch: a deleted pod, a pod seen bound or another uid ends its assumption (sch._on_event)."""
+
+    def guard(u: Unrolling, t: int) -> z3.BoolRef:
+        return deliver(u, t, instance, POD)[0]
+
+    def effect(u: Unrolling, t: int) -> Terms:
+        layout = layout_of(u)
+        f = u[t]
+        _, revision, moved_cursor = deliver(u, t, instance, POD)
+        _, slot = event_at(u, t, revision)
+        out: Terms = dict(moved_cursor)
+        for pod in schedulable(layout):
+            exists = apiserver.value_at(u, t, revision, f"pod/{pod}/exists")
+            node = apiserver.value_at(u, t, revision, f"pod/{pod}/node")
+            other: z3.BoolRef = z3.BoolVal(False)
+            if pod in layout.user_pods:
+                other = apiserver.value_at(u, t, revision, f"pod/{pod}/uid") != f[_cell(instance, pod, "uid")]
+            seen_bound = z3.And(node != 0, z3.Not(f[_cell(instance, pod, "binding")]))
+            ends = z3.And(slot == layout.slot(POD, pod), f[_cell(instance, pod, "assumed")], z3.Or(z3.Not(exists), seen_bound, other))
+            out |= {name: z3.If(ends, u.cells[name].literal(0), f[name]) for name in _fields(instance, pod)}
+        return out
+
+    return Encoded(Action(instance, "WatchDeliver", (("kind", POD),)), guard, effect)
+
+
+def schedule(instance: str, pod: str, node: str) -> Encoded:
+    """SchedulerSchedule onto ``node``: the pod is queued, the node feasible and among the best scored; assume the pod there."""
+
+    def guard(u: Unrolling, t: int) -> z3.BoolRef:
+        layout = layout_of(u)
+        view = _view(u, t, instance)
+        fits = {n: view.fit(pod, n) for n in layout.nodes}
+        feasible, _, score = fits[node]
+        best = [z3.Implies(other[0], other[2] <= score) for n, other in fits.items() if n != node]
+        return z3.And(view.in_queue(pod), feasible, *best)
+
+    def effect(u: Unrolling, t: int) -> Terms:
+        layout = layout_of(u)
+        at = cache_revision(u, t, instance, POD)
+        uid = apiserver.value_at(u, t, at, f"pod/{pod}/uid") if pod in layout.user_pods else z3.IntVal(0)
+        return {
+            _cell(instance, pod, "assumed"): z3.BoolVal(True),
+            _cell(instance, pod, "node"): z3.IntVal(layout.node_code(node)),
+            _cell(instance, pod, "binding"): z3.BoolVal(True),
+            _cell(instance, pod, "uid"): uid,
+        }
+
+    return Encoded(Action(instance, "SchedulerSchedule", (("pod", pod), ("node", node))), guard, effect)
+
+
+def _fit_error(u: Unrolling, t: int, instance: str, pod: str) -> tuple[View, z3.BoolRef, z3.ArithRef]:
+    """(the view, no node fits, the FitError's code) for the pod (layout.fit_error_code over the counts of nodes failing each usage reason)."""
+    layout = layout_of(u)
+    view = _view(u, t, instance)
+    fits = [view.fit(pod, n) for n in layout.nodes]
+    base = len(layout.nodes) + 1
+    code: z3.ArithRef = z3.IntVal(0)
+    for i in range(len(FIT_REASONS)):
+        code = code * base + z3.Sum([z3.If(fails[i], 1, 0) for _, fails, _ in fits])
+    return view, z3.Not(z3.Or([feasible for feasible, _, _ in fits])), code + 1
+
+
+def unschedulable(instance: str, pod: str) -> Encoded:
+    """SchedulerSchedule with no node: none fits and the FitError is news; PUT the cached pod's status with it (unconditional)."""
+
+    def guard(u: Unrolling, t: int) -> z3.BoolRef:
+        view, none_fits, code = _fit_error(u, t, instance, pod)
+        return z3.And(view.in_queue(pod), none_fits, apiserver.value_at(u, t, view.at, f"pod/{pod}/unschedulable") != code)
+
+    def effect(u: Unrolling, t: int) -> Terms:
+        view, _, code = _fit_error(u, t, instance, pod)
+        scheduled = apiserver.value_at(u, t, view.at, f"pod/{pod}/scheduled")
+        return apiserver.write_pod_status(u, t, pod, scheduled, code)
+
+    return Encoded(Action(instance, "SchedulerSchedule", (("pod", pod), ("node", ""))), guard, effect)
+
+
+def bind(instance: str, pod: str) -> Encoded:
+    """SchedulerBind: POST the Binding; the pod stays assumed until seen bound, and is forgotten on failure (always with scheduler-no-assume)."""
+
+    def guard(u: Unrolling, t: int) -> z3.BoolRef:
+        f = u[t]
+        return z3.And(f[_cell(instance, pod, "assumed")], f[_cell(instance, pod, "binding")])
+
+    def effect(u: Unrolling, t: int) -> Terms:
+        layout = layout_of(u)
+        f = u[t]
+        uid = f[_cell(instance, pod, "uid")] if pod in layout.user_pods else None
+        ok, written = apiserver.bind(u, t, pod, f[_cell(instance, pod, "node")], uid)
+        keep = z3.And(ok, z3.BoolVal(not layout.ctx.flag(sch.NO_ASSUME)))
+        memory = {name: z3.If(keep, f[name], u.cells[name].literal(0)) for name in _fields(instance, pod)}
+        return written | memory | {_cell(instance, pod, "binding"): z3.BoolVal(False)}
+
+    return Encoded(Action(instance, "SchedulerBind", (("pod", pod),)), guard, effect)
+
+
+def actions(layout: Layout, s: State) -> list[Encoded]:
+    """The schedulers' encoded actions (none where :func:`covered` is false)."""
+    if not layout.schedulers or not covered(layout, s):
+        return []
+    out: list[Encoded] = []
+    for instance in layout.schedulers:
+        out.append(deliver_pods(instance))
+        for pod in schedulable(layout):
+            mine = [schedule(instance, pod, node) for node in layout.nodes] + [unschedulable(instance, pod), bind(instance, pod)]
+            out += [attrs.evolve(enc, born=layout.born(pod)) for enc in mine]
+    return out
+
+
+# ------------------------------------------------------------ invariants
+
+
+def _bound_to(u: Unrolling, t: int, node: str) -> z3.BoolRef:
+    """Some stored pod's node became ``node`` in the step into frame t (only a Binding writes a node)."""
+    layout = layout_of(u)
+    before, after = u[t - 1], u[t]
+    code = layout.node_code(node)
+    moved = [
+        z3.And(before[f"pod/{key}/exists"], after[f"pod/{key}/exists"], after[f"pod/{key}/node"] == code, before[f"pod/{key}/node"] != code)
+        for key in sorted(layout.dynamic)
+    ]
+    return z3.Or(moved) if moved else z3.BoolVal(False)
+
+
+def overbooked(u: Unrolling, t: int) -> z3.BoolRef:
+    """scheduler-fit broken by step t-1: a Binding put a pod on a node whose scheduled, non-terminal pods then need more than allocatable."""
+    layout = layout_of(u)
+    if t == 0:
+        return z3.BoolVal(False)
+    f = u[t]
+    over = []
+    for node in layout.nodes:
+        alloc = layout.stored_nodes[node].status.allocatable
+        code = layout.node_code(node)
+        on = [
+            (z3.And(f[f"pod/{key}/exists"], f[f"pod/{key}/node"] == code, f[f"pod/{key}/scheduled"]), obj.spec.requests())
+            for key in layout.pods
+            if layout.can_be_on(key, node) and not (obj := layout.pod_objects[key]).is_terminal()
+        ]
+        needs = z3.Or(
+            _sum([(c, 1) for c, _ in on]) > alloc.pods,
+            _sum([(c, r.cpu) for c, r in on]) > alloc.cpu,
+            _sum([(c, r.memory) for c, r in on]) > alloc.memory,
+        )
+        over.append(z3.And(_bound_to(u, t, node), needs))
+    return z3.Or(over) if over else z3.BoolVal(False)
+
+
+def moved(u: Unrolling, t: int) -> z3.BoolRef:
+    """pod-bound-once broken by step t-1: a pod of the same uid that had a node now has another."""
+    layout = layout_of(u)
+    if t == 0:
+        return z3.BoolVal(False)
+    before, after = u[t - 1], u[t]
+    out = []
+    for key in sorted(layout.dynamic):
+        same = z3.And(before[f"pod/{key}/exists"], after[f"pod/{key}/exists"])
+        if key in layout.user_pods:
+            same = z3.And(same, before[f"pod/{key}/uid"] == after[f"pod/{key}/uid"])
+        out.append(z3.And(same, before[f"pod/{key}/node"] != 0, after[f"pod/{key}/node"] != before[f"pod/{key}/node"]))
+    return z3.Or(out) if out else z3.BoolVal(False)
