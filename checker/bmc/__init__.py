@@ -11,7 +11,8 @@ revision) reads an earlier frame, and the initial state's own history is
 concrete.
 
 The encoding is written a second time beside the executable spec, one
-module per component as in ``spec/`` (``apiserver``, ``environment``), and
+module per component as in ``spec/`` (``apiserver``, ``informer``,
+``replicaset``, ``scheduler``, ``kubelet``, ``environment``), and
 ``tests/test_bmc.py`` keeps the two in lockstep: along Hypothesis-drawn
 runs of the encoded actions, each frame is the state's abstraction, an
 action is enabled in Z3 exactly when the catalogue offers it, and the next

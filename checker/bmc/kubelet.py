@@ -1,18 +1,22 @@
 """The kubelet and its machine's container runtime, as Z3 (spec/kubelet.py, spec/runtime.py): admission, container starts, exits.
 
-Cells per node: for each pod slot bound to it, whether the kubelet admitted
+Cells per node: for each pod slot that may be bound to it (bound there, or
+unbound: the scheduler may bind it there), whether the kubelet admitted
 or rejected it, each container's restart back-off and readiness result
 (NONE when it has none); the sandbox (exists, IP as the n of
 ``<prefix>.n``, stopping) and each container in it (exists, running, exit
 code, started and finished ticks, restarts, healthy); and which images the
 machine holds. The kubelet's pod cache is the store as of its cursor, less
-the pods bound elsewhere (``checker.bmc.informer``).
+the pods not bound to its node then (``checker.bmc.informer``; the watch's
+selection of each event is a history cell, since a Binding brings a pod
+into it).
 
 A pod slot stands for one uid: the encoded runs never delete a pod the
 kubelet watches nor create one of the same name again, so a sandbox keyed
 by uid is the sandbox of its slot. :func:`covered` checks what the encoding
 takes for granted of the scenario (no status written and not yet seen,
-every sandbox of a known pod). The status manager, probes, liveness kills,
+every sandbox of a known pod, no pod leaving a node's selection: not with
+``apiserver-rebind``). The status manager, probes, liveness kills,
 pod termination and clean-up, heartbeats and the node watch are not encoded
 yet, and are listed as such.
 """
