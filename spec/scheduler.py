@@ -50,6 +50,9 @@ NO_ASSUME = "scheduler-no-assume"
 MISSED_DELETE = "scheduler-missed-delete"
 TWO_SCHEDULERS = "two-schedulers"
 MAX_NODE_SCORE = 100
+TOO_MANY_PODS, INSUFFICIENT_CPU, INSUFFICIENT_MEMORY = "Too many pods", "Insufficient cpu", "Insufficient memory"
+FIT_REASONS = (TOO_MANY_PODS, INSUFFICIENT_CPU, INSUFFICIENT_MEMORY)
+"""NodeResourcesFit's reasons, the ones that depend on what the node already holds"""
 DEFAULT_CPU_REQUEST = 100  # millicores, pkg/scheduler/util/pod_resources.go (scoring only)
 DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024
 
@@ -149,11 +152,11 @@ def _fit_reasons(req: Resources, alloc: Resources, used: list[Resources]) -> lis
     total = sum(used, Resources())
     reasons = []
     if len(used) + 1 > alloc.pods:
-        reasons.append("Too many pods")
+        reasons.append(TOO_MANY_PODS)
     if req.cpu > 0 and req.cpu > alloc.cpu - total.cpu:
-        reasons.append("Insufficient cpu")
+        reasons.append(INSUFFICIENT_CPU)
     if req.memory > 0 and req.memory > alloc.memory - total.memory:
-        reasons.append("Insufficient memory")
+        reasons.append(INSUFFICIENT_MEMORY)
     return reasons
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
+from typing import TypeVar
 
 import attrs
+import z3
 
 from checker.bmc.core import NONE, Unrolling
 from spec import apiserver as api
@@ -15,6 +18,7 @@ from spec.frozen import replace
 from spec.objects import POD, REPLICASET, SERVICE, Node, Pod, ReplicaSet, Service
 from spec.state import State
 
+N = TypeVar("N", int, z3.ArithRef)
 CLUSTER_IP_PREFIX = "10.96.0."
 
 
@@ -148,29 +152,28 @@ def service_fields(svc: Service | None) -> tuple[bool, int]:
     return True, code
 
 
-FIT_REASONS = ("Too many pods", "Insufficient cpu", "Insufficient memory")
-"""the Filter reasons that depend on what the node already holds (spec.scheduler._fit_reasons); the others are constant here"""
-
-
 def static_reasons(pod: Pod, node: Node) -> list[str]:
     """The Filter reasons of ``pod`` on ``node`` that do not depend on the node's usage (spec.scheduler.filter_reasons)."""
-    return [r for r in scheduler.filter_reasons(pod, node, []) if r not in FIT_REASONS]
+    return [r for r in scheduler.filter_reasons(pod, node, []) if r not in scheduler.FIT_REASONS]
 
 
-def fit_error_code(nodes: int, counts: tuple[int, ...]) -> int:
-    """The code of a FitError, from how many nodes fail on each of FIT_REASONS (the other reasons are the pod's own constant)."""
-    code = 0
-    for c in counts:
+def fit_error_code(nodes: int, counts: Sequence[N]) -> N:
+    """The code of a FitError, from how many nodes fail on each of spec.scheduler.FIT_REASONS (numbers, or Z3 terms).
+
+    The other reasons are constants of the pod, so the counts determine the message.
+    """
+    code = counts[0]
+    for c in counts[1:]:
         code = code * (nodes + 1) + c
-    return 1 + code
+    return code + 1
 
 
 def _fit_errors(pod: Pod, nodes: list[Node]) -> dict[str, int]:
     """Every FitError the scheduler can record for ``pod``, by its code (spec.scheduler.fit_error)."""
     statics = [static_reasons(pod, node) for node in nodes]
     out: dict[str, int] = {}
-    for counts in itertools.product(range(len(nodes) + 1), repeat=len(FIT_REASONS)):
-        dynamic = [[reason] for reason, c in zip(FIT_REASONS, counts, strict=True) for _ in range(c)]
+    for counts in itertools.product(range(len(nodes) + 1), repeat=len(scheduler.FIT_REASONS)):
+        dynamic = [[reason] for reason, c in zip(scheduler.FIT_REASONS, counts, strict=True) for _ in range(c)]
         out[scheduler.fit_error(len(nodes), statics + dynamic)] = fit_error_code(len(nodes), counts)
     return out
 

@@ -28,7 +28,7 @@ import z3
 from checker.bmc import apiserver
 from checker.bmc.core import Cell, Encoded, Terms, Unrolling
 from checker.bmc.informer import cache_revision, deliver, event_at
-from checker.bmc.layout import FIT_REASONS, Layout, layout_of, static_reasons
+from checker.bmc.layout import Layout, fit_error_code, layout_of, static_reasons
 from spec import scheduler as sch
 from spec.component import Action
 from spec.objects import NODE, POD, Resources
@@ -247,11 +247,8 @@ def _fit_error(u: Unrolling, t: int, instance: str, pod: str) -> tuple[View, z3.
     layout = layout_of(u)
     view = _view(u, t, instance)
     fits = [view.fit(pod, n) for n in layout.nodes]
-    base = len(layout.nodes) + 1
-    code: z3.ArithRef = z3.IntVal(0)
-    for i in range(len(FIT_REASONS)):
-        code = code * base + z3.Sum([z3.If(fails[i], 1, 0) for _, fails, _ in fits])
-    return view, z3.Not(z3.Or([feasible for feasible, _, _ in fits])), code + 1
+    counts = [z3.Sum([z3.If(fails[i], 1, 0) for _, fails, _ in fits]) for i in range(len(sch.FIT_REASONS))]
+    return view, z3.Not(z3.Or([feasible for feasible, _, _ in fits])), fit_error_code(len(layout.nodes), counts)
 
 
 def unschedulable(instance: str, pod: str) -> Encoded:
