@@ -162,11 +162,15 @@ def _forget_pod(memory: KubeletMemory, key: str, uid: int) -> KubeletMemory:
 
 def admission_failure(pod: Pod, node: Node, active: list[Pod]) -> tuple[str, str] | None:
     """The kubelet's general predicates: resources (noderesources.Fits), node affinity, NoExecute taints."""
+    return usage_failure(pod, node, len(active), sum((p.spec.requests() for p in active), Resources()))
+
+
+def usage_failure(pod: Pod, node: Node, count: int, used: Resources) -> tuple[str, str] | None:
+    """admission_failure beside ``count`` active pods that request ``used`` in all."""
     alloc = node.status.allocatable
-    used = sum((p.spec.requests() for p in active), Resources())
     req = pod.spec.requests()
     for resource, requested, in_use, capacity in (
-        ("pods", 1, len(active), alloc.pods),
+        ("pods", 1, count, alloc.pods),
         ("cpu", req.cpu, used.cpu, alloc.cpu),
         ("memory", req.memory, used.memory, alloc.memory),
     ):
@@ -406,7 +410,14 @@ def get_phase(pod: Pod, statuses: tuple[ContainerStatus, ...], terminal: bool) -
 
 
 def desired_status(ctx: Context, s: State, me: str, pod: Pod) -> PodStatus:
-    """generateAPIPodStatus: what the status manager would write for ``pod``."""
+    """generateAPIPodStatus: what the status manager would write for ``pod``.
+
+    The kubelet owns the PodScheduled condition (kubetypes.PodConditionsByKubelet)
+    and reports it True; the model keeps the value the binding set, so that a
+    pod that came with its nodeName still has none and ``scheduler-fit`` keeps
+    counting the pods the scheduler placed after their kubelet reports them.
+    A FitError is dropped, as the kubelet's True condition replaces it.
+    """
     memory = _memory(s, me)
     previous = memory.written.get(pod.meta.key) or pod.status
     rejected = memory.rejected.get(pod.meta.uid)
@@ -419,7 +430,7 @@ def desired_status(ctx: Context, s: State, me: str, pod: Pod) -> PodStatus:
     ready = phase == RUNNING and all(cs.ready for cs in statuses)
     transition = previous.ready_transition if ready == previous.ready else s.clock
     ip = sandbox.ip if sandbox is not None and sandbox.ip else previous.pod_ip
-    return PodStatus(phase=phase, ready=ready, ready_transition=transition, pod_ip=ip, container_statuses=statuses)
+    return PodStatus(phase=phase, ready=ready, ready_transition=transition, scheduled=previous.scheduled, pod_ip=ip, container_statuses=statuses)
 
 
 def _status_guard(ctx: Context, s: State, me: str) -> Iterator[tuple[Param, ...]]:

@@ -55,6 +55,8 @@ RUNS = [
     ("relist", "default"),
     ("batch", "default"),
     ("batch", "kubelet-ip-by-running"),
+    ("batch", "kubelet-phase-regress"),
+    ("capacity", "default"),
     ("capacity", "kubelet-no-admission"),
 ]
 QUICK = {
@@ -180,6 +182,7 @@ ENCODED_VARIANTS = [
     ("services", "apiserver-clusterip-lag", "unique-cluster-ip", 2),
     ("scale", "rs-no-expectations", "rs-no-overshoot", 7),
     ("batch", "kubelet-ip-by-running", "unique-pod-ip", 5),
+    ("batch", "kubelet-phase-regress", "phase-monotone", 6),
     pytest.param("basic", "apiserver-rebind", "pod-bound-once", 8, marks=pytest.mark.slow),
 ]
 """variants whose whole counterexample the encoding covers, with the depth of the explorer's shortest (benchmarks/engines.py)"""
@@ -211,7 +214,7 @@ def test_the_explorers_shortest_run_is_as_long(scenario: str, variant: str, inva
     assert explored.found is not None and len(explored.found.actions) == depth
 
 
-JUDGED = ["pod-bound-once", "rs-no-overshoot", "scheduler-fit", "node-capacity", "unique-pod-ip", "unique-cluster-ip"]
+JUDGED = ["pod-bound-once", "rs-no-overshoot", "scheduler-fit", "node-capacity", "phase-monotone", "unique-pod-ip", "unique-cluster-ip"]
 """the invariants with an encoding, in catalogue order"""
 
 

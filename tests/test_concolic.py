@@ -43,7 +43,7 @@ def _breaks(model: KubeModel, actions: list, invariant: str) -> bool:  # type: i
 
 
 def test_the_double_booking_needs_requests_between_a_third_and_a_half_of_a_node() -> None:
-    """scheduler-no-assume on capacity (1000m nodes): two web pods fit on node-2 and three do not, so 334m to 500m.
+    """scheduler-no-assume on capacity (1000m nodes): two web pods fit on node-1 and three do not, so 334m to 500m.
 
     The region is the run's own branches: above 500m the steps still break scheduler-fit, through other branches.
     """
@@ -54,7 +54,7 @@ def test_the_double_booking_needs_requests_between_a_third_and_a_half_of_a_node(
     extent = {b.parameter.name: (b.least, b.greatest) for b in region.bounds}
     assert extent["requests.cpu[web/app]"] == (334, 500) and region.step == len(actions)
     assert "Not(requests.cpu[web/app] <= 333)" in region.conditions and "requests.cpu[web/app] <= 500" in region.conditions
-    for cpu, broken in ((333, False), (334, True), (400, True), (500, True)):  # 333: three pods fit node-2, nothing is double-booked
+    for cpu, broken in ((333, False), (334, True), (400, True), (500, True)):  # 333: three pods fit node-1, nothing is double-booked
         scenario = concolic.concrete_scenario(model.scenario, ["requests"], {"requests.cpu[web/app]": cpu})
         assert _breaks(KubeModel(scenario, model.variant), actions, "scheduler-fit") is broken, cpu
 
@@ -62,7 +62,7 @@ def test_the_double_booking_needs_requests_between_a_third_and_a_half_of_a_node(
 def test_replay_symbolic_prints_the_region_and_refuses_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["replay", str(NO_ASSUME), "--symbolic", "requests"]) == 1
     out = capsys.readouterr().out
-    assert "requests.cpu[web/app]                400  334 .. 500" in out and "breaks scheduler-fit at step 17" in out
+    assert "requests.cpu[web/app]                400  334 .. 500" in out and "breaks scheduler-fit at step 15" in out
     assert main(["replay", str(NO_ASSUME), "--symbolic", "request"]) == 2
     assert capsys.readouterr().err == "kspec: error: --symbolic: unknown kind of number 'request'; did you mean 'requests'?\n"
     assert main(["replay", str(NO_ASSUME), "--symbolic", "requests", "--format", "html"]) == 2

@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import z3
 
+from checker.bmc import status
 from checker.bmc.core import NONE, Cell, Terms, Unrolling
-from checker.bmc.layout import Layout, Watcher, ip_code, layout_of
+from checker.bmc.layout import Layout, Watcher, ip_code, layout_of, machine_up
+from checker.bmc.status import unschedulable_code
 from spec import apiserver as api
 from spec import informer, validation
 from spec.frozen import replace
@@ -49,6 +51,8 @@ def cells(layout: Layout) -> list[Cell]:
     for key in layout.pods:
         out += [Cell(f"pod/{key}/exists", boolean=True), Cell(f"pod/{key}/rv"), Cell(f"pod/{key}/deleting", boolean=True)]
         out += [Cell(f"pod/{key}/node"), Cell(f"pod/{key}/scheduled", boolean=True), Cell(f"pod/{key}/unschedulable")]
+        if key in layout.status_slots:
+            out += [Cell(f"pod/{key}/{name}", boolean=boolean) for name, boolean in status.store_fields(layout, key)]
     out += [Cell(f"pod/{key}/uid") for key in layout.user_pods]
     for key in layout.replicasets:
         out += [Cell(f"rs/{key}/{field}") for field in ("replicas", "generation", "rv")]
@@ -91,6 +95,9 @@ def abstract(layout: Layout, s: State) -> dict[str, int | bool]:
         out[f"pod/{key}/node"] = layout.node_code(pod.spec.node_name) if pod is not None else 0
         out[f"pod/{key}/scheduled"] = pod is not None and pod.status.scheduled
         out[f"pod/{key}/unschedulable"] = unschedulable_code(layout, key, pod.status.unschedulable) if pod is not None else 0
+        if key in layout.status_slots:
+            given = status.values(layout, key, pod.status) if pod is not None else status.fresh(layout, key)
+            out |= {f"pod/{key}/{name}": value for name, value in (given or {}).items() if name not in status.SCHEDULER_FIELDS}
         if key in layout.user_pods:
             out[f"pod/{key}/uid"] = pod.meta.uid if pod is not None else 0
     for key in layout.replicasets:
@@ -101,11 +108,6 @@ def abstract(layout: Layout, s: State) -> dict[str, int | bool]:
         per_kind = s.channels.cursors.get(w.instance)
         out[cursor(w.instance, w.kind)] = per_kind.get(w.kind, NONE) if per_kind is not None else NONE
     return out
-
-
-def unschedulable_code(layout: Layout, key: str, message: str) -> int:
-    """A pod's recorded FitError as its cell holds it: 0 for none, its code, or NONE for a message the scheduler cannot write here."""
-    return layout.fit_errors.get(key, {}).get(message, NONE) if message else 0
 
 
 def history(layout: Layout, before: State, after: State) -> dict[str, int | bool]:
@@ -199,13 +201,13 @@ def commit(u: Unrolling, t: int, kind: str, slot: z3.ArithRef | int, changes: Te
     out["wrote"] = z3.IntVal(layout.kinds[kind])
     out["wrote_slot"] = z3.IntVal(slot) if isinstance(slot, int) else slot
     for w in layout.watching(kind):
-        if w.node and not layout.up[w.node]:
+        if w.node and not layout.crashable and not layout.up[w.node]:
             continue  # the watch of a machine that is down does not exist
         name = cursor(w.instance, w.kind)
-        sees: z3.BoolRef = z3.BoolVal(True)
+        sees: z3.BoolRef = machine_up(u, t, w.node) if w.node else z3.BoolVal(True)
         if layout.filtered(w):
             assert sees_event is not None, f"a write of {kind} needs the selection of {w.instance}'s filtered watch"
-            sees = sees_event[w.instance]
+            sees = z3.And(sees, sees_event[w.instance])
             out[selected(w.instance, w.kind)] = sees
         out[name] = z3.If(z3.And(sees, f[name] == NONE), f["rev"], f[name])
     return out
@@ -264,16 +266,23 @@ def delete_service(u: Unrolling, t: int, key: str) -> Terms:
 # ------------------------------------------------------------ pods and ReplicaSets
 
 
-def _in_selection(layout: Layout, w: Watcher, key: str, exists: z3.BoolRef, node: z3.ArithRef) -> z3.BoolRef:
-    """The pod of slot ``key``, present as ``exists`` says and bound to the node coded ``node``, is selected by the watch ``w``.
+def _in_selection(layout: Layout, w: Watcher, key: str, exists: z3.BoolRef, node: z3.ArithRef, phase: z3.ArithRef) -> z3.BoolRef:
+    """The pod of slot ``key``, present as ``exists`` says, bound to the node coded ``node``, in the phase coded ``phase``, is selected by ``w``.
 
-    The selector reads the pod's nodeName and fields that do not change here (its phase).
+    (The selectors read the pod's nodeName and phase.)
     """
     pod = layout.pod_objects[key]
     selects = layout.ctx.watch_of(w.instance, POD).selects
     assert selects is not None
-    codes = [code for code in range(len(layout.nodes) + 1) if selects(w.node, replace(pod, spec=replace(pod.spec, node_name=layout.node_name(code))))]
-    return z3.And(exists, z3.Or([node == code for code in codes])) if codes else z3.BoolVal(False)
+    options = []
+    for code in range(len(layout.nodes) + 1):
+        placed = replace(pod, spec=replace(pod.spec, node_name=layout.node_name(code)))
+        phases = [i for i, p in enumerate(status.PHASES) if selects(w.node, replace(placed, status=replace(placed.status, phase=p)))]
+        if len(phases) == len(status.PHASES):
+            options.append(node == code)
+        elif phases:
+            options.append(z3.And(node == code, z3.Or([phase == i for i in phases])))
+    return z3.And(exists, z3.Or(options)) if options else z3.BoolVal(False)
 
 
 def pod_selected(u: Unrolling, t: int, key: str, changes: Terms) -> dict[str, z3.BoolRef]:
@@ -281,12 +290,26 @@ def pod_selected(u: Unrolling, t: int, key: str, changes: Terms) -> dict[str, z3
     layout = layout_of(u)
     f = u[t]
     out: dict[str, z3.BoolRef] = {}
+    old = [f[f"pod/{key}/exists"], f[f"pod/{key}/node"], pod_status(u, t, key, "phase")]
+    new = [changes.get(f"pod/{key}/{field}", term) for field, term in zip(("exists", "node", "phase"), old, strict=True)]
     for w in layout.watching(POD):
         if layout.filtered(w):
-            exists, node = (changes.get(f"pod/{key}/{field}", f[f"pod/{key}/{field}"]) for field in ("exists", "node"))
-            before = _in_selection(layout, w, key, f[f"pod/{key}/exists"], f[f"pod/{key}/node"])
-            out[w.instance] = z3.Or(before, _in_selection(layout, w, key, exists, node))
+            out[w.instance] = z3.Or(_in_selection(layout, w, key, *old), _in_selection(layout, w, key, *new))
     return out
+
+
+def pod_status(u: Unrolling, t: int, key: str, field: str, at: z3.ArithRef | None = None) -> z3.ExprRef:
+    """A status field of the stored pod of slot ``key`` in frame t, or as of revision ``at``; the slot's constant where its status does not change."""
+    layout = layout_of(u)
+    if key not in layout.status_slots and field not in status.SCHEDULER_FIELDS:
+        return status.constant(layout, key, field)
+    name = f"pod/{key}/{field}"
+    return u[t][name] if at is None else value_at(u, t, at, name)
+
+
+def terminal(u: Unrolling, t: int, key: str, at: z3.ArithRef | None = None) -> z3.BoolRef:
+    """The pod's phase is Succeeded or Failed, in frame t or as of revision ``at``."""
+    return status.terminal_phase(pod_status(u, t, key, "phase", at))
 
 
 def _created(layout: Layout, key: str, f: Terms) -> Terms:
@@ -299,6 +322,17 @@ def _created(layout: Layout, key: str, f: Terms) -> Terms:
         f"pod/{key}/node": z3.IntVal(layout.node_code(pod.spec.node_name)),
         f"pod/{key}/scheduled": z3.BoolVal(pod.status.scheduled),
         f"pod/{key}/unschedulable": z3.IntVal(unschedulable_code(layout, key, pod.status.unschedulable)),
+    } | _status_cells(layout, key, status.fresh(layout, key))
+
+
+def _status_cells(layout: Layout, key: str, given: dict[str, int | bool]) -> Terms:
+    """A status slot's stored status fields at the given values (nothing for another slot)."""
+    if key not in layout.status_slots:
+        return {}
+    return {
+        f"pod/{key}/{name}": z3.BoolVal(v) if isinstance(v, bool) else z3.IntVal(v)
+        for name, v in given.items()
+        if name not in status.SCHEDULER_FIELDS
     }
 
 
@@ -332,10 +366,11 @@ def delete_pod(u: Unrolling, t: int, key: str) -> tuple[z3.BoolRef, Terms]:
     f = u[t]
     exists, deleting = f[f"pod/{key}/exists"], f[f"pod/{key}/deleting"]
     pod = layout.pod_objects[key]
-    graceful = z3.And(f[f"pod/{key}/node"] != 0, z3.BoolVal(not pod.is_terminal() and pod.spec.termination_grace_period_seconds > 0))
+    graceful = z3.And(f[f"pod/{key}/node"] != 0, z3.Not(terminal(u, t, key)), z3.BoolVal(pod.spec.termination_grace_period_seconds > 0))
     marked: Terms = {f"pod/{key}/deleting": z3.BoolVal(True), f"pod/{key}/rv": f["rev"] + 1}
     removed: Terms = {f"pod/{key}/exists": z3.BoolVal(False), f"pod/{key}/rv": z3.IntVal(0), f"pod/{key}/deleting": z3.BoolVal(False)}
     removed |= {f"pod/{key}/node": z3.IntVal(0), f"pod/{key}/scheduled": z3.BoolVal(False), f"pod/{key}/unschedulable": z3.IntVal(0)}
+    removed |= _status_cells(layout, key, status.fresh(layout, key))
     mark = commit(u, t, POD, layout.slot(POD, key), marked, pod_selected(u, t, key, marked))
     remove = commit(u, t, POD, layout.slot(POD, key), removed, pod_selected(u, t, key, removed))
     out: Terms = {}
@@ -383,16 +418,15 @@ def create_user_pod(u: Unrolling, t: int, key: str) -> Terms:
     return commit(u, t, POD, layout.slot(POD, key), changes, pod_selected(u, t, key, changes))
 
 
-def write_pod_status(u: Unrolling, t: int, key: str, scheduled: z3.BoolRef, unschedulable: z3.ArithRef) -> Terms:
-    """PUT .../status of a pod, unconditional (no resourceVersion, no uid): its PodScheduled condition and FitError (apiserver.update_status).
+def write_pod_status(u: Unrolling, t: int, key: str, given: Terms) -> Terms:
+    """PUT .../status of a pod, unconditional (no resourceVersion): the ``given`` status fields, the others as stored (apiserver.update_status).
 
-    The other status fields do not change here. A pod that is gone is
-    NotFound; a status equal to the stored one writes nothing.
+    A pod that is gone is NotFound; a status equal to the stored one writes nothing.
     """
     layout = layout_of(u)
     f = u[t]
-    changes: Terms = {f"pod/{key}/scheduled": scheduled, f"pod/{key}/unschedulable": unschedulable, f"pod/{key}/rv": f["rev"] + 1}
-    differs = z3.And(f[f"pod/{key}/exists"], z3.Or(scheduled != f[f"pod/{key}/scheduled"], unschedulable != f[f"pod/{key}/unschedulable"]))
+    changes: Terms = {f"pod/{key}/{name}": term for name, term in given.items()} | {f"pod/{key}/rv": f["rev"] + 1}
+    differs = z3.And(f[f"pod/{key}/exists"], z3.Or([term != pod_status(u, t, key, name) for name, term in sorted(given.items())]))
     written = commit(u, t, POD, layout.slot(POD, key), changes, pod_selected(u, t, key, changes))
     return {name: z3.If(differs, term, unchanged(u, t, name)) for name, term in written.items()}
 

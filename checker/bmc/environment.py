@@ -1,23 +1,26 @@
-"""The user's requests, as Z3 (spec/environment.py): kubectl create and delete of Services, each counted against a budget.
+"""The user's requests and the faults, as Z3 (spec/environment.py), each counted against a budget.
 
+Requests: kubectl create and delete of Services, creates of pods, scaling.
 A request spends its budget whether or not the API server accepts it, as in
 the executable spec: a create the allocator refuses changes only the count.
+Faults: a container exits (``checker.bmc.kubelet``), a machine crashes and
+restarts.
 """
 
 from __future__ import annotations
 
 import z3
 
-from checker.bmc import apiserver
-from checker.bmc.core import Cell, Encoded, Terms, Unrolling
-from checker.bmc.layout import Layout, layout_of
+from checker.bmc import apiserver, kubelet
+from checker.bmc.core import NONE, Cell, Encoded, Terms, Unrolling
+from checker.bmc.layout import Layout, layout_of, up_cell
 from spec.apiserver import CLUSTERIP_LAG
 from spec.component import Action
 from spec.objects import POD, SERVICE, Service
 from spec.state import State
 
 USER = "user"
-BUDGETS = ("create", "delete-service", "scale", "container-exit")
+BUDGETS = ("create", "delete-service", "scale", "container-exit", "node-crash")
 """the budgets the encoded requests spend"""
 
 
@@ -27,13 +30,15 @@ def budget(name: str) -> str:
 
 
 def cells(layout: Layout) -> list[Cell]:
-    """A count per budget the encoded requests spend."""
-    return [Cell(budget(name)) for name in BUDGETS]
+    """A count per budget the encoded requests spend; whether each machine is up, where machines may crash."""
+    out = [Cell(budget(name)) for name in BUDGETS]
+    return out + [Cell(up_cell(node), boolean=True) for node in layout.prefixes] if layout.crashable else out
 
 
 def abstract(layout: Layout, s: State) -> dict[str, int | bool]:
-    """The counts of a state."""
-    return {budget(name): s.used(name) for name in BUDGETS}
+    """The counts of a state, and which machines are up."""
+    out: dict[str, int | bool] = {budget(name): s.used(name) for name in BUDGETS}
+    return out | {up_cell(node): s.machines[node].up for node in layout.prefixes} if layout.crashable else out
 
 
 def _left(u: Unrolling, t: int, name: str) -> z3.BoolRef:
@@ -95,3 +100,42 @@ def create_pod(key: str) -> Encoded:
         return _spend(u, t, "create") | apiserver.create_user_pod(u, t, key)
 
     return Encoded(Action(USER, "UserCreate", (("kind", POD), ("name", key))), guard, effect)
+
+
+FAULT = "fault"
+
+
+def crash(node: str) -> Encoded:
+    """NodeCrash of a machine that is up (and not partitioned: partitions are not encoded): its sandboxes and its components' memory are gone.
+
+    The watches of its components end (their cursors go), so no event is pending for them.
+    """
+
+    def guard(u: Unrolling, t: int) -> z3.BoolRef:
+        return z3.And(_left(u, t, "node-crash"), u[t][up_cell(node)])
+
+    def effect(u: Unrolling, t: int) -> Terms:
+        layout = layout_of(u)
+        out = _spend(u, t, "node-crash") | {up_cell(node): z3.BoolVal(False)} | kubelet.lost(layout, node)
+        return out | {apiserver.cursor(w.instance, w.kind): z3.IntVal(NONE) for w in layout.watchers if w.node == node}
+
+    return Encoded(Action(FAULT, "NodeCrash", (("node", node),)), guard, effect)
+
+
+def restart(node: str) -> Encoded:
+    """NodeRestart of a machine that is down: its components start with empty memory and list the store (nothing pending)."""
+
+    def guard(u: Unrolling, t: int) -> z3.BoolRef:
+        return z3.Not(u[t][up_cell(node)])
+
+    def effect(u: Unrolling, t: int) -> Terms:
+        return {up_cell(node): z3.BoolVal(True)}
+
+    return Encoded(Action(FAULT, "NodeRestart", (("node", node),)), guard, effect)
+
+
+def faults(layout: Layout, s: State) -> list[Encoded]:
+    """The machines' crashes and restarts, where the kubelets are encoded and no machine is partitioned."""
+    if not layout.crashable or any(m.partitioned for m in s.machines.values()) or layout.budgets.get("partition", 0) > 0:
+        return []
+    return [e for node in layout.prefixes for e in (crash(node), restart(node))]

@@ -70,6 +70,7 @@ def build(model: KubeModel, depth: int = 0) -> Instance:
     services = _services_encodable(layout, initial)
     controller = _replicaset_actions(layout)
     kubelets = kubelet.actions(layout, initial)
+    kubelets += environment.faults(layout, initial) if kubelets else []
     schedulers = scheduler.actions(layout, initial)
     users = [environment.create_pod(key) for key in layout.user_pods] if kubelets and layout.budgets.get("create", 0) > 0 else []
     actions = [*_service_actions(layout, services), *users, *controller, *schedulers, *kubelets]
@@ -89,6 +90,6 @@ def build(model: KubeModel, depth: int = 0) -> Instance:
         actions=tuple(actions),
         invariants=invariants.encoded(services, bool(controller), bool(kubelets), bool(schedulers)),
         abstract=abstract,
-        not_encoded=_not_encoded(model, actions),
+        not_encoded=_not_encoded(model, actions) + tuple(kubelet.left_out(layout, initial) if kubelets else ()),
         data=layout,
     )

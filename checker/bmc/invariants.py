@@ -27,5 +27,7 @@ def encoded(services: bool, replicasets: bool, kubelets: bool, schedulers: bool)
     out = [EncodedInvariant("pod-bound-once", scheduler.moved)] if schedulers else []
     out += [EncodedInvariant("rs-no-overshoot", replicaset.overshoot)] if replicasets else []
     out += [EncodedInvariant("scheduler-fit", scheduler.overbooked)] if schedulers else []
-    out += [EncodedInvariant("node-capacity", kubelet.over_capacity), EncodedInvariant("unique-pod-ip", kubelet.shared_pod_ip)] if kubelets else []
+    if kubelets:
+        out += [EncodedInvariant("node-capacity", kubelet.over_capacity), EncodedInvariant("phase-monotone", kubelet.phase_regressed)]
+        out += [EncodedInvariant("unique-pod-ip", kubelet.shared_pod_ip)]
     return (*out, *([EncodedInvariant("unique-cluster-ip", _shared_cluster_ip)] if services else []))

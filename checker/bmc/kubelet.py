@@ -14,11 +14,20 @@ into it).
 A pod slot stands for one uid: the encoded runs never delete a pod the
 kubelet watches nor create one of the same name again, so a sandbox keyed
 by uid is the sandbox of its slot. :func:`covered` checks what the encoding
-takes for granted of the scenario (no status written and not yet seen,
-every sandbox of a known pod, no pod leaving a node's selection: not with
-``apiserver-rebind``). The status manager, probes, liveness kills,
-pod termination and clean-up, heartbeats and the node watch are not encoded
-yet, and are listed as such.
+takes for granted of the scenario (every status written and not yet seen
+is one it has codes for, every sandbox of a known pod, no pod leaving a
+node's selection: not with ``apiserver-rebind``).
+
+The status manager (pkg/kubelet/status) writes the status of the *status
+slots* (``layout.status_slots``: the pods bound from the start that no
+ReplicaSet selects; ``checker.bmc.status``); its memory is a copy of the
+status written last (present until the watch delivers it) and, per
+rejected pod, the rejection's code. Machines crash and restart
+(``NodeCrash``, ``NodeRestart``): the machine's sandboxes and the
+kubelet's memory are lost, and the restarted kubelet lists the store. The
+status writes of the other slots, probes, liveness kills, pod termination
+and clean-up, heartbeats and the node watch are not encoded yet, and are
+listed as such.
 """
 
 from __future__ import annotations
@@ -26,14 +35,15 @@ from __future__ import annotations
 import attrs
 import z3
 
-from checker.bmc import apiserver
+from checker.bmc import apiserver, status
 from checker.bmc.core import NONE, Cell, Encoded, Terms, Unrolling, per_frame
-from checker.bmc.informer import cache_revision, deliver
-from checker.bmc.layout import Layout, layout_of
+from checker.bmc.informer import cache_revision, deliver, event_at
+from checker.bmc.layout import Layout, layout_of, machine_up
+from checker.bmc.status import CONTAINER_FIELDS, CONTAINER_REASONS, PHASES, POD_REASONS, STATES
 from spec import apiserver as api
 from spec import kubelet as kl
 from spec.component import Action
-from spec.objects import POD, TERMINAL_PHASES
+from spec.objects import FAILED, PENDING, POD, RUNNING, SUCCEEDED, TERMINAL_PHASES, Container, Resources
 from spec.runtime import RuntimeContainer
 from spec.state import State
 
@@ -58,11 +68,29 @@ def covered(layout: Layout, s: State) -> bool:
     for node in layout.prefixes:
         if instance(node) not in s.views:
             return False
-        memory: kl.KubeletMemory = s.views[instance(node)].memory
+        memory: kl.KubeletMemory = s.views[instance(node)].memory or kl.KubeletMemory()  # none while the machine is down
         uids = {layout.pod_objects[p].meta.uid for p in on(layout, node) if p not in layout.user_pods}
-        if memory.written or not set(s.machines[node].sandboxes) <= uids:
+        if not set(s.machines[node].sandboxes) <= uids or _unwritable(layout, s, node, memory):
             return False
-    return True
+    return all(status.values(layout, key, pod.status) is not None for key, pod in s.api.objects.pods.items() if key in layout.status_slots)
+
+
+def _unwritable(layout: Layout, s: State, node: str, memory: kl.KubeletMemory) -> bool:
+    """The kubelet's memory holds a written status or a rejection the encoding has no cell or code for."""
+    mine = set(_status_slots(layout, node))
+    for key, written in memory.written.items():
+        if key not in mine or status.values(layout, key, written) is None:
+            return True
+    for key in mine:
+        uid = _uid(layout, s, key)
+        if uid is not None and uid in memory.rejected and memory.rejected[uid] not in layout.rejections[key]:
+            return True
+    return False
+
+
+def _status_slots(layout: Layout, node: str) -> list[str]:
+    """The status slots bound to ``node``."""
+    return [key for key in on(layout, node) if key in layout.status_slots]
 
 
 def _kl(node: str, what: str) -> str:
@@ -77,6 +105,11 @@ def _image(node: str, image: str) -> str:
     return f"m/{node}/image/{image}"
 
 
+def _written(node: str, pod: str, field: str = "present") -> str:
+    """A cell of the status the kubelet wrote last for a status slot and has not seen yet (``present``: there is one)."""
+    return f"kl/{node}/written/{pod}/{field}"
+
+
 def cells(layout: Layout) -> list[Cell]:
     """Each kubelet's memory and each machine's sandboxes and images."""
     out: list[Cell] = []
@@ -88,6 +121,9 @@ def cells(layout: Layout) -> list[Cell]:
             for c in layout.pod_objects[pod].spec.containers:
                 out += [Cell(_kl(node, f"backoff/{pod}/{c.name}")), Cell(_kl(node, f"probe/{pod}/{c.name}"))]
                 out += [Cell(_sb(node, pod, f"{c.name}/{field}"), boolean=field in BOOLEAN) for field in FIELDS]
+        for pod in _status_slots(layout, node):
+            out += [Cell(_kl(node, f"rejection/{pod}")), Cell(_written(node, pod), boolean=True)]
+            out += [Cell(_written(node, pod, name), boolean=boolean) for name, boolean in status.fields(layout, pod)]
     return out
 
 
@@ -120,7 +156,7 @@ def abstract(layout: Layout, s: State) -> dict[str, int | bool]:
     """The kubelets' memories and the machines in a state."""
     out: dict[str, int | bool] = {}
     for node, prefix in layout.prefixes.items():
-        memory: kl.KubeletMemory = s.views[instance(node)].memory
+        memory: kl.KubeletMemory = s.views[instance(node)].memory or kl.KubeletMemory()  # none while the machine is down
         machine = s.machines[node]
         out |= {_image(node, image): image in machine.images for image in layout.images}
         for pod in on(layout, node):
@@ -138,6 +174,15 @@ def abstract(layout: Layout, s: State) -> dict[str, int | bool]:
                 out[_kl(node, f"probe/{pod}/{c.name}")] = NONE if probe is None else int(probe)
                 rc = sandbox.containers.get(c.name) if sandbox is not None else None
                 out |= {_sb(node, pod, f"{c.name}/{field}"): value for field, value in _container_values(rc).items()}
+        for pod in _status_slots(layout, node):
+            uid = _uid(layout, s, pod)
+            rejection = memory.rejected.get(uid) if uid is not None else None
+            rejections = layout.rejections[pod]
+            out[_kl(node, f"rejection/{pod}")] = rejections.index(rejection) + 1 if rejection in rejections else 0
+            written = memory.written.get(pod)
+            out[_written(node, pod)] = written is not None
+            given = status.values(layout, pod, written) if written is not None else status.fresh(layout, pod)
+            out |= {_written(node, pod, name): value for name, value in (given or {}).items()}
     return out
 
 
@@ -155,32 +200,63 @@ def _cached(u: Unrolling, t: int, node: str, pod: str) -> tuple[z3.BoolRef, z3.B
     return there, apiserver.value_at(u, t, at, f"pod/{pod}/deleting")
 
 
-def _finished(layout: Layout, pod: str) -> bool:
-    """kl.finished: terminal in the API (a phase nothing encoded writes) or in a written status (none here); never with phase-regress."""
-    return not layout.ctx.flag(kl.PHASE_REGRESS) and layout.pod_objects[pod].status.phase in TERMINAL_PHASES
+def _finished(u: Unrolling, t: int, node: str, pod: str) -> z3.BoolRef:
+    """kl.finished: terminal in the kubelet's cache or in the status written last; never with phase-regress."""
+    layout = layout_of(u)
+    if layout.ctx.flag(kl.PHASE_REGRESS):
+        return z3.BoolVal(False)
+    if pod not in layout.status_slots:
+        return z3.BoolVal(layout.pod_objects[pod].status.phase in TERMINAL_PHASES)
+    f = u[t]
+    written = z3.And(f[_written(node, pod)], status.terminal_phase(f[_written(node, pod, "phase")]))
+    return z3.Or(apiserver.terminal(u, t, pod, cache_revision(u, t, instance(node), POD)), written)
 
 
 # ------------------------------------------------------------ actions
 
 
 def deliver_pods(node: str) -> Encoded:
-    """WatchDeliver of the kubelet's pod watch (spec.nodeName=<node>); its handler changes nothing here (no status written, no pod gone)."""
+    """WatchDeliver of the kubelet's pod watch (spec.nodeName=<node>); its handler forgets a written status the event shows (no pod goes here)."""
 
     def guard(u: Unrolling, t: int) -> z3.BoolRef:
         return deliver(u, t, instance(node), POD)[0]
 
     def effect(u: Unrolling, t: int) -> Terms:
-        return dict(deliver(u, t, instance(node), POD)[2])
+        layout = layout_of(u)
+        f = u[t]
+        _, revision, out = deliver(u, t, instance(node), POD)
+        kind, slot = event_at(u, t, revision)
+        for pod in _status_slots(layout, node):
+            shown = {name: apiserver.pod_status(u, t, pod, name, revision) for name, _ in status.fields(layout, pod)}
+            seen = z3.And(
+                kind == layout.kinds[POD],
+                slot == layout.slot(POD, pod),
+                f[_written(node, pod)],
+                z3.Not(status.differs(_written_terms(u, t, node, pod), shown)),
+            )
+            out |= {name: z3.If(seen, value, f[name]) for name, value in _forgotten(layout, node, pod).items()}
+        return out
 
     return Encoded(Action(instance(node), "WatchDeliver", (("kind", POD),)), guard, effect)
 
 
-def _waiting(u: Unrolling, t: int, node: str, pod: str) -> z3.BoolRef:
+def _written_terms(u: Unrolling, t: int, node: str, pod: str) -> Terms:
     layout = layout_of(u)
+    return {name: u[t][_written(node, pod, name)] for name, _ in status.fields(layout, pod)}
+
+
+def _forgotten(layout: Layout, node: str, pod: str) -> Terms:
+    """The written-status cells of a slot with nothing written."""
+    fresh = status.fresh(layout, pod)
+    out: Terms = {_written(node, pod): z3.BoolVal(False)}
+    return out | {_written(node, pod, name): z3.BoolVal(v) if isinstance(v, bool) else z3.IntVal(v) for name, v in fresh.items()}
+
+
+def _waiting(u: Unrolling, t: int, node: str, pod: str) -> z3.BoolRef:
     f = u[t]
     there, _ = _cached(u, t, node, pod)
     seen = z3.Or(f[_kl(node, f"admitted/{pod}")], f[_kl(node, f"rejected/{pod}")])
-    return z3.And(there, z3.Not(seen), z3.BoolVal(not _finished(layout, pod)))
+    return z3.And(there, z3.Not(seen), z3.Not(_finished(u, t, node, pod)))
 
 
 def admit(node: str, pod: str) -> Encoded:
@@ -192,12 +268,17 @@ def admit(node: str, pod: str) -> Encoded:
             return z3.BoolVal(False)  # the kubelet's cache has no Node yet
         rank = _age(layout, pod)
         older = [_waiting(u, t, node, other) for other in on(layout, node) if _age(layout, other) < rank]
-        return z3.And(_waiting(u, t, node, pod), z3.Not(z3.Or(older)) if older else z3.BoolVal(True))
+        return z3.And(machine_up(u, t, node), _waiting(u, t, node, pod), z3.Not(z3.Or(older)) if older else z3.BoolVal(True))
 
     def effect(u: Unrolling, t: int) -> Terms:
         layout = layout_of(u)
-        fits = z3.BoolVal(True) if layout.ctx.flag(kl.NO_ADMISSION) else _fits(u, t, node, pod)
-        return {_kl(node, f"admitted/{pod}"): fits, _kl(node, f"rejected/{pod}"): z3.Not(fits)}
+        if layout.ctx.flag(kl.NO_ADMISSION):
+            return {_kl(node, f"admitted/{pod}"): z3.BoolVal(True)}
+        if pod not in layout.status_slots:
+            fits = _fits(u, t, node, pod)
+            return {_kl(node, f"admitted/{pod}"): fits, _kl(node, f"rejected/{pod}"): z3.Not(fits)}
+        code = _rejection(u, t, node, pod)
+        return {_kl(node, f"admitted/{pod}"): code == 0, _kl(node, f"rejected/{pod}"): code != 0, _kl(node, f"rejection/{pod}"): code}
 
     return Encoded(Action(instance(node), "KubeletAdmitPod", (("pod", pod),)), guard, effect)
 
@@ -206,33 +287,63 @@ def _age(layout: Layout, pod: str) -> tuple[int, str]:
     return layout.pod_objects[pod].meta.creation_timestamp, pod
 
 
+RESOURCES = ("pods", "cpu", "memory")
+"""the order kl.usage_failure checks the resources in"""
+
+
+@per_frame
+def _usage(u: Unrolling, t: int, node: str, pod: str) -> dict[str, tuple[int, int, z3.ArithRef]]:
+    """For each resource: (what the pod requests, the node's allocatable, what the other active admitted pods in the cache use)."""
+    layout = layout_of(u)
+    f = u[t]
+    at = cache_revision(u, t, instance(node), POD)
+    active = []
+    for other in on(layout, node):
+        if other == pod or (other not in layout.status_slots and layout.pod_objects[other].is_terminal()):
+            continue
+        there, _ = _cached(u, t, node, other)
+        live = z3.And(there, f[_kl(node, f"admitted/{other}")], z3.Not(apiserver.terminal(u, t, other, at)))
+        active.append((live, layout.pod_objects[other].spec.requests()))
+    alloc, req = layout.kubelet_nodes[node].status.allocatable, layout.pod_objects[pod].spec.requests()
+    out = {}
+    for resource, requested, use in (("pods", 1, lambda r: 1), ("cpu", req.cpu, lambda r: r.cpu), ("memory", req.memory, lambda r: r.memory)):
+        used = z3.Sum([z3.If(a, use(r), 0) for a, r in active]) if active else z3.IntVal(0)
+        out[resource] = (requested, getattr(alloc, resource), used)
+    return out
+
+
+def _static_failure(layout: Layout, node: str, pod: str) -> tuple[str, str] | None:
+    """kl.usage_failure's reasons that do not depend on usage: node affinity, taints (the node does not change here)."""
+    failure = kl.usage_failure(layout.pod_objects[pod], layout.kubelet_nodes[node], 0, Resources())
+    return failure if failure is not None and not failure[0].startswith("OutOf") else None
+
+
 @per_frame
 def _fits(u: Unrolling, t: int, node: str, pod: str) -> z3.BoolRef:
     """No admission failure: room for the pod's requests beside the active admitted pods; node affinity and taints (constant here)."""
     layout = layout_of(u)
-    f = u[t]
-    obj = layout.pod_objects[pod]
-    node_obj = layout.kubelet_nodes[node]
-    alone = kl.admission_failure(obj, node_obj, [])
-    if alone is not None and not alone[0].startswith("OutOf"):
-        return z3.BoolVal(False)  # node affinity or a NoExecute taint: the node does not change here
-    active = []
-    for other in on(layout, node):
-        if layout.pod_objects[other].is_terminal():
-            continue
-        there, _ = _cached(u, t, node, other)
-        active.append((z3.And(there, f[_kl(node, f"admitted/{other}")]), layout.pod_objects[other].spec.requests()))
-    alloc, req = node_obj.status.allocatable, obj.spec.requests()
-    conditions = []
-    for requested, capacity, use in (
-        (1, alloc.pods, lambda r: 1),
-        (req.cpu, alloc.cpu, lambda r: r.cpu),
-        (req.memory, alloc.memory, lambda r: r.memory),
-    ):
-        if requested > 0:
-            used = z3.Sum([z3.If(a, use(r), 0) for a, r in active]) if active else z3.IntVal(0)
-            conditions.append(requested + used <= capacity)
+    if _static_failure(layout, node, pod) is not None:
+        return z3.BoolVal(False)
+    conditions = [requested + used <= capacity for requested, capacity, used in _usage(u, t, node, pod).values() if requested > 0]
     return z3.And(conditions) if conditions else z3.BoolVal(True)
+
+
+def _rejection(u: Unrolling, t: int, node: str, pod: str) -> z3.ArithRef:
+    """kl.usage_failure as the status slot's rejection code (0: admitted; ``layout.rejection_codes``)."""
+    layout = layout_of(u)
+    codes = layout.rejection_codes[pod]
+    static = _static_failure(layout, node, pod)
+    code: z3.ArithRef = z3.IntVal(codes[static[0], 0] if static is not None else 0)
+    usage = _usage(u, t, node, pod)
+    for resource in reversed(RESOURCES):
+        requested, capacity, used = usage[resource]
+        if requested > 0:
+            named: z3.ArithRef = z3.IntVal(NONE)
+            for (reason, amount), value in sorted(codes.items()):
+                if reason == f"OutOf{resource}":
+                    named = z3.If(used == amount, value, named)
+            code = z3.If(requested + used > capacity, named, code)
+    return code
 
 
 def exit_container(node: str, pod: str, container: str, code: int) -> Encoded:
@@ -274,10 +385,11 @@ def start(node: str, pod: str, container: str) -> Encoded:
             ),
         )
         return z3.And(
+            machine_up(u, t, node),
             f[_kl(node, f"admitted/{pod}")],
             there,
             z3.Not(deleting),
-            z3.BoolVal(not _finished(layout, pod)),
+            z3.Not(_finished(u, t, node, pod)),
             z3.Not(z3.And(sandbox, blocked)),
             z3.Not(skip),
             _image_ok(layout, f, node, pod, container),
@@ -369,18 +481,225 @@ def _free_ip(u: Unrolling, t: int, node: str) -> z3.ArithRef:
     return ip
 
 
+# ------------------------------------------------------------ the status manager (generateAPIPodStatus)
+
+
+def _generated(u: Unrolling, t: int, node: str, pod: str, previous: Terms) -> Terms:
+    """kl.desired_status for a status slot on ``node``: the rejection's, or the status the runtime's containers give.
+
+    ``previous`` is the status written last and not yet seen, else the cached one.
+    """
+    layout = layout_of(u)
+    f = u[t]
+    rejection = f[_kl(node, f"rejection/{pod}")]
+    rejected = dict(previous) | {
+        "phase": z3.IntVal(PHASES.index(FAILED)),
+        "ready": z3.BoolVal(False),
+        "reason": _reason_of(layout, pod, rejection),
+        "message": rejection,
+        "ip": z3.IntVal(NONE),
+    }
+    running = _from_runtime(u, t, node, pod, previous)
+    return {name: z3.If(f[_kl(node, f"rejected/{pod}")], rejected[name], running[name]) for name in sorted(previous)}
+
+
+def _reason_of(layout: Layout, pod: str, code: z3.ArithRef) -> z3.ArithRef:
+    """The pod reason of a rejection code."""
+    out: z3.ArithRef = z3.IntVal(0)
+    for i, (reason, _) in enumerate(layout.rejections[pod]):
+        out = z3.If(code == i + 1, POD_REASONS.index(reason), out)
+    return out
+
+
+def _from_runtime(u: Unrolling, t: int, node: str, pod: str, previous: Terms) -> Terms:
+    """The non-rejected branch of kl.desired_status: container statuses, phase (kl.get_phase), readiness, IP."""
+    layout = layout_of(u)
+    f = u[t]
+    obj = layout.pod_objects[pod]
+    deleting = apiserver.value_at(u, t, cache_revision(u, t, instance(node), POD), f"pod/{pod}/deleting")
+    out: Terms = dict(previous)
+    statuses = [_container_status(u, t, node, pod, c.name, previous, deleting) for c in obj.spec.containers]
+    for c, cs in zip(obj.spec.containers, statuses, strict=True):
+        out |= {f"cs/{c.name}/{name}": term for name, term in cs.items()}
+    sandbox = f[_sb(node, pod, "exists")]
+    some_running = z3.Or([f[_sb(node, pod, f"{c.name}/running")] for c in obj.spec.containers] or [z3.BoolVal(False)])
+    phase = _phase(obj.spec.restart_policy, statuses, z3.And(deleting, z3.Or(z3.Not(sandbox), z3.Not(some_running))))
+    ready = z3.And(phase == PHASES.index(RUNNING), *[cs["ready"] for cs in statuses])
+    ip = f[_sb(node, pod, "ip")]
+    out |= {
+        "phase": phase,
+        "ready": ready,
+        "transition": z3.If(ready == previous["ready"], previous["transition"], layout.clock),
+        "ip": z3.If(z3.And(sandbox, ip != NONE), 1000 * layout.node_code(node) + ip, previous["ip"]),
+        "reason": z3.IntVal(0),
+        "message": z3.IntVal(0),
+        "unschedulable": z3.IntVal(0),
+        "statuses": z3.BoolVal(True),
+    }
+    return out
+
+
+def _container_status(u: Unrolling, t: int, node: str, pod: str, container: str, previous: Terms, deleting: z3.BoolRef) -> Terms:
+    """kl._container_status: from the runtime's container, or from what was reported before when there is none."""
+    layout = layout_of(u)
+    f = u[t]
+    c = next(c for c in layout.pod_objects[pod].spec.containers if c.name == container)
+    rc = _sb(node, pod, container)
+    was = f"cs/{container}"
+    before_known = z3.And(previous["statuses"], z3.Or(previous[f"{was}/state"] != 0, previous[f"{was}/before"]))
+    unknown = _cs("waiting", "ContainerStatusUnknown", kl.SIGKILL_EXIT, 0, False, True)
+    creating = _cs("waiting", 0, NONE, 0, False, False) | {"reason": _image_reason(u, t, node, c)}
+    probe = f[_kl(node, f"probe/{pod}/{container}")]
+    running = _cs("running", "", NONE, f[f"{rc}/restarts"], probe == 1 if c.readiness_probe else True, False)
+    exit_code, restarts = f[f"{rc}/exit"], f[f"{rc}/restarts"]
+    backing_off = _restart_at(u, t, node, pod, container) > layout.clock
+    crashed = _cs("waiting", "", exit_code, restarts, False, True) | {"reason": z3.If(backing_off, CONTAINER_REASONS.index("CrashLoopBackOff"), 0)}
+    done = _cs("terminated", "", exit_code, restarts, False, False) | {
+        "reason": z3.If(exit_code == 0, CONTAINER_REASONS.index("Completed"), CONTAINER_REASONS.index("Error"))
+    }
+    restart = z3.And(_should_restart(layout, pod, deleting, exit_code), z3.Not(f[_sb(node, pod, "stopping")]))
+    out: Terms = {}
+    for name in CONTAINER_FIELDS:
+        exited = z3.If(restart, crashed[name], done[name])
+        present = z3.If(f[f"{rc}/running"], running[name], exited)
+        out[name] = z3.If(f[f"{rc}/exists"], present, z3.If(before_known, unknown[name], creating[name]))
+    return out
+
+
+def _cs(state: str, reason: str | int, exit_code: int | z3.ArithRef, restarts: int | z3.ArithRef, ready: bool | z3.BoolRef, before: bool) -> Terms:
+    def num(v: int | z3.ArithRef) -> z3.ArithRef:
+        return z3.IntVal(v) if isinstance(v, int) else v
+
+    return {
+        "state": z3.IntVal(STATES.index(state)),
+        "reason": z3.IntVal(CONTAINER_REASONS.index(reason) if isinstance(reason, str) else reason),
+        "exit": num(exit_code),
+        "restarts": num(restarts),
+        "ready": z3.BoolVal(ready) if isinstance(ready, bool) else ready,
+        "before": z3.BoolVal(before),
+    }
+
+
+def _image_reason(u: Unrolling, t: int, node: str, c: Container) -> z3.ArithRef:
+    """kl.image_problem as a reason code, or ContainerCreating."""
+    layout = layout_of(u)
+    image, policy = c.image, c.image_pull_policy
+    present = u[t][_image(node, image)]
+    registry = layout.ctx.scenario.registry
+    pullable = registry is None or image in registry
+    creating, never, pull = (CONTAINER_REASONS.index(r) for r in ("ContainerCreating", "ErrImageNeverPull", "ErrImagePull"))
+    if policy == "Never":
+        return z3.If(present, creating, never)
+    if pullable:
+        return z3.IntVal(creating)
+    return z3.If(present, creating, pull) if policy == "IfNotPresent" else z3.IntVal(pull)
+
+
+def _phase(policy: str, statuses: list[Terms], terminal: z3.BoolRef) -> z3.ArithRef:
+    """kl.get_phase over the container statuses' terms."""
+    waiting_code, running_code, terminated_code = (STATES.index(s) for s in STATES)
+
+    def count(conditions: list[z3.BoolRef]) -> z3.ArithRef:
+        return z3.Sum([z3.If(c, 1, 0) for c in conditions]) if conditions else z3.IntVal(0)
+
+    running = count([cs["state"] == running_code for cs in statuses])
+    waiting = count([z3.And(cs["state"] == waiting_code, z3.Not(cs["before"])) for cs in statuses])
+    stopped = count([z3.Or(cs["state"] == terminated_code, cs["before"]) for cs in statuses])
+    succeeded = count([z3.And(cs["state"] == terminated_code, cs["exit"] == 0) for cs in statuses])
+    code = {p: z3.IntVal(PHASES.index(p)) for p in PHASES}
+    all_succeeded = z3.BoolVal(False) if not statuses else succeeded == len(statuses)
+    if policy == "Always":
+        when_stopped = code[RUNNING]
+    else:
+        when_stopped = z3.If(stopped == succeeded, code[SUCCEEDED], code[FAILED] if policy == "Never" else code[RUNNING])
+    by_state = z3.If(waiting > 0, code[PENDING], z3.If(running > 0, code[RUNNING], z3.If(stopped > 0, when_stopped, code[PENDING])))
+    return z3.If(z3.And(terminal, running == 0), z3.If(all_succeeded, code[SUCCEEDED], code[FAILED]), by_state)
+
+
+@per_frame
+def _cached_status(u: Unrolling, t: int, node: str, pod: str) -> Terms:
+    """The status of a status slot in the kubelet's cache (the store as of its cursor)."""
+    layout = layout_of(u)
+    at = cache_revision(u, t, instance(node), POD)
+    return {name: apiserver.pod_status(u, t, pod, name, at) for name, _ in status.fields(layout, pod)}
+
+
+@per_frame
+def _desired(u: Unrolling, t: int, node: str, pod: str) -> Terms:
+    """kl.desired_status from the status written last and not yet seen, else the cached one."""
+    f = u[t]
+    cached, written = _cached_status(u, t, node, pod), _written_terms(u, t, node, pod)
+    previous = {name: z3.If(f[_written(node, pod)], written[name], cached[name]) for name in sorted(cached)}
+    return _generated(u, t, node, pod, previous)
+
+
+def sync_status(node: str, pod: str) -> Encoded:
+    """KubeletSyncStatus: the status manager writes the generated status of a known, unfinished pod that differs from the cached and the written one.
+
+    (The UID precondition holds: a status slot's pod is never deleted here.)
+    """
+
+    def guard(u: Unrolling, t: int) -> z3.BoolRef:
+        f = u[t]
+        there, _ = _cached(u, t, node, pod)
+        known = z3.Or(f[_kl(node, f"admitted/{pod}")], f[_kl(node, f"rejected/{pod}")])
+        want = _desired(u, t, node, pod)
+        news = z3.And(
+            status.differs(want, _cached_status(u, t, node, pod)),
+            z3.Or(z3.Not(f[_written(node, pod)]), status.differs(want, _written_terms(u, t, node, pod))),
+        )
+        return z3.And(machine_up(u, t, node), there, known, z3.Not(_finished(u, t, node, pod)), news)
+
+    def effect(u: Unrolling, t: int) -> Terms:
+        want = _desired(u, t, node, pod)
+        out = apiserver.write_pod_status(u, t, pod, want)
+        out |= {_written(node, pod): z3.BoolVal(True)} | {_written(node, pod, name): term for name, term in want.items()}
+        return out
+
+    return Encoded(Action(instance(node), "KubeletSyncStatus", (("pod", pod),)), guard, effect)
+
+
+def lost(layout: Layout, node: str) -> Terms:
+    """The kubelet's memory and the machine's sandboxes after a crash (kl.KubeletMemory(), no sandbox); images stay on disk."""
+    out: Terms = {}
+    for pod in on(layout, node):
+        out |= {_kl(node, f"admitted/{pod}"): z3.BoolVal(False), _kl(node, f"rejected/{pod}"): z3.BoolVal(False)}
+        out |= {_sb(node, pod, "exists"): z3.BoolVal(False), _sb(node, pod, "ip"): z3.IntVal(NONE), _sb(node, pod, "stopping"): z3.BoolVal(False)}
+        for c in layout.pod_objects[pod].spec.containers:
+            out |= {_kl(node, f"backoff/{pod}/{c.name}"): z3.IntVal(NONE), _kl(node, f"probe/{pod}/{c.name}"): z3.IntVal(NONE)}
+            values = _container_values(None)
+            out |= {_sb(node, pod, f"{c.name}/{field}"): z3.BoolVal(v) if field in BOOLEAN else z3.IntVal(int(v)) for field, v in values.items()}
+    for pod in _status_slots(layout, node):
+        out |= {_kl(node, f"rejection/{pod}"): z3.IntVal(0)} | _forgotten(layout, node, pod)
+    return out
+
+
+def left_out(layout: Layout, s: State) -> list[str]:
+    """The status writes of pods outside the status slots, on nodes where the status manager is encoded for others (kept as constants)."""
+    if not covered(layout, s):
+        return []
+    return [
+        f"{instance(node)} KubeletSyncStatus pod={pod}"
+        for node in layout.prefixes
+        if _status_slots(layout, node)
+        for pod in on(layout, node)
+        if pod not in layout.status_slots
+    ]
+
+
 def actions(layout: Layout, s: State) -> list[Encoded]:
     """The kubelets' encoded actions and the container exits (none where :func:`covered` is false)."""
     if not covered(layout, s):
         return []
     out: list[Encoded] = []
     for node in layout.prefixes:
-        if not s.machines[node].reachable:
+        if s.machines[node].partitioned or not (s.machines[node].up or layout.crashable):
             continue
         out.append(deliver_pods(node))
         out += [attrs.evolve(admit(node, pod), born=layout.born(pod)) for pod in on(layout, node)]
         for pod in on(layout, node):
             out += [attrs.evolve(start(node, pod, c.name), born=layout.born(pod)) for c in layout.pod_objects[pod].spec.containers]
+        out += [attrs.evolve(sync_status(node, pod), born=layout.born(pod)) for pod in _status_slots(layout, node)]
     if layout.budgets.get("container-exit", 0) > 0:
         for node in layout.prefixes:
             out += [
@@ -425,3 +744,24 @@ def over_capacity(u: Unrolling, t: int) -> z3.BoolRef:
             used = z3.Sum([z3.If(r, getattr(req, field), 0) for r, req in running]) if running else z3.IntVal(0)
             over.append(used > getattr(alloc, field))
     return z3.Or(over) if over else z3.BoolVal(False)
+
+
+def phase_regressed(u: Unrolling, t: int) -> z3.BoolRef:
+    """phase-monotone broken by step t-1: a pod of the same uid left Succeeded or Failed, or a pod is Running without a node."""
+    layout = layout_of(u)
+    if t == 0:
+        return z3.BoolVal(False)
+    before, after = u[t - 1], u[t]
+    running = PHASES.index(RUNNING)
+    out = []
+    for key in layout.pods:
+        phase = apiserver.pod_status(u, t, key, "phase")
+        out.append(z3.And(after[f"pod/{key}/exists"], phase == running, after[f"pod/{key}/node"] == 0))
+        if key not in layout.status_slots:
+            continue
+        same = z3.And(before[f"pod/{key}/exists"], after[f"pod/{key}/exists"])
+        if key in layout.user_pods:
+            same = z3.And(same, before[f"pod/{key}/uid"] == after[f"pod/{key}/uid"])
+        old = apiserver.pod_status(u, t - 1, key, "phase")
+        out.append(z3.And(same, status.terminal_phase(old), phase != old))
+    return z3.Or(out) if out else z3.BoolVal(False)

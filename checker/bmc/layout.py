@@ -11,11 +11,11 @@ import z3
 
 from checker.bmc.core import NONE, Unrolling
 from spec import apiserver as api
-from spec import informer, scheduler
+from spec import informer, kubelet, scheduler
 from spec.component import Context, Watch, node_of
 from spec.controllers.replicaset import pod_from_template
 from spec.frozen import replace
-from spec.objects import POD, REPLICASET, SERVICE, Node, Pod, ReplicaSet, Service
+from spec.objects import POD, REPLICASET, SERVICE, Node, Pod, ReplicaSet, Resources, Service
 from spec.state import State
 
 N = TypeVar("N", int, z3.ArithRef)
@@ -90,6 +90,14 @@ class Layout:
     """the scheduler instances"""
     fit_errors: dict[str, dict[str, int]]
     """for each unbound pod slot, the scheduler's FitError messages it can carry, to their codes (see :func:`fit_error_code`)"""
+    status_slots: frozenset[str]
+    """the pod slots whose status the kubelet's status manager writes here (see :func:`_status_slots`); the others' status is constant"""
+    rejections: dict[str, tuple[tuple[str, str], ...]]
+    """for each status slot, every (reason, message) its kubelet's admission can reject it with; a rejection's code is its index + 1"""
+    rejection_codes: dict[str, dict[tuple[str, int], int]]
+    """for each status slot, the code of the rejection for each reason and the usage it names (0 for a reason without one)"""
+    crashable: bool
+    """machines may crash and restart (the node-crash budget): whether each is up is a cell"""
 
     def node_code(self, name: str) -> int:
         """A node name as a pod's node cell holds it (0 for none)."""
@@ -126,6 +134,27 @@ class Layout:
     def watching(self, kind: str) -> tuple[Watcher, ...]:
         """The watches of ``kind``."""
         return tuple(w for w in self.watchers if w.kind == kind)
+
+    def pod_ip_code(self, ip: str) -> int | None:
+        """A pod IP as a number: "" is NONE, ``<prefix of machine m>.n`` is 1000 * m's node code + n; None for any other address."""
+        if not ip:
+            return NONE
+        for machine, prefix in self.prefixes.items():
+            n = ip.removeprefix(prefix + ".")
+            if n != ip and n.isdigit() and machine in self.nodes:
+                return 1000 * self.node_code(machine) + int(n)
+        return None
+
+
+def up_cell(node: str) -> str:
+    """The cell that says whether a machine is up (declared where machines may crash)."""
+    return f"m/{node}/up"
+
+
+def machine_up(u: Unrolling, t: int, node: str) -> z3.BoolRef:
+    """Whether the machine is up in frame t: a cell where machines may crash, else the initial state's constant."""
+    layout = layout_of(u)
+    return u[t][up_cell(node)] if layout.crashable else z3.BoolVal(layout.up[node])
 
 
 def layout_of(u: Unrolling) -> Layout:
@@ -190,6 +219,58 @@ def _generated(ctx: Context, initial: State, depth: int) -> dict[str, Pod]:
     return out
 
 
+def _status_slots(ctx: Context, initial: State, pods: dict[str, Pod], generated: dict[str, Pod]) -> frozenset[str]:
+    """The pod slots whose status changes in the encoded runs: bound from the start, and neither a ReplicaSet's nor one a ReplicaSet selects.
+
+    (The ReplicaSet controller and the scheduler's queue read the others'
+    status as constants; their kubelets' status writes are not encoded.)
+    """
+    sets = [*initial.api.objects.replicasets.values(), *ctx.scenario.user.replicasets]
+
+    def selected(pod: Pod) -> bool:
+        ref = pod.meta.controller_ref()
+        owned = ref is not None and ref.kind == REPLICASET
+        return owned or any(rs.meta.namespace == pod.meta.namespace and rs.spec.selector.matches(pod.meta.labels) for rs in sets)
+
+    rebind = ctx.flag(api.REBIND)
+    return frozenset(key for key, p in pods.items() if key not in generated and p.spec.node_name and not rebind and not selected(p))
+
+
+def _rejections(initial: State, pods: dict[str, Pod], key: str) -> dict[tuple[str, int], tuple[str, str]]:
+    """Every rejection the kubelet's admission can give slot ``key`` on its node, beside any set of the node's other pods.
+
+    Keyed by the reason and the usage its message names (0 for node affinity and taints).
+    """
+    pod = pods[key]
+    node = initial.api.objects.nodes.get(pod.spec.node_name)
+    if node is None:
+        return {}
+    usages = {(0, Resources())}
+    for k, other in pods.items():
+        if k != key and other.spec.node_name in ("", pod.spec.node_name):
+            usages |= {(count + 1, used + other.spec.requests()) for count, used in usages}
+    out: dict[tuple[str, int], tuple[str, str]] = {}
+    for count, used in sorted(usages, key=lambda u: (u[0], u[1].cpu, u[1].memory)):
+        failure = kubelet.usage_failure(pod, node, count, used)
+        if failure is not None:
+            amount = {"OutOfpods": count, "OutOfcpu": used.cpu, "OutOfmemory": used.memory}.get(failure[0], 0)
+            out[failure[0], amount] = failure
+    return out
+
+
+def _rejection_tables(
+    initial: State, pods: dict[str, Pod], slots: frozenset[str]
+) -> tuple[dict[str, tuple[tuple[str, str], ...]], dict[str, dict[tuple[str, int], int]]]:
+    """For each status slot: its rejections, sorted, and the code of each by (reason, usage)."""
+    messages: dict[str, tuple[tuple[str, str], ...]] = {}
+    codes: dict[str, dict[tuple[str, int], int]] = {}
+    for key in sorted(slots):
+        found = _rejections(initial, pods, key)
+        messages[key] = tuple(sorted(set(found.values())))
+        codes[key] = {by: messages[key].index(failure) + 1 for by, failure in sorted(found.items())}
+    return messages, codes
+
+
 def _selected(initial: State, instance: str, watch: Watch) -> frozenset[int]:
     """The revisions of the initial history's events the instance's filtered watch selects."""
     log = initial.channels.log
@@ -213,6 +294,8 @@ def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
     history = {
         r: {key: service_fields(informer.store_at(initial, SERVICE, r).get(key)) for key in services} for r in range(oldest, initial.api.revision)
     }
+    status = _status_slots(ctx, initial, pods, generated)
+    rejections, rejection_codes = _rejection_tables(initial, pods, status)
     return Layout(
         ctx=ctx,
         kinds={k: i + 1 for i, k in enumerate(kinds)},
@@ -246,4 +329,8 @@ def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
         initial_selected={f"{inst}/{w.kind}": _selected(initial, inst, w) for inst, w in ctx.watchers if w.selects is not None},
         fit_errors={key: _fit_errors(p, list(initial.api.objects.nodes.values())) for key, p in pods.items() if not p.spec.node_name},
         schedulers=tuple(inst for inst, ctype in ctx.components if ctype.kind == "scheduler"),
+        status_slots=status,
+        rejections=rejections,
+        rejection_codes=rejection_codes,
+        crashable=ctx.scenario.bounds.budgets.get("node-crash", 0) > 0,
     )

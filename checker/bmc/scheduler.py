@@ -4,7 +4,7 @@ Cells per scheduler instance and schedulable pod slot: the assumption
 (whether the pod is assumed, on which node, whether its Binding is still to
 be sent, and for a pod the user creates, the uid it was assumed with). The
 scheduler's pod cache is the store as of its cursor, less the terminal pods
-(its field selector; phases do not change here); its Node cache is the
+(its field selector); its Node cache is the
 store's Nodes, which nothing encoded writes.
 
 A cycle is the spec's: the Filter plugins (the reasons that do not depend on
@@ -87,8 +87,8 @@ class View:
         layout = layout_of(u)
         self.layout, self.instance, self.f = layout, instance, u[t]
         at = cache_revision(u, t, instance, POD)
-        self.pods = [key for key in layout.pods if not layout.pod_objects[key].is_terminal()]
-        self.exists = {key: apiserver.value_at(u, t, at, f"pod/{key}/exists") for key in self.pods}
+        self.pods = [key for key in layout.pods if key in layout.status_slots or not layout.pod_objects[key].is_terminal()]
+        self.exists = {key: z3.And(apiserver.value_at(u, t, at, f"pod/{key}/exists"), z3.Not(apiserver.terminal(u, t, key, at))) for key in self.pods}
         self.node = {key: self._node(u, t, at, key) for key in self.pods}
         self.queued = set(schedulable(layout))
         self.deleting = {key: apiserver.value_at(u, t, at, f"pod/{key}/deleting") for key in sorted(self.queued)}
@@ -261,7 +261,7 @@ def unschedulable(instance: str, pod: str) -> Encoded:
     def effect(u: Unrolling, t: int) -> Terms:
         view, _, code = _fit_error(u, t, instance, pod)
         scheduled = apiserver.value_at(u, t, view.at, f"pod/{pod}/scheduled")
-        return apiserver.write_pod_status(u, t, pod, scheduled, code)
+        return apiserver.write_pod_status(u, t, pod, {"scheduled": scheduled, "unschedulable": code})
 
     return Encoded(Action(instance, "SchedulerSchedule", (("pod", pod), ("node", ""))), guard, effect)
 
@@ -323,11 +323,11 @@ def overbooked(u: Unrolling, t: int) -> z3.BoolRef:
     for node in layout.nodes:
         alloc = layout.stored_nodes[node].status.allocatable
         code = layout.node_code(node)
-        on = [
-            (z3.And(f[f"pod/{key}/exists"], f[f"pod/{key}/node"] == code, f[f"pod/{key}/scheduled"]), obj.spec.requests())
-            for key in layout.pods
-            if layout.can_be_on(key, node) and not (obj := layout.pod_objects[key]).is_terminal()
-        ]
+        on = []
+        for key in layout.pods:
+            if layout.can_be_on(key, node):
+                live = z3.And(f[f"pod/{key}/exists"], f[f"pod/{key}/node"] == code, f[f"pod/{key}/scheduled"], z3.Not(apiserver.terminal(u, t, key)))
+                on.append((live, layout.pod_objects[key].spec.requests()))
         needs = z3.Or(
             _sum([(c, 1) for c, _ in on]) > alloc.pods,
             _sum([(c, r.cpu) for c, r in on]) > alloc.cpu,
