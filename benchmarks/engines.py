@@ -1,6 +1,6 @@
 """The engines side by side, per variant: time to the violation, its depth, and the deepest bound each search completes on basic.
 
-    python benchmarks/engines.py [--seconds 60] [--z3-depth 12] [--variant NAME ...] [--no-basic] [--z3-only]
+    python benchmarks/engines.py [--seconds 60] [--z3-depth 16] [--variant NAME ...] [--no-basic] [--z3-only]
 
 Per variant, on its witness scenario, looking for the first invariant it
 lists as broken:
@@ -21,8 +21,8 @@ lists as broken:
 
 Then, on ``basic`` with the default variant and every invariant, the deepest
 depth each breadth-first search covers completely within SECONDS, and the
-depth Z3 refutes (over the runs of the actions it encodes, which on basic
-are the ReplicaSet controller's alone). Hypothesis never completes a bound
+depth Z3 refutes (over the runs of the actions it encodes; the output
+counts them). Hypothesis never completes a bound
 (it samples interleavings), so it has no figure on basic.
 """
 
@@ -118,7 +118,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="time bound of each breadth-first search")
     parser.add_argument("--variant", action="append", default=None, help="only these variants (repeatable)")
-    parser.add_argument("--z3-depth", type=int, default=12, help="the deepest bound Z3 unrolls")
+    parser.add_argument("--z3-depth", type=int, default=16, help="the deepest bound Z3 unrolls")
     parser.add_argument("--no-basic", action="store_true", help="skip the depths on basic")
     parser.add_argument("--z3-only", action="store_true", help="only the z3 column (and on basic, only Z3's depth)")
     args = parser.parse_args()

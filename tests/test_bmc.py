@@ -218,6 +218,24 @@ JUDGED = ["pod-bound-once", "rs-no-overshoot", "scheduler-fit", "node-capacity",
 """the invariants with an encoding, in catalogue order"""
 
 
+@pytest.mark.parametrize("fresh_after", [None, 0, bmc.FRESH_AFTER])
+def test_every_way_of_asking_finds_the_same_shortest_run(fresh_after: int | None) -> None:
+    """One incremental solver, a fresh solver per depth, or the default switch between them: the same depth, and a run that breaks it."""
+    model = _model("batch", "kubelet-ip-by-running")
+    found, coverage = bmc.search(model, Monitor(model.ctx, model.is_quiescent, ["unique-pod-ip"]), 7, fresh_after=fresh_after)
+    assert found is not None and len(found[0]) == coverage.depth == 5
+    assert found[1].invariant == "unique-pod-ip"
+
+
+@pytest.mark.slow
+def test_scheduler_no_assume_is_found_on_its_witness_scenario() -> None:
+    """capacity: three pods of 400m created, delivered, scheduled and bound to a node of 1 cpu; every run of 12 steps refuted (about 3 min)."""
+    model = _model("capacity", "scheduler-no-assume")
+    found, coverage = bmc.search(model, Monitor(model.ctx, model.is_quiescent, ["scheduler-fit"]), 13)
+    assert found is not None and len(found[0]) == coverage.depth == 13
+    assert found[1].invariant == "scheduler-fit" and "scheduled pods there need cpu 1200 > allocatable 1000" in found[1].message
+
+
 def test_default_holds_and_says_what_was_left_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The default variant: unique-cluster-ip holds to the bound; the unencoded invariants and actions are named, never reported as holding."""
     args = ["check", "--engine", "z3", "--scenario", "services", "--depth", "6", "--json", str(tmp_path / "r.json"), "--out", str(tmp_path)]

@@ -1,8 +1,15 @@
 """Bounded model checking: the shortest run of the encoded actions that breaks an encoded invariant.
 
-One incremental solver holds the unrolling. At each depth d it asks whether
-some encoded invariant is broken in frame d; the first satisfiable depth is
-the shortest counterexample among runs of the encoded actions (every
+The unrolling grows a step at a time, and at each depth d a solver that
+holds the d steps' constraints asks whether some encoded invariant is
+broken in frame d. While each depth takes less than ``FRESH_AFTER``
+of Z3's resource units that is one incremental solver (push, ask, pop); after that each
+depth gets a fresh solver, because Z3 preprocesses a one-shot query
+(solving away the cells a step leaves as they were), which makes the deep
+depths two to three times faster here, more than repeating the constraints
+costs, while on shallow ones the preprocessing costs more than it saves
+(``benchmarks/engines.py --z3-only``). The first satisfiable depth is the
+shortest counterexample among runs of the encoded actions (every
 shorter depth was refuted first). Its action choices are decoded into the
 catalogue's actions and re-executed through the executable spec, which must
 enable every step and break the same invariant in the last state; otherwise
@@ -90,12 +97,21 @@ def grouped(actions: tuple[str, ...]) -> str:
     return ", ".join(name if n == 1 else f"{name} ×{n}" for name, n in counts.items())
 
 
+FRESH_AFTER = 2_500_000
+"""Z3 resource units (its ``rlimit count``: about half a second here) a depth may take on the incremental solver before the deeper
+depths get fresh solvers; counted in units, not seconds, so that the same input finds the same run on every machine"""
+
 Shortest = tuple[tuple[Action, ...], Violation]
 """a counterexample: its actions and the violation in its last state"""
 
 
-def search(model: KubeModel, monitor: Monitor, max_depth: int | None = None, time_limit: float | None = None) -> tuple[Shortest | None, BmcCoverage]:
-    """The shortest run of the encoded actions (up to ``max_depth`` steps) that breaks a selected invariant, re-executed; and what was covered."""
+def search(
+    model: KubeModel, monitor: Monitor, max_depth: int | None = None, time_limit: float | None = None, fresh_after: int | None = FRESH_AFTER
+) -> tuple[Shortest | None, BmcCoverage]:
+    """The shortest run of the encoded actions (up to ``max_depth`` steps) that breaks a selected invariant, re-executed; and what was covered.
+
+    ``fresh_after``: the resource units after which deeper depths get fresh solvers (None: never; 0: from the start).
+    """
     start = time.monotonic()
     bound = DEFAULT_DEPTH if max_depth is None else max_depth
     inst = build(model, bound)
@@ -111,25 +127,59 @@ def search(model: KubeModel, monitor: Monitor, max_depth: int | None = None, tim
     if not judged:
         return None, coverage(0, "nothing to judge")
     u = inst.unrolling()
-    solver = z3.Solver()
+    steps: list[z3.BoolRef] = []
+    incremental: z3.Solver | None = None if fresh_after == 0 else z3.Solver()
     for depth in range(bound + 1):
-        if time_limit is not None:
-            left = time_limit - (time.monotonic() - start)
-            if left <= 0:
-                return None, coverage(depth - 1, "time")
-            solver.set("timeout", max(1, int(left * 1000)))
-        solver.push()
-        solver.add(z3.Or([i.bad(u, depth) for i in judged]))
-        verdict = solver.check()
+        if time_limit is not None and time_limit - (time.monotonic() - start) <= 0:
+            return None, coverage(depth - 1, "time")
+        used = _spent(incremental)
+        verdict, m = _ask(incremental, steps, z3.Or([i.bad(u, depth) for i in judged]), _left(start, time_limit))
         if verdict == z3.sat:
-            found = _decode(inst, u, monitor, solver.model(), judged)
-            return found, coverage(depth, "violation")
-        solver.pop()
+            assert m is not None
+            return _decode(inst, u, monitor, m, judged), coverage(depth, "violation")
         if verdict == z3.unknown:
             return None, coverage(depth - 1, "time")
+        if incremental is not None and fresh_after is not None and _spent(incremental) - used > fresh_after:
+            incremental = None
         if depth < bound:
-            solver.add(*u.step())
+            step = u.step()
+            steps += step
+            if incremental is not None:
+                incremental.add(*step)
     return None, coverage(bound, "depth")
+
+
+def _spent(solver: z3.Solver | None) -> int:
+    """The resource units the solver has spent so far (deterministic, unlike time)."""
+    if solver is None:
+        return 0
+    stats = solver.statistics()
+    names = stats.keys()
+    return int(stats.get_key_value("rlimit count")) if "rlimit count" in names else 0
+
+
+def _left(start: float, time_limit: float | None) -> int | None:
+    """Milliseconds left of the time limit, if there is one."""
+    return None if time_limit is None else max(1, int((time_limit - (time.monotonic() - start)) * 1000))
+
+
+def _ask(
+    incremental: z3.Solver | None, steps: list[z3.BoolRef], bad: z3.BoolRef, timeout: int | None
+) -> tuple[z3.CheckSatResult, z3.ModelRef | None]:
+    """Whether the steps so far can end in ``bad``: on the incremental solver (which holds the steps) or on a fresh one."""
+    solver = incremental if incremental is not None else z3.Solver()
+    if timeout is not None:
+        solver.set("timeout", timeout)
+    if incremental is not None:
+        solver.push()
+    else:
+        solver.add(*steps)
+    solver.add(bad)
+    verdict = solver.check()
+    m = solver.model() if verdict == z3.sat else None
+    if incremental is not None:
+        solver.pop()
+    return verdict, m
 
 
 def _decode(inst: Instance, u: Unrolling, monitor: Monitor, m: z3.ModelRef, judged: tuple[EncodedInvariant, ...]) -> Shortest:
