@@ -60,6 +60,8 @@ class ExploreOptions:
     progress: Callable[[Progress], None] | None = attrs.field(default=None, eq=False)
     """called every ``progress_every`` seconds while the explorer runs"""
     progress_every: float = 2.0
+    refuted: Callable[[int, float], None] | None = attrs.field(default=None, eq=False)
+    """called as Z3 refutes each depth, with the depth and the seconds so far"""
     symmetry: bool = False
     """visit states that differ only by renaming interchangeable nodes once (``spec.symmetry``)"""
 
@@ -226,8 +228,8 @@ def run_model(
         steps_to_first, seconds_to_first = (coverage.result.transitions, coverage.result.seconds) if found else (None, None)
         trace_seed = None  # the explorer has no randomness
     elif engine == Z3:
-        limits = (explore_options or ExploreOptions()).limits
-        shortest, coverage = bmc.search(model, monitor, limits.depth, limits.seconds)
+        options = explore_options or ExploreOptions()
+        shortest, coverage = bmc.search(model, monitor, options.limits.depth, options.limits.seconds, refuted=options.refuted)
         found = (shortest[0], shortest[1], None) if shortest is not None else None
         steps_to_first, seconds_to_first = (len(shortest[0]), coverage.seconds) if shortest else (None, None)
         trace_seed = None  # Z3's answer does not depend on a seed
@@ -324,13 +326,13 @@ def check_all(
     ``jobs`` > 1 with several runs runs up to that many at once in forked
     processes (:func:`_check_forked`); each run is the one a single process
     makes, so the reports and counterexamples are the same. An explorer run
-    then searches in its one process, without progress lines (they would
-    interleave); a single run spreads its search over
+    or a Z3 run then searches in its one process, without progress lines
+    (they would interleave); a single run spreads its search over
     ``explore_options.workers`` instead.
     """
     forked = jobs > 1 and len(runs) > 1
-    if forked and engine == EXPLORE:
-        explore_options = attrs.evolve(explore_options or ExploreOptions(), workers=1, progress=None)
+    if forked and engine in (EXPLORE, Z3):
+        explore_options = attrs.evolve(explore_options or ExploreOptions(), workers=1, progress=None, refuted=None)
 
     def one(scenario: Scenario, variant: Variant) -> RunReport:
         return check_one(

@@ -309,6 +309,9 @@ def check(
     def searching(p: Progress) -> None:
         click.echo(f"  ... {p.states:,} states ({p.rate:,.0f}/s), {p.transitions:,} transitions, depth {p.depth}, queue {p.queue:,}", err=True)
 
+    def refuted(depth: int, seconds: float) -> None:
+        click.echo(f"  ... every run of {depth} steps refuted ({seconds:.1f} s)", err=True)
+
     limits = Limits(depth, max_states, time_limit)
     if kinds and engine == checking.EXPLORE:
         others = {"--graph": graph_file, "--eventually": eventually, "--symmetry": symmetry, "--require-coverage": require_coverage}
@@ -316,7 +319,8 @@ def check(
         refused = [k for k, v in others.items() if v]
         outputs = _CoverOutputs(Path(out_dir), json_file, junit_file)
         return _cover_numbers(runs, list(invariant_names), kinds, limits, outputs, refused, user)
-    options = checking.ExploreOptions(order, limits, Path(graph_file) if graph_file else None, eventually, workers, searching, symmetry=symmetry)
+    graph = Path(graph_file) if graph_file else None
+    options = checking.ExploreOptions(order, limits, graph, eventually, workers, searching, refuted=refuted, symmetry=symmetry)
     out = Path(out_dir)
     reports = checking.check_all(
         runs,

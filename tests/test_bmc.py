@@ -240,9 +240,11 @@ def test_default_holds_and_says_what_was_left_out(tmp_path: Path, capsys: pytest
     """The default variant: unique-cluster-ip holds to the bound; the unencoded invariants and actions are named, never reported as holding."""
     args = ["check", "--engine", "z3", "--scenario", "services", "--depth", "6", "--json", str(tmp_path / "r.json"), "--out", str(tmp_path)]
     args += ["--junit", str(tmp_path / "r.xml")]
-    code, output, _ = _run(args, capsys)
+    code, output, err = _run(args, capsys)
     assert code == 0, output
     assert "every run of the encoded actions to depth 6 (the depth bound)" in output
+    progress = [line.split(" (")[0] for line in err.splitlines() if line.startswith("  ... ")]
+    assert progress == [f"  ... every run of {d} steps refuted" for d in range(7)]
     assert "holds        unique-cluster-ip" in output
     assert "not encoded  pod-runs-once" in output
     assert "not encoded, so left out of the runs: WatchDeliver kind=" in output and "KubeletSyncStatus" in output

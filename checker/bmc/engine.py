@@ -19,6 +19,7 @@ the encoding is wrong (:class:`EncodingError`).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import attrs
 import z3
@@ -106,11 +107,17 @@ Shortest = tuple[tuple[Action, ...], Violation]
 
 
 def search(
-    model: KubeModel, monitor: Monitor, max_depth: int | None = None, time_limit: float | None = None, fresh_after: int | None = FRESH_AFTER
+    model: KubeModel,
+    monitor: Monitor,
+    max_depth: int | None = None,
+    time_limit: float | None = None,
+    fresh_after: int | None = FRESH_AFTER,
+    refuted: Callable[[int, float], None] | None = None,
 ) -> tuple[Shortest | None, BmcCoverage]:
     """The shortest run of the encoded actions (up to ``max_depth`` steps) that breaks a selected invariant, re-executed; and what was covered.
 
     ``fresh_after``: the resource units after which deeper depths get fresh solvers (None: never; 0: from the start).
+    ``refuted`` is called with each depth whose every run was refuted and the seconds so far.
     """
     start = time.monotonic()
     bound = DEFAULT_DEPTH if max_depth is None else max_depth
@@ -139,6 +146,8 @@ def search(
             return _decode(inst, u, monitor, m, judged), coverage(depth, "violation")
         if verdict == z3.unknown:
             return None, coverage(depth - 1, "time")
+        if refuted is not None:
+            refuted(depth, time.monotonic() - start)
         if incremental is not None and fresh_after is not None and _spent(incremental) - used > fresh_after:
             incremental = None
         if depth < bound:
