@@ -2,14 +2,14 @@
 
 The unrolling grows a step at a time, and at each depth d a solver that
 holds the d steps' constraints asks whether some encoded invariant is
-broken in frame d. While each depth takes less than ``FRESH_AFTER``
-of Z3's resource units that is one incremental solver (push, ask, pop); after that each
-depth gets a fresh solver, because Z3 preprocesses a one-shot query
-(solving away the cells a step leaves as they were), which makes the deep
-depths two to three times faster here, more than repeating the constraints
-costs, while on shallow ones the preprocessing costs more than it saves
-(``benchmarks/engines.py --z3-only``). The first satisfiable depth is the
-shortest counterexample among runs of the encoded actions (every
+broken in frame d. While each depth costs less than ``FRESH_AFTER`` of
+Z3's resource units, that is one incremental solver (push, ask, pop);
+after that each depth gets a fresh solver, because Z3 preprocesses a
+one-shot query (solving away the cells a step leaves as they were), which
+makes the deep depths two to three times faster here, more than repeating
+the constraints costs, while on shallow ones the preprocessing costs more
+than it saves (``benchmarks/bmc_solvers.py``). The first satisfiable depth
+is the shortest counterexample among runs of the encoded actions (every
 shorter depth was refuted first). Its action choices are decoded into the
 catalogue's actions and re-executed through the executable spec, which must
 enable every step and break the same invariant in the last state; otherwise
