@@ -137,10 +137,11 @@ def search(
     steps: list[z3.BoolRef] = []
     incremental: z3.Solver | None = None if fresh_after == 0 else z3.Solver()
     for depth in range(bound + 1):
-        if time_limit is not None and time_limit - (time.monotonic() - start) <= 0:
+        left = None if time_limit is None else int((time_limit - (time.monotonic() - start)) * 1000)
+        if left is not None and left <= 0:
             return None, coverage(depth - 1, "time")
         used = _spent(incremental)
-        verdict, m = _ask(incremental, steps, z3.Or([i.bad(u, depth) for i in judged]), _left(start, time_limit))
+        verdict, m = _ask(incremental, steps, z3.Or([i.bad(u, depth) for i in judged]), left)
         if verdict == z3.sat:
             assert m is not None
             return _decode(inst, u, monitor, m, judged), coverage(depth, "violation")
@@ -165,11 +166,6 @@ def _spent(solver: z3.Solver | None) -> int:
     stats = solver.statistics()
     names = stats.keys()
     return int(stats.get_key_value("rlimit count")) if "rlimit count" in names else 0
-
-
-def _left(start: float, time_limit: float | None) -> int | None:
-    """Milliseconds left of the time limit, if there is one."""
-    return None if time_limit is None else max(1, int((time_limit - (time.monotonic() - start)) * 1000))
 
 
 def _ask(
