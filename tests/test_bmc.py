@@ -58,6 +58,9 @@ RUNS = [
     ("batch", "kubelet-phase-regress"),
     ("capacity", "default"),
     ("capacity", "kubelet-no-admission"),
+    ("outage", "default"),
+    ("outage", "nodelifecycle-no-disruption-mode"),
+    ("node-failure", "default"),
 ]
 QUICK = {
     ("placement", "default"),
@@ -66,6 +69,7 @@ QUICK = {
     ("services", "default"),
     ("scale", "rs-no-expectations"),
     ("batch", "kubelet-ip-by-running"),
+    ("outage", "nodelifecycle-no-disruption-mode"),
 }
 """the runs the default test run draws (every component encoded so far is in them); ``-m slow`` draws every one"""
 STEPS = 6
@@ -102,11 +106,11 @@ def test_the_encoding_admits_exactly_the_executable_successor(scenario: str, var
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("scenario", "variant"), RUNS)
+@pytest.mark.parametrize(("scenario", "variant"), [r for r in RUNS if r != ("node-failure", "default")])
 @settings(max_examples=200, deadline=None)
 @given(data=st.data())
 def test_the_encoding_admits_exactly_the_executable_successor_deep(scenario: str, variant: str, data: st.DataObject) -> None:
-    """The same, on 200 runs of up to 9 steps each."""
+    """The same, on 200 runs of up to 9 steps each (not on node-failure, whose three nodes take about 18 s a run)."""
     _follow(scenario, variant, data, 9)
 
 
@@ -184,6 +188,7 @@ ENCODED_VARIANTS = [
     ("batch", "kubelet-ip-by-running", "unique-pod-ip", 5),
     ("batch", "kubelet-phase-regress", "phase-monotone", 6),
     pytest.param("basic", "apiserver-rebind", "pod-bound-once", 8, marks=pytest.mark.slow),
+    ("outage", "nodelifecycle-no-disruption-mode", "no-eviction-storm", 10),
 ]
 """variants whose whole counterexample the encoding covers, with the depth of the explorer's shortest (benchmarks/engines.py)"""
 

@@ -26,12 +26,12 @@ import z3
 
 from checker.bmc import status
 from checker.bmc.core import NONE, Cell, Terms, Unrolling
-from checker.bmc.layout import Layout, Watcher, ip_code, layout_of, machine_up
+from checker.bmc.layout import MANAGED_TAINTS, READY, READY_REASONS, Layout, Watcher, clock, ip_code, layout_of, machine_up
 from checker.bmc.status import unschedulable_code
 from spec import apiserver as api
 from spec import informer, validation
 from spec.frozen import replace
-from spec.objects import POD, REPLICASET, SERVICE, ReplicaSetStatus, Service
+from spec.objects import LEASE, NODE, POD, REPLICASET, SERVICE, Node, ReplicaSetStatus, Service
 from spec.state import State
 
 FIRST_CLUSTER_IP = 10
@@ -54,11 +54,38 @@ def cells(layout: Layout) -> list[Cell]:
         if key in layout.status_slots:
             out += [Cell(f"pod/{key}/{name}", boolean=boolean) for name, boolean in status.store_fields(layout, key)]
     out += [Cell(f"pod/{key}/uid") for key in layout.user_pods]
+    out += [Cell(f"pod/{key}/created") for key in layout.pods if timed(layout, key)]
     for key in layout.replicasets:
         out += [Cell(f"rs/{key}/{field}") for field in ("replicas", "generation", "rv")]
         out += [Cell(f"rs/{key}/status/{field}") for field in RS_STATUS]
+    if layout.heartbeats:
+        for n in layout.nodes:
+            out += [Cell(f"node/{n}/{field}") for field in NODE_FIELDS]
+            out += [c for i in range(len(MANAGED_TAINTS)) for c in (Cell(taint_cell(n, i), boolean=True), Cell(taint_cell(n, i, "added")))]
+            out += [Cell(f"lease/{n}/{field}") for field in ("renew", "rv")]
     out += [Cell(cursor(w.instance, w.kind)) for w in layout.watchers]
     out += [Cell(selected(w.instance, w.kind), boolean=True, history=True) for w in layout.watchers if layout.filtered(w)]
+    return out
+
+
+NODE_FIELDS = ("ready", "reason", "rv")
+"""a Node's cells besides its managed taints: the Ready condition's status and reason (codes: layout.READY, layout.READY_REASONS)"""
+
+
+def taint_cell(node: str, index: int, field: str = "") -> str:
+    """The cell of a Node's managed taint ``index`` (of layout.MANAGED_TAINTS): whether it is there; with ``added``, its timeAdded (or NONE)."""
+    return f"node/{node}/taint/{index}" + (f"/{field}" if field else "")
+
+
+def node_values(node: Node) -> dict[str, int | bool]:
+    """A Node's cells (without its name)."""
+    out: dict[str, int | bool] = {"ready": READY.index(node.status.ready), "reason": READY_REASONS.index(node.status.ready_reason)}
+    out["rv"] = node.meta.resource_version
+    have = {(t.key, t.effect): t for t in node.spec.taints}
+    for i, managed in enumerate(MANAGED_TAINTS):
+        taint = have.get(managed)
+        out[f"taint/{i}"] = taint is not None
+        out[f"taint/{i}/added"] = NONE if taint is None or taint.time_added is None else taint.time_added
     return out
 
 
@@ -100,10 +127,17 @@ def abstract(layout: Layout, s: State) -> dict[str, int | bool]:
             out |= {f"pod/{key}/{name}": value for name, value in (given or {}).items() if name not in status.SCHEDULER_FIELDS}
         if key in layout.user_pods:
             out[f"pod/{key}/uid"] = pod.meta.uid if pod is not None else 0
+        if timed(layout, key):
+            out[f"pod/{key}/created"] = pod.meta.creation_timestamp if pod is not None else 0
     for key in layout.replicasets:
         rs = s.api.objects.replicasets[key]
         out |= {f"rs/{key}/replicas": rs.spec.replicas, f"rs/{key}/generation": rs.meta.generation, f"rs/{key}/rv": rs.meta.resource_version}
         out |= {f"rs/{key}/status/{field}": value for field, value in status_values(rs.status).items()}
+    if layout.heartbeats:
+        for n in layout.nodes:
+            out |= {f"node/{n}/{field}": value for field, value in node_values(s.api.objects.nodes[n]).items()}
+            lease = s.api.objects.leases[layout.leases[n]]
+            out |= {f"lease/{n}/renew": lease.renew_time, f"lease/{n}/rv": lease.meta.resource_version}
     for w in layout.watchers:
         per_kind = s.channels.cursors.get(w.instance)
         out[cursor(w.instance, w.kind)] = per_kind.get(w.kind, NONE) if per_kind is not None else NONE
@@ -312,17 +346,36 @@ def terminal(u: Unrolling, t: int, key: str, at: z3.ArithRef | None = None) -> z
     return status.terminal_phase(pod_status(u, t, key, "phase", at))
 
 
-def _created(layout: Layout, key: str, f: Terms) -> Terms:
-    """The cells of a pod slot as its POST stores it (resourceVersion: the next revision)."""
+def timed(layout: Layout, key: str) -> bool:
+    """The pod slot's creationTimestamp is a cell: the pod is created in the run, and the clock may have moved by then."""
+    return layout.clocked and (key in layout.user_pods or key in layout.generated)
+
+
+def created(u: Unrolling, t: int, key: str, at: z3.ArithRef | None = None) -> z3.ArithRef:
+    """The creationTimestamp of the pod of slot ``key`` in frame t, or as of revision ``at`` (a constant where it is not a cell)."""
+    layout = layout_of(u)
+    if not timed(layout, key):
+        return z3.IntVal(layout.pod_objects[key].meta.creation_timestamp)
+    name = f"pod/{key}/created"
+    return u[t][name] if at is None else value_at(u, t, at, name)
+
+
+def _created(layout: Layout, key: str, f: Terms, now: z3.ArithRef) -> Terms:
+    """The cells of a pod slot as its POST stores it at tick ``now`` (resourceVersion: the next revision)."""
     pod = layout.pod_objects[key]
-    return {
-        f"pod/{key}/exists": z3.BoolVal(True),
-        f"pod/{key}/rv": f["rev"] + 1,
-        f"pod/{key}/deleting": z3.BoolVal(False),
-        f"pod/{key}/node": z3.IntVal(layout.node_code(pod.spec.node_name)),
-        f"pod/{key}/scheduled": z3.BoolVal(pod.status.scheduled),
-        f"pod/{key}/unschedulable": z3.IntVal(unschedulable_code(layout, key, pod.status.unschedulable)),
-    } | _status_cells(layout, key, status.fresh(layout, key))
+    stamp: Terms = {f"pod/{key}/created": now} if timed(layout, key) else {}
+    return (
+        stamp
+        | {
+            f"pod/{key}/exists": z3.BoolVal(True),
+            f"pod/{key}/rv": f["rev"] + 1,
+            f"pod/{key}/deleting": z3.BoolVal(False),
+            f"pod/{key}/node": z3.IntVal(layout.node_code(pod.spec.node_name)),
+            f"pod/{key}/scheduled": z3.BoolVal(pod.status.scheduled),
+            f"pod/{key}/unschedulable": z3.IntVal(unschedulable_code(layout, key, pod.status.unschedulable)),
+        }
+        | _status_cells(layout, key, status.fresh(layout, key))
+    )
 
 
 def _status_cells(layout: Layout, key: str, given: dict[str, int | bool]) -> Terms:
@@ -347,10 +400,10 @@ def create_pod(u: Unrolling, t: int, rs_key: str) -> Terms:
         if layout.generated.get(key) != rs_key:
             continue
         now = f["next_uid"] == layout.pod_objects[key].meta.uid
-        created = _created(layout, key, f)
-        changes |= {name: z3.If(now, term, f[name]) for name, term in created.items()}
+        stored = _created(layout, key, f, clock(u, t))
+        changes |= {name: z3.If(now, term, f[name]) for name, term in stored.items()}
         slot = z3.If(now, layout.slot(POD, key), slot)
-        sees = {name: z3.If(now, term, sees[name]) for name, term in pod_selected(u, t, key, created).items()}
+        sees = {name: z3.If(now, term, sees[name]) for name, term in pod_selected(u, t, key, stored).items()}
     return commit(u, t, POD, slot, changes, sees)
 
 
@@ -371,6 +424,7 @@ def delete_pod(u: Unrolling, t: int, key: str) -> tuple[z3.BoolRef, Terms]:
     removed: Terms = {f"pod/{key}/exists": z3.BoolVal(False), f"pod/{key}/rv": z3.IntVal(0), f"pod/{key}/deleting": z3.BoolVal(False)}
     removed |= {f"pod/{key}/node": z3.IntVal(0), f"pod/{key}/scheduled": z3.BoolVal(False), f"pod/{key}/unschedulable": z3.IntVal(0)}
     removed |= _status_cells(layout, key, status.fresh(layout, key))
+    removed |= {f"pod/{key}/created": z3.IntVal(0)} if timed(layout, key) else {}
     mark = commit(u, t, POD, layout.slot(POD, key), marked, pod_selected(u, t, key, marked))
     remove = commit(u, t, POD, layout.slot(POD, key), removed, pod_selected(u, t, key, removed))
     out: Terms = {}
@@ -414,7 +468,7 @@ def create_user_pod(u: Unrolling, t: int, key: str) -> Terms:
     """
     layout = layout_of(u)
     f = u[t]
-    changes = _created(layout, key, f) | {f"pod/{key}/uid": f["next_uid"], "next_uid": f["next_uid"] + 1}
+    changes = _created(layout, key, f, clock(u, t)) | {f"pod/{key}/uid": f["next_uid"], "next_uid": f["next_uid"] + 1}
     return commit(u, t, POD, layout.slot(POD, key), changes, pod_selected(u, t, key, changes))
 
 
@@ -450,3 +504,27 @@ def bind(u: Unrolling, t: int, key: str, node: z3.ArithRef, uid: z3.ArithRef | N
     differs = z3.Or(node != f[f"pod/{key}/node"], z3.Not(f[f"pod/{key}/scheduled"]), f[f"pod/{key}/unschedulable"] != 0)
     written = commit(u, t, POD, layout.slot(POD, key), changes, pod_selected(u, t, key, changes))
     return ok, {name: z3.If(z3.And(ok, differs), term, unchanged(u, t, name)) for name, term in written.items()}
+
+
+# ------------------------------------------------------------ Nodes and Leases
+
+
+def write_node(u: Unrolling, t: int, node: str, changes: Terms) -> Terms:
+    """A write of a Node (its status, or its taints): the changed cells, a new resourceVersion, the event (its kubelet's watch selects it)."""
+    layout = layout_of(u)
+    sees = {}
+    for w in layout.watching(NODE):
+        if layout.filtered(w):
+            selects = layout.ctx.watch_of(w.instance, NODE).selects
+            assert selects is not None
+            sees[w.instance] = z3.BoolVal(bool(selects(w.node, layout.stored_nodes[node])))
+    return commit(u, t, NODE, layout.slot(NODE, node), changes | {f"node/{node}/rv": u[t]["rev"] + 1}, sees)
+
+
+def write_lease(u: Unrolling, t: int, node: str, renew: z3.ArithRef) -> Terms:
+    """PUT of the node's Lease with a new renewTime; nothing if it holds that time already (apiserver._write_update)."""
+    layout = layout_of(u)
+    f = u[t]
+    written = commit(u, t, LEASE, layout.slot(LEASE, layout.leases[node]), {f"lease/{node}/renew": renew, f"lease/{node}/rv": f["rev"] + 1})
+    differs = renew != f[f"lease/{node}/renew"]
+    return {name: z3.If(differs, term, unchanged(u, t, name)) for name, term in written.items()}

@@ -4,23 +4,25 @@ Requests: kubectl create and delete of Services, creates of pods, scaling.
 A request spends its budget whether or not the API server accepts it, as in
 the executable spec: a create the allocator refuses changes only the count.
 Faults: a container exits (``checker.bmc.kubelet``), a machine crashes and
-restarts.
+restarts, is partitioned from the API server and heals. The clock ticks
+(environment._tick_guard) where the scenario lets it run and the timers
+it waits for are encoded.
 """
 
 from __future__ import annotations
 
 import z3
 
-from checker.bmc import apiserver, kubelet
+from checker.bmc import apiserver, kubelet, nodelifecycle
 from checker.bmc.core import NONE, Cell, Encoded, Terms, Unrolling
-from checker.bmc.layout import Layout, layout_of, up_cell
+from checker.bmc.layout import Layout, clock, layout_of, partitioned_cell, reachable, up_cell
 from spec.apiserver import CLUSTERIP_LAG
 from spec.component import Action
 from spec.objects import POD, SERVICE, Service
 from spec.state import State
 
 USER = "user"
-BUDGETS = ("create", "delete-service", "scale", "container-exit", "node-crash")
+BUDGETS = ("create", "delete-service", "scale", "container-exit", "node-crash", "partition")
 """the budgets the encoded requests spend"""
 
 
@@ -30,15 +32,19 @@ def budget(name: str) -> str:
 
 
 def cells(layout: Layout) -> list[Cell]:
-    """A count per budget the encoded requests spend; whether each machine is up, where machines may crash."""
+    """A count per budget the encoded requests spend; whether each machine is up and partitioned, where it may change; the clock, where it runs."""
     out = [Cell(budget(name)) for name in BUDGETS]
-    return out + [Cell(up_cell(node), boolean=True) for node in layout.prefixes] if layout.crashable else out
+    out += [Cell(up_cell(node), boolean=True) for node in layout.prefixes] if layout.crashable else []
+    out += [Cell(partitioned_cell(node), boolean=True) for node in layout.prefixes] if layout.partitionable else []
+    return [*out, Cell("clock")] if layout.clocked else out
 
 
 def abstract(layout: Layout, s: State) -> dict[str, int | bool]:
-    """The counts of a state, and which machines are up."""
+    """The counts of a state, which machines are up and partitioned, and the clock."""
     out: dict[str, int | bool] = {budget(name): s.used(name) for name in BUDGETS}
-    return out | {up_cell(node): s.machines[node].up for node in layout.prefixes} if layout.crashable else out
+    out |= {up_cell(node): s.machines[node].up for node in layout.prefixes} if layout.crashable else {}
+    out |= {partitioned_cell(node): s.machines[node].partitioned for node in layout.prefixes} if layout.partitionable else {}
+    return out | {"clock": s.clock} if layout.clocked else out
 
 
 def _left(u: Unrolling, t: int, name: str) -> z3.BoolRef:
@@ -106,13 +112,13 @@ FAULT = "fault"
 
 
 def crash(node: str) -> Encoded:
-    """NodeCrash of a machine that is up (and not partitioned: partitions are not encoded): its sandboxes and its components' memory are gone.
+    """NodeCrash of a machine that is up and not partitioned: its sandboxes and its components' memory are gone.
 
     The watches of its components end (their cursors go), so no event is pending for them.
     """
 
     def guard(u: Unrolling, t: int) -> z3.BoolRef:
-        return z3.And(_left(u, t, "node-crash"), u[t][up_cell(node)])
+        return z3.And(_left(u, t, "node-crash"), reachable(u, t, node))
 
     def effect(u: Unrolling, t: int) -> Terms:
         layout = layout_of(u)
@@ -134,8 +140,53 @@ def restart(node: str) -> Encoded:
     return Encoded(Action(FAULT, "NodeRestart", (("node", node),)), guard, effect)
 
 
+def partition(node: str) -> Encoded:
+    """NodePartition of a reachable machine: it keeps running but cannot reach the API server."""
+
+    def guard(u: Unrolling, t: int) -> z3.BoolRef:
+        return z3.And(_left(u, t, "partition"), reachable(u, t, node))
+
+    def effect(u: Unrolling, t: int) -> Terms:
+        return _spend(u, t, "partition") | {partitioned_cell(node): z3.BoolVal(True)}
+
+    return Encoded(Action(FAULT, "NodePartition", (("node", node),)), guard, effect)
+
+
+def heal(node: str) -> Encoded:
+    """NodeHeal of a partitioned machine: its watches resume where they stopped."""
+
+    def guard(u: Unrolling, t: int) -> z3.BoolRef:
+        return u[t][partitioned_cell(node)]
+
+    def effect(u: Unrolling, t: int) -> Terms:
+        return {partitioned_cell(node): z3.BoolVal(False)}
+
+    return Encoded(Action(FAULT, "NodeHeal", (("node", node),)), guard, effect)
+
+
 def faults(layout: Layout, s: State) -> list[Encoded]:
-    """The machines' crashes and restarts, where the kubelets are encoded and no machine is partitioned."""
-    if not layout.crashable or any(m.partitioned for m in s.machines.values()) or layout.budgets.get("partition", 0) > 0:
-        return []
-    return [e for node in layout.prefixes for e in (crash(node), restart(node))]
+    """The machines' crashes, restarts, partitions and heals, where the kubelets are encoded."""
+    out = [e for node in layout.prefixes for e in (crash(node), restart(node))] if layout.crashable else []
+    return out + [e for node in layout.prefixes for e in (partition(node), heal(node))] if layout.partitionable else out
+
+
+CLOCK = "clock"
+
+
+def tick() -> Encoded:
+    """Tick: below the clock limit, with some timer armed (the kubelets' back-offs, the node lifecycle controller's grace periods) and nothing urgent.
+
+    (environment._tick_guard. The taint eviction controller, the only other
+    component with timers, has none here: see layout._heartbeats.)
+    """
+
+    def guard(u: Unrolling, t: int) -> z3.BoolRef:
+        layout = layout_of(u)
+        armed = kubelet.timers(u, t) + nodelifecycle.timers(u, t)
+        urgent = [*kubelet.urgent(u, t), nodelifecycle.urgent(u, t)]
+        return z3.And(clock(u, t) < layout.clock_limit, z3.Or(armed) if armed else z3.BoolVal(False), z3.Not(z3.Or(urgent)))
+
+    def effect(u: Unrolling, t: int) -> Terms:
+        return {"clock": clock(u, t) + 1}
+
+    return Encoded(Action(CLOCK, "Tick", ()), guard, effect)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from checker.bmc import apiserver, environment, invariants, kubelet, replicaset, scheduler
+from checker.bmc import apiserver, environment, invariants, kubelet, nodelifecycle, replicaset, scheduler
 from checker.bmc.core import CellValue, Encoded, Instance
 from checker.bmc.layout import Layout, build_layout, ip_code
 from spec.catalogue import WATCH_DELIVER, action_defs
@@ -71,16 +71,20 @@ def build(model: KubeModel, depth: int = 0) -> Instance:
     controller = _replicaset_actions(layout)
     kubelets = kubelet.actions(layout, initial)
     kubelets += environment.faults(layout, initial) if kubelets else []
+    beats = bool(kubelets) and layout.heartbeats
+    lifecycle = [*nodelifecycle.actions(layout), environment.tick()] if beats else []
     schedulers = scheduler.actions(layout, initial)
     users = [environment.create_pod(key) for key in layout.user_pods] if kubelets and layout.budgets.get("create", 0) > 0 else []
-    actions = [*_service_actions(layout, services), *users, *controller, *schedulers, *kubelets]
+    actions = [*_service_actions(layout, services), *users, *controller, *schedulers, *lifecycle, *kubelets]
     cells = [*apiserver.cells(layout), *environment.cells(layout), *replicaset.cells(layout)]
     cells += scheduler.cells(layout) if schedulers else []
     cells += kubelet.cells(layout) if kubelets else []
+    cells += nodelifecycle.cells(layout) if beats else []
 
     def abstract(s: State) -> dict[str, CellValue]:
         out = apiserver.abstract(layout, s) | environment.abstract(layout, s) | replicaset.abstract(layout, s)
         out |= scheduler.abstract(layout, s) if schedulers else {}
+        out |= nodelifecycle.abstract(layout, s) if beats else {}
         return out | kubelet.abstract(layout, s) if kubelets else out
 
     return Instance(
@@ -88,7 +92,7 @@ def build(model: KubeModel, depth: int = 0) -> Instance:
         initial=initial,
         cells=tuple(cells),
         actions=tuple(actions),
-        invariants=invariants.encoded(services, bool(controller), bool(kubelets), bool(schedulers)),
+        invariants=invariants.encoded(services, bool(controller), bool(kubelets), bool(schedulers), beats),
         abstract=abstract,
         not_encoded=_not_encoded(model, actions) + tuple(kubelet.left_out(layout, initial) if kubelets else ()),
         data=layout,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import z3
 
-from checker.bmc import kubelet, replicaset, scheduler
+from checker.bmc import kubelet, nodelifecycle, replicaset, scheduler
 from checker.bmc.core import NONE, EncodedInvariant, Unrolling
 from checker.bmc.layout import layout_of
 
@@ -22,7 +22,7 @@ def _shared_cluster_ip(u: Unrolling, t: int) -> z3.BoolRef:
     return z3.Or(pairs) if pairs else z3.BoolVal(False)
 
 
-def encoded(services: bool, replicasets: bool, kubelets: bool, schedulers: bool) -> tuple[EncodedInvariant, ...]:
+def encoded(services: bool, replicasets: bool, kubelets: bool, schedulers: bool, heartbeats: bool = False) -> tuple[EncodedInvariant, ...]:
     """The invariants with an encoding, given which objects and components are encoded (catalogue order)."""
     out = [EncodedInvariant("pod-bound-once", scheduler.moved)] if schedulers else []
     out += [EncodedInvariant("rs-no-overshoot", replicaset.overshoot)] if replicasets else []
@@ -30,4 +30,5 @@ def encoded(services: bool, replicasets: bool, kubelets: bool, schedulers: bool)
     if kubelets:
         out += [EncodedInvariant("node-capacity", kubelet.over_capacity), EncodedInvariant("phase-monotone", kubelet.phase_regressed)]
         out += [EncodedInvariant("unique-pod-ip", kubelet.shared_pod_ip)]
-    return (*out, *([EncodedInvariant("unique-cluster-ip", _shared_cluster_ip)] if services else []))
+    out += [EncodedInvariant("unique-cluster-ip", _shared_cluster_ip)] if services else []
+    return (*out, *([EncodedInvariant("no-eviction-storm", nodelifecycle.eviction_storm)] if heartbeats else []))

@@ -24,10 +24,14 @@ ReplicaSet selects; ``checker.bmc.status``); its memory is a copy of the
 status written last (present until the watch delivers it) and, per
 rejected pod, the rejection's code. Machines crash and restart
 (``NodeCrash``, ``NodeRestart``): the machine's sandboxes and the
-kubelet's memory are lost, and the restarted kubelet lists the store. The
-status writes of the other slots, probes, liveness kills, pod termination
-and clean-up, heartbeats and the node watch are not encoded yet, and are
-listed as such.
+kubelet's memory are lost, and the restarted kubelet lists the store. A
+partitioned machine keeps running what it has; its kubelet neither writes
+nor receives events. Where the clock runs (``layout.heartbeats``), the
+kubelet renews its Lease, watches its own Node (its cache: the store as
+of its cursor) and posts Ready=True, and its admission reads the node
+lifecycle controller's NoExecute taints from that cache. The status writes
+of the other slots, probes, liveness kills, pod termination and clean-up
+are not encoded yet, and are listed as such.
 """
 
 from __future__ import annotations
@@ -38,12 +42,13 @@ import z3
 from checker.bmc import apiserver, status
 from checker.bmc.core import NONE, Cell, Encoded, Terms, Unrolling, per_frame
 from checker.bmc.informer import cache_revision, deliver, event_at
-from checker.bmc.layout import Layout, layout_of, machine_up
+from checker.bmc.layout import MANAGED_TAINTS, READY, READY_REASONS, Layout, clock, layout_of, machine_up, reachable
 from checker.bmc.status import CONTAINER_FIELDS, CONTAINER_REASONS, PHASES, POD_REASONS, STATES
 from spec import apiserver as api
 from spec import kubelet as kl
 from spec.component import Action
-from spec.objects import FAILED, PENDING, POD, RUNNING, SUCCEEDED, TERMINAL_PHASES, Container, Resources
+from spec.frozen import replace
+from spec.objects import FAILED, NO_EXECUTE, NODE, PENDING, POD, RUNNING, SUCCEEDED, TERMINAL_PHASES, Container, Resources, Taint
 from spec.runtime import RuntimeContainer
 from spec.state import State
 
@@ -124,6 +129,7 @@ def cells(layout: Layout) -> list[Cell]:
         for pod in _status_slots(layout, node):
             out += [Cell(_kl(node, f"rejection/{pod}")), Cell(_written(node, pod), boolean=True)]
             out += [Cell(_written(node, pod, name), boolean=boolean) for name, boolean in status.fields(layout, pod)]
+        out += [Cell(_kl(node, "last_renew"))] if layout.heartbeats else []
     return out
 
 
@@ -183,6 +189,8 @@ def abstract(layout: Layout, s: State) -> dict[str, int | bool]:
             out[_written(node, pod)] = written is not None
             given = status.values(layout, pod, written) if written is not None else status.fresh(layout, pod)
             out |= {_written(node, pod, name): value for name, value in (given or {}).items()}
+        if layout.heartbeats:
+            out[_kl(node, "last_renew")] = memory.last_renew
     return out
 
 
@@ -219,7 +227,7 @@ def deliver_pods(node: str) -> Encoded:
     """WatchDeliver of the kubelet's pod watch (spec.nodeName=<node>); its handler forgets a written status the event shows (no pod goes here)."""
 
     def guard(u: Unrolling, t: int) -> z3.BoolRef:
-        return deliver(u, t, instance(node), POD)[0]
+        return z3.And(reachable(u, t, node), deliver(u, t, instance(node), POD)[0])
 
     def effect(u: Unrolling, t: int) -> Terms:
         layout = layout_of(u)
@@ -266,8 +274,7 @@ def admit(node: str, pod: str) -> Encoded:
         layout = layout_of(u)
         if node not in layout.kubelet_nodes:
             return z3.BoolVal(False)  # the kubelet's cache has no Node yet
-        rank = _age(layout, pod)
-        older = [_waiting(u, t, node, other) for other in on(layout, node) if _age(layout, other) < rank]
+        older = [z3.And(_waiting(u, t, node, other), _older(u, t, node, other, pod)) for other in on(layout, node) if other != pod]
         return z3.And(machine_up(u, t, node), _waiting(u, t, node, pod), z3.Not(z3.Or(older)) if older else z3.BoolVal(True))
 
     def effect(u: Unrolling, t: int) -> Terms:
@@ -283,8 +290,11 @@ def admit(node: str, pod: str) -> Encoded:
     return Encoded(Action(instance(node), "KubeletAdmitPod", (("pod", pod),)), guard, effect)
 
 
-def _age(layout: Layout, pod: str) -> tuple[int, str]:
-    return layout.pod_objects[pod].meta.creation_timestamp, pod
+def _older(u: Unrolling, t: int, node: str, a: str, b: str) -> z3.BoolRef:
+    """Pod slot ``a`` is admitted before ``b``: (creationTimestamp, key) of the cached pods is smaller (kl._admit_guard)."""
+    at = cache_revision(u, t, instance(node), POD)
+    created_a, created_b = apiserver.created(u, t, a, at), apiserver.created(u, t, b, at)
+    return z3.Or(created_a < created_b, z3.And(created_a == created_b, z3.BoolVal(a < b)))
 
 
 RESOURCES = ("pods", "cpu", "memory")
@@ -313,27 +323,50 @@ def _usage(u: Unrolling, t: int, node: str, pod: str) -> dict[str, tuple[int, in
 
 
 def _static_failure(layout: Layout, node: str, pod: str) -> tuple[str, str] | None:
-    """kl.usage_failure's reasons that do not depend on usage: node affinity, taints (the node does not change here)."""
-    failure = kl.usage_failure(layout.pod_objects[pod], layout.kubelet_nodes[node], 0, Resources())
+    """kl.usage_failure's reasons that do not depend on usage or on the node lifecycle controller's taints: node affinity, the other taints."""
+    cached = layout.kubelet_nodes[node]
+    if layout.heartbeats:
+        managed = {key for key, _ in MANAGED_TAINTS}
+        cached = replace(cached, spec=replace(cached.spec, taints=tuple(t for t in cached.spec.taints if t.key not in managed)))
+    failure = kl.usage_failure(layout.pod_objects[pod], cached, 0, Resources())
     return failure if failure is not None and not failure[0].startswith("OutOf") else None
+
+
+def _untolerated(u: Unrolling, t: int, node: str, pod: str) -> z3.BoolRef:
+    """The kubelet's cached Node carries a NoExecute taint of the node lifecycle controller that the pod does not tolerate."""
+    layout = layout_of(u)
+    if not layout.heartbeats:
+        return z3.BoolVal(False)
+    tolerations = layout.pod_objects[pod].spec.tolerations
+    out = []
+    for i, (key, effect) in enumerate(MANAGED_TAINTS):
+        if effect == NO_EXECUTE and not any(tol.tolerates(Taint(key=key, effect=effect)) for tol in tolerations):
+            out.append(cached_node(u, t, node, f"taint/{i}"))
+    return z3.Or(out) if out else z3.BoolVal(False)
+
+
+def _static_code(u: Unrolling, t: int, node: str, pod: str, codes: dict[tuple[str, int], int] | None) -> z3.ArithRef:
+    """The usage-independent failure as a rejection code (with ``codes``; else 1 for any failure), 0 for none."""
+    layout = layout_of(u)
+    static = _static_failure(layout, node, pod)
+    if static is not None:
+        return z3.IntVal(codes[static[0], 0] if codes is not None else 1)
+    tainted = codes.get(("TaintToleration", 0), NONE) if codes is not None else 1
+    return z3.If(_untolerated(u, t, node, pod), tainted, 0)
 
 
 @per_frame
 def _fits(u: Unrolling, t: int, node: str, pod: str) -> z3.BoolRef:
-    """No admission failure: room for the pod's requests beside the active admitted pods; node affinity and taints (constant here)."""
-    layout = layout_of(u)
-    if _static_failure(layout, node, pod) is not None:
-        return z3.BoolVal(False)
+    """No admission failure: room for the pod's requests beside the active admitted pods; node affinity and taints."""
     conditions = [requested + used <= capacity for requested, capacity, used in _usage(u, t, node, pod).values() if requested > 0]
-    return z3.And(conditions) if conditions else z3.BoolVal(True)
+    return z3.And(_static_code(u, t, node, pod, None) == 0, *conditions)
 
 
 def _rejection(u: Unrolling, t: int, node: str, pod: str) -> z3.ArithRef:
     """kl.usage_failure as the status slot's rejection code (0: admitted; ``layout.rejection_codes``)."""
     layout = layout_of(u)
     codes = layout.rejection_codes[pod]
-    static = _static_failure(layout, node, pod)
-    code: z3.ArithRef = z3.IntVal(codes[static[0], 0] if static is not None else 0)
+    code: z3.ArithRef = _static_code(u, t, node, pod, codes)
     usage = _usage(u, t, node, pod)
     for resource in reversed(RESOURCES):
         requested, capacity, used = usage[resource]
@@ -355,13 +388,12 @@ def exit_container(node: str, pod: str, container: str, code: int) -> Encoded:
         return z3.And(f["budget/container-exit"] < layout.budgets.get("container-exit", 0), f[_sb(node, pod, f"{container}/running")])
 
     def effect(u: Unrolling, t: int) -> Terms:
-        layout = layout_of(u)
         f = u[t]
         return {
             "budget/container-exit": f["budget/container-exit"] + 1,
             _sb(node, pod, f"{container}/running"): z3.BoolVal(False),
             _sb(node, pod, f"{container}/exit"): z3.IntVal(code),
-            _sb(node, pod, f"{container}/finished"): z3.IntVal(layout.clock),
+            _sb(node, pod, f"{container}/finished"): clock(u, t),
         }
 
     return Encoded(Action("fault", "ContainerExit", (("pod", pod), ("container", container), ("code", code))), guard, effect)
@@ -381,7 +413,7 @@ def start(node: str, pod: str, container: str) -> Encoded:
             z3.Or(
                 f[f"{rc}/running"],
                 z3.Not(_should_restart(layout, pod, deleting, f[f"{rc}/exit"])),
-                _restart_at(u, t, node, pod, container) > layout.clock,
+                _restart_at(u, t, node, pod, container) > clock(u, t),
             ),
         )
         return z3.And(
@@ -406,7 +438,7 @@ def start(node: str, pod: str, container: str) -> Encoded:
             f"{rc}/exists": z3.BoolVal(True),
             f"{rc}/running": z3.BoolVal(True),
             f"{rc}/exit": z3.IntVal(NONE),
-            f"{rc}/started": z3.IntVal(layout.clock),
+            f"{rc}/started": clock(u, t),
             f"{rc}/finished": z3.IntVal(NONE),
             f"{rc}/healthy": z3.BoolVal(True),
             f"{rc}/restarts": z3.If(old, f[f"{rc}/restarts"] + 1, 0),
@@ -529,7 +561,7 @@ def _from_runtime(u: Unrolling, t: int, node: str, pod: str, previous: Terms) ->
     out |= {
         "phase": phase,
         "ready": ready,
-        "transition": z3.If(ready == previous["ready"], previous["transition"], layout.clock),
+        "transition": z3.If(ready == previous["ready"], previous["transition"], clock(u, t)),
         "ip": z3.If(z3.And(sandbox, ip != NONE), 1000 * layout.node_code(node) + ip, previous["ip"]),
         "reason": z3.IntVal(0),
         "message": z3.IntVal(0),
@@ -552,7 +584,7 @@ def _container_status(u: Unrolling, t: int, node: str, pod: str, container: str,
     probe = f[_kl(node, f"probe/{pod}/{container}")]
     running = _cs("running", "", NONE, f[f"{rc}/restarts"], probe == 1 if c.readiness_probe else True, False)
     exit_code, restarts = f[f"{rc}/exit"], f[f"{rc}/restarts"]
-    backing_off = _restart_at(u, t, node, pod, container) > layout.clock
+    backing_off = _restart_at(u, t, node, pod, container) > clock(u, t)
     crashed = _cs("waiting", "", exit_code, restarts, False, True) | {"reason": z3.If(backing_off, CONTAINER_REASONS.index("CrashLoopBackOff"), 0)}
     done = _cs("terminated", "", exit_code, restarts, False, False) | {
         "reason": z3.If(exit_code == 0, CONTAINER_REASONS.index("Completed"), CONTAINER_REASONS.index("Error"))
@@ -648,7 +680,7 @@ def sync_status(node: str, pod: str) -> Encoded:
             status.differs(want, _cached_status(u, t, node, pod)),
             z3.Or(z3.Not(f[_written(node, pod)]), status.differs(want, _written_terms(u, t, node, pod))),
         )
-        return z3.And(machine_up(u, t, node), there, known, z3.Not(_finished(u, t, node, pod)), news)
+        return z3.And(reachable(u, t, node), there, known, z3.Not(_finished(u, t, node, pod)), news)
 
     def effect(u: Unrolling, t: int) -> Terms:
         want = _desired(u, t, node, pod)
@@ -657,6 +689,85 @@ def sync_status(node: str, pod: str) -> Encoded:
         return out
 
     return Encoded(Action(instance(node), "KubeletSyncStatus", (("pod", pod),)), guard, effect)
+
+
+# ------------------------------------------------------------ node heartbeats (pkg/kubelet/nodelease, kubelet_node_status.go)
+
+
+def cached_node(u: Unrolling, t: int, node: str, field: str) -> z3.ExprRef:
+    """A cell of the kubelet's own Node as its cache holds it (the store as of its Node cursor)."""
+    return apiserver.value_at(u, t, cache_revision(u, t, instance(node), NODE), f"node/{node}/{field}")
+
+
+def _lease_due(u: Unrolling, t: int, node: str) -> z3.BoolRef:
+    """kl._lease_due: reachable, and the renew interval has passed since the last renewal."""
+    layout = layout_of(u)
+    return z3.And(reachable(u, t, node), clock(u, t) >= u[t][_kl(node, "last_renew")] + layout.ctx.timing.lease_renew_interval)
+
+
+def renew_lease(node: str) -> Encoded:
+    """KubeletRenewLease: the node's Lease gets renewTime = now (it exists: layout.heartbeats), and the kubelet remembers when."""
+
+    def guard(u: Unrolling, t: int) -> z3.BoolRef:
+        return _lease_due(u, t, node)
+
+    def effect(u: Unrolling, t: int) -> Terms:
+        return apiserver.write_lease(u, t, node, clock(u, t)) | {_kl(node, "last_renew"): clock(u, t)}
+
+    return Encoded(Action(instance(node), "KubeletRenewLease", ()), guard, effect)
+
+
+def deliver_nodes(node: str) -> Encoded:
+    """WatchDeliver of the kubelet's Node watch (its own Node); the handler ignores Nodes."""
+
+    def guard(u: Unrolling, t: int) -> z3.BoolRef:
+        return z3.And(reachable(u, t, node), deliver(u, t, instance(node), NODE)[0])
+
+    def effect(u: Unrolling, t: int) -> Terms:
+        return deliver(u, t, instance(node), NODE)[2]
+
+    return Encoded(Action(instance(node), "WatchDeliver", (("kind", NODE),)), guard, effect)
+
+
+def post_node_status(node: str) -> Encoded:
+    """KubeletPostNodeStatus: the cached Node is not Ready; report Ready=True, reason KubeletReady (unconditional; nothing if the store says so)."""
+
+    def guard(u: Unrolling, t: int) -> z3.BoolRef:
+        return z3.And(cached_node(u, t, node, "ready") != READY.index("True"), reachable(u, t, node))
+
+    def effect(u: Unrolling, t: int) -> Terms:
+        f = u[t]
+        ready, reason = READY.index("True"), READY_REASONS.index("KubeletReady")
+        written = apiserver.write_node(u, t, node, {f"node/{node}/ready": z3.IntVal(ready), f"node/{node}/reason": z3.IntVal(reason)})
+        differs = z3.Or(f[f"node/{node}/ready"] != ready, f[f"node/{node}/reason"] != reason)
+        return {name: z3.If(differs, term, apiserver.unchanged(u, t, name)) for name, term in written.items()}
+
+    return Encoded(Action(instance(node), "KubeletPostNodeStatus", ()), guard, effect)
+
+
+def heartbeats(layout: Layout, node: str) -> list[Encoded]:
+    """The kubelet's heartbeats and its Node watch, where they are encoded."""
+    return [renew_lease(node), deliver_nodes(node), post_node_status(node)] if layout.heartbeats else []
+
+
+def timers(u: Unrolling, t: int) -> list[z3.BoolRef]:
+    """kl._timers armed: an exited container of a cached pod that should restart, its back-off still running (a kubelet that is up)."""
+    layout = layout_of(u)
+    f = u[t]
+    out = []
+    for node in layout.prefixes:
+        for pod in on(layout, node):
+            there, deleting = _cached(u, t, node, pod)
+            for c in layout.pod_objects[pod].spec.containers:
+                rc = _sb(node, pod, c.name)
+                waiting = z3.And(f[f"{rc}/exists"], z3.Not(f[f"{rc}/running"]), _should_restart(layout, pod, deleting, f[f"{rc}/exit"]))
+                out.append(z3.And(machine_up(u, t, node), there, waiting, _restart_at(u, t, node, pod, c.name) > clock(u, t)))
+    return out
+
+
+def urgent(u: Unrolling, t: int) -> list[z3.BoolRef]:
+    """kl._urgent: a kubelet's Lease is due."""
+    return [_lease_due(u, t, node) for node in layout_of(u).prefixes]
 
 
 def lost(layout: Layout, node: str) -> Terms:
@@ -671,6 +782,8 @@ def lost(layout: Layout, node: str) -> Terms:
             out |= {_sb(node, pod, f"{c.name}/{field}"): z3.BoolVal(v) if field in BOOLEAN else z3.IntVal(int(v)) for field, v in values.items()}
     for pod in _status_slots(layout, node):
         out |= {_kl(node, f"rejection/{pod}"): z3.IntVal(0)} | _forgotten(layout, node, pod)
+    if layout.heartbeats:
+        out[_kl(node, "last_renew")] = z3.IntVal(kl.KubeletMemory().last_renew)
     return out
 
 
@@ -693,9 +806,10 @@ def actions(layout: Layout, s: State) -> list[Encoded]:
         return []
     out: list[Encoded] = []
     for node in layout.prefixes:
-        if s.machines[node].partitioned or not (s.machines[node].up or layout.crashable):
+        if (s.machines[node].partitioned and not layout.partitionable) or not (s.machines[node].up or layout.crashable):
             continue
         out.append(deliver_pods(node))
+        out += heartbeats(layout, node)
         out += [attrs.evolve(admit(node, pod), born=layout.born(pod)) for pod in on(layout, node)]
         for pod in on(layout, node):
             out += [attrs.evolve(start(node, pod, c.name), born=layout.born(pod)) for c in layout.pod_objects[pod].spec.containers]

@@ -13,9 +13,27 @@ from checker.bmc.core import NONE, Unrolling
 from spec import apiserver as api
 from spec import informer, kubelet, scheduler
 from spec.component import Context, Watch, node_of
+from spec.controllers import nodelifecycle as nlc
 from spec.controllers.replicaset import pod_from_template
 from spec.frozen import replace
-from spec.objects import POD, REPLICASET, SERVICE, Node, Pod, ReplicaSet, Resources, Service
+from spec.objects import (
+    LEASE,
+    NO_EXECUTE,
+    NO_SCHEDULE,
+    NODE,
+    POD,
+    REPLICASET,
+    SERVICE,
+    TAINT_NOT_READY,
+    TAINT_UNREACHABLE,
+    TAINT_UNSCHEDULABLE,
+    Node,
+    Pod,
+    ReplicaSet,
+    Resources,
+    Service,
+    Taint,
+)
 from spec.state import State
 
 N = TypeVar("N", int, z3.ArithRef)
@@ -51,7 +69,9 @@ class Layout:
     service_history: dict[int, dict[str, tuple[bool, int]]]
     """for each revision a lagging list may read before the initial one: each Service slot's (exists, ClusterIP)"""
     up: dict[str, bool]
-    """whether each machine is up (constant: crashes are not encoded)"""
+    """whether each machine is up in the initial state"""
+    partitioned: dict[str, bool]
+    """whether each machine is partitioned in the initial state"""
     budgets: dict[str, int]
     """the scenario's budgets"""
     namespaces: frozenset[str]
@@ -98,6 +118,16 @@ class Layout:
     """for each status slot, the code of the rejection for each reason and the usage it names (0 for a reason without one)"""
     crashable: bool
     """machines may crash and restart (the node-crash budget): whether each is up is a cell"""
+    clocked: bool
+    """the clock may advance (the scenario's clock limit): the clock is a cell"""
+    clock_limit: int
+    """the scenario's clock limit"""
+    partitionable: bool
+    """machines may be partitioned (the partition budget): whether each is partitioned is a cell"""
+    heartbeats: bool
+    """the clock may advance and the heartbeats are encodable (:func:`_heartbeats`): Nodes (Ready, managed taints) and Leases are cells"""
+    leases: dict[str, str]
+    """each node's Lease key (in kube-node-lease)"""
 
     def node_code(self, name: str) -> int:
         """A node name as a pod's node cell holds it (0 for none)."""
@@ -119,12 +149,17 @@ class Layout:
 
     def slot(self, kind: str, key: str) -> int:
         """The code of an object slot in the history cells (1, 2, ... within its kind; 0 for an object without a slot)."""
-        keys = {SERVICE: self.services, POD: self.pods, REPLICASET: self.replicasets}.get(kind, ())
+        keys = {SERVICE: self.services, POD: self.pods, REPLICASET: self.replicasets, NODE: self.nodes, LEASE: self.lease_keys}.get(kind, ())
         return keys.index(key) + 1 if key in keys else 0
 
     def filtered(self, w: Watcher) -> bool:
         """The watch has a selector (its selection of each event is a history cell)."""
         return f"{w.instance}/{w.kind}" in self.initial_selected
+
+    @property
+    def lease_keys(self) -> tuple[str, ...]:
+        """The Lease keys in the order of ``nodes`` (a Lease's slot is its node's)."""
+        return tuple(self.leases.get(n, "") for n in self.nodes)
 
     @property
     def window(self) -> int:
@@ -155,6 +190,24 @@ def machine_up(u: Unrolling, t: int, node: str) -> z3.BoolRef:
     """Whether the machine is up in frame t: a cell where machines may crash, else the initial state's constant."""
     layout = layout_of(u)
     return u[t][up_cell(node)] if layout.crashable else z3.BoolVal(layout.up[node])
+
+
+def partitioned_cell(node: str) -> str:
+    """The cell that says whether a machine is partitioned from the API server (declared where partitions may happen)."""
+    return f"m/{node}/partitioned"
+
+
+def reachable(u: Unrolling, t: int, node: str) -> z3.BoolRef:
+    """Machine.reachable in frame t: up and not partitioned."""
+    layout = layout_of(u)
+    cut = u[t][partitioned_cell(node)] if layout.partitionable else z3.BoolVal(layout.partitioned[node])
+    return z3.And(machine_up(u, t, node), z3.Not(cut))
+
+
+def clock(u: Unrolling, t: int) -> z3.ArithRef:
+    """The clock in frame t: a cell where it may advance, else the initial state's constant."""
+    layout = layout_of(u)
+    return u[t]["clock"] if layout.clocked else z3.IntVal(layout.clock)
 
 
 def layout_of(u: Unrolling) -> Layout:
@@ -236,21 +289,28 @@ def _status_slots(ctx: Context, initial: State, pods: dict[str, Pod], generated:
     return frozenset(key for key, p in pods.items() if key not in generated and p.spec.node_name and not rebind and not selected(p))
 
 
-def _rejections(initial: State, pods: dict[str, Pod], key: str) -> dict[tuple[str, int], tuple[str, str]]:
+def _rejections(initial: State, pods: dict[str, Pod], key: str, heartbeats: bool) -> dict[tuple[str, int], tuple[str, str]]:
     """Every rejection the kubelet's admission can give slot ``key`` on its node, beside any set of the node's other pods.
 
-    Keyed by the reason and the usage its message names (0 for node affinity and taints).
+    Keyed by the reason and the usage its message names (0 for node affinity
+    and taints). With ``heartbeats``, the node may also carry a NoExecute
+    taint of the node lifecycle controller.
     """
     pod = pods[key]
-    node = initial.api.objects.nodes.get(pod.spec.node_name)
-    if node is None:
+    stored = initial.api.objects.nodes.get(pod.spec.node_name)
+    if stored is None:
         return {}
+    nodes = [stored]
+    if heartbeats:
+        for taint, effect in MANAGED_TAINTS:
+            if effect == NO_EXECUTE:
+                nodes.append(replace(stored, spec=replace(stored.spec, taints=(*stored.spec.taints, Taint(key=taint, effect=effect, time_added=0)))))
     usages = {(0, Resources())}
     for k, other in pods.items():
         if k != key and other.spec.node_name in ("", pod.spec.node_name):
             usages |= {(count + 1, used + other.spec.requests()) for count, used in usages}
     out: dict[tuple[str, int], tuple[str, str]] = {}
-    for count, used in sorted(usages, key=lambda u: (u[0], u[1].cpu, u[1].memory)):
+    for node, (count, used) in itertools.product(nodes, sorted(usages, key=lambda u: (u[0], u[1].cpu, u[1].memory))):
         failure = kubelet.usage_failure(pod, node, count, used)
         if failure is not None:
             amount = {"OutOfpods": count, "OutOfcpu": used.cpu, "OutOfmemory": used.memory}.get(failure[0], 0)
@@ -259,13 +319,13 @@ def _rejections(initial: State, pods: dict[str, Pod], key: str) -> dict[tuple[st
 
 
 def _rejection_tables(
-    initial: State, pods: dict[str, Pod], slots: frozenset[str]
+    initial: State, pods: dict[str, Pod], slots: frozenset[str], heartbeats: bool
 ) -> tuple[dict[str, tuple[tuple[str, str], ...]], dict[str, dict[tuple[str, int], int]]]:
     """For each status slot: its rejections, sorted, and the code of each by (reason, usage)."""
     messages: dict[str, tuple[tuple[str, str], ...]] = {}
     codes: dict[str, dict[tuple[str, int], int]] = {}
     for key in sorted(slots):
-        found = _rejections(initial, pods, key)
+        found = _rejections(initial, pods, key, heartbeats)
         messages[key] = tuple(sorted(set(found.values())))
         codes[key] = {by: messages[key].index(failure) + 1 for by, failure in sorted(found.items())}
     return messages, codes
@@ -275,6 +335,39 @@ def _selected(initial: State, instance: str, watch: Watch) -> frozenset[int]:
     """The revisions of the initial history's events the instance's filtered watch selects."""
     log = initial.channels.log
     return frozenset(ev.revision for ev in log if ev.kind == watch.kind and informer.event_type(watch.selects, node_of(instance), ev))
+
+
+MANAGED_TAINTS = (
+    (TAINT_UNREACHABLE, NO_SCHEDULE),
+    (TAINT_UNREACHABLE, NO_EXECUTE),
+    (TAINT_NOT_READY, NO_SCHEDULE),
+    (TAINT_NOT_READY, NO_EXECUTE),
+    (TAINT_UNSCHEDULABLE, NO_SCHEDULE),
+)
+"""the (key, effect) of each taint the node lifecycle controller manages (nodelifecycle.desired_taints), as a Node's taint cells index them"""
+READY = ("True", "False", "Unknown")
+"""a Node's Ready condition status, as its cell codes it"""
+READY_REASONS = ("KubeletReady", "NodeStatusUnknown")
+"""the Ready condition's reasons the encoded writes give"""
+
+
+def _heartbeats(ctx: Context, initial: State) -> bool:
+    """The clock may advance and the heartbeats are encodable: each node has a Lease, a Ready condition and reason with codes, no NoExecute taint.
+
+    (With no NoExecute taint in the store before the node lifecycle
+    controller's first write, the taint eviction controller, whose watch
+    deliveries are not encoded, never sees one: it has no timers.)
+    """
+    if ctx.scenario.bounds.clock_limit <= 0 or not any(ctype.kind == nlc.NAME for _, ctype in ctx.components):
+        return False
+    holders = {lease.holder for lease in initial.api.objects.leases.values()}
+    for name, node in initial.api.objects.nodes.items():
+        managed = [(t.key, t.effect) for t in node.spec.taints if t.key in nlc.MANAGED_TAINTS]
+        if name not in holders or node.status.ready not in READY or node.status.ready_reason not in READY_REASONS:
+            return False
+        if any(t.effect == NO_EXECUTE for t in node.spec.taints) or not set(managed) <= set(MANAGED_TAINTS) or len(set(managed)) != len(managed):
+            return False
+    return set(initial.machines) <= set(initial.api.objects.nodes)
 
 
 def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
@@ -295,7 +388,7 @@ def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
         r: {key: service_fields(informer.store_at(initial, SERVICE, r).get(key)) for key in services} for r in range(oldest, initial.api.revision)
     }
     status = _status_slots(ctx, initial, pods, generated)
-    rejections, rejection_codes = _rejection_tables(initial, pods, status)
+    rejections, rejection_codes = _rejection_tables(initial, pods, status, _heartbeats(ctx, initial))
     return Layout(
         ctx=ctx,
         kinds={k: i + 1 for i, k in enumerate(kinds)},
@@ -333,4 +426,10 @@ def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
         rejections=rejections,
         rejection_codes=rejection_codes,
         crashable=ctx.scenario.bounds.budgets.get("node-crash", 0) > 0,
+        clocked=ctx.scenario.bounds.clock_limit > 0,
+        clock_limit=ctx.scenario.bounds.clock_limit,
+        partitionable=ctx.scenario.bounds.budgets.get("partition", 0) > 0,
+        heartbeats=_heartbeats(ctx, initial),
+        leases={lease.holder: key for key, lease in sorted(initial.api.objects.leases.items())},
+        partitioned={name: m.partitioned for name, m in sorted(initial.machines.items())},
     )

@@ -19,14 +19,17 @@ number of co-located pods it ranks by is left to Z3.
 
 from __future__ import annotations
 
+import functools
 import itertools
+import math
+from collections.abc import Callable
 
 import z3
 
 from checker.bmc import apiserver
 from checker.bmc.core import NONE, Cell, Encoded, Terms, Unrolling
 from checker.bmc.informer import cache_revision, deliver, event_at
-from checker.bmc.layout import Layout, layout_of
+from checker.bmc.layout import Layout, clock, layout_of
 from spec.component import Action
 from spec.controllers import replicaset as rc
 from spec.frozen import replace
@@ -111,15 +114,33 @@ def _count(terms: list[z3.BoolRef]) -> z3.ArithRef:
     return z3.Sum([z3.If(b, 1, 0) for b in terms]) if terms else z3.IntVal(0)
 
 
+def _by_clock(u: Unrolling, t: int, test: Callable[[int], bool]) -> z3.BoolRef:
+    """``test`` of the clock in frame t: a constant where every tick the run can reach gives the same answer, else a choice on the clock cell."""
+    layout = layout_of(u)
+    ticks = range(layout.clock, max(layout.clock, layout.clock_limit) + 1) if layout.clocked else range(layout.clock, layout.clock + 1)
+    answers = {tick: test(tick) for tick in ticks}
+    if len(set(answers.values())) == 1:
+        return z3.BoolVal(answers[layout.clock])
+    now = clock(u, t)
+    return z3.Or([now == tick for tick, answer in answers.items() if answer])
+
+
+def _counted(rs: ReplicaSet, pod: Pod, field: str, tick: int) -> bool:
+    """The pod alone counts in the ReplicaSet's status ``field`` at ``tick`` (rc.calculate_status)."""
+    return bool(getattr(rc.calculate_status(rs, (pod,), tick, ""), field))
+
+
 class Decision:
     """What ReplicaSetSync of one ReplicaSet decides in frame t (rc.plan), as terms."""
 
     def __init__(self, u: Unrolling, t: int, key: str) -> None:
         layout = layout_of(u)
+        self.u, self.t = u, t
         self.layout, self.key = layout, key
         rs = layout.rs_objects[key]
         f = u[t]
         pods_at, rs_at = cache_revision(u, t, NAME, POD), cache_revision(u, t, NAME, REPLICASET)
+        self.pods_at = pods_at
         self.cached = {field: apiserver.value_at(u, t, rs_at, f"rs/{key}/{field}") for field in ("replicas", "generation", "rv")}
         cached_status = {field: apiserver.value_at(u, t, rs_at, f"rs/{key}/status/{field}") for field in STATUS}
         self.claimed: dict[str, z3.BoolRef] = {}
@@ -132,7 +153,7 @@ class Decision:
         n = _count(list(self.claimed.values()))
         exp_set, add = f[_exp(key, "set")], f[_exp(key, "add")]
         no_dels = z3.Not(z3.Or([f[_exp(key, f"del/{pod}")] for pod in layout.pods]))
-        expired = layout.clock - f[_exp(key, "ts")] > layout.ctx.timing.expectations_timeout
+        expired = clock(u, t) - f[_exp(key, "ts")] > layout.ctx.timing.expectations_timeout
         satisfied = z3.Or(z3.BoolVal(layout.ctx.flag(rc.NO_EXPECTATIONS)), z3.Not(exp_set), z3.And(add <= 0, no_dels), expired)
         self.manage = satisfied
         diff = n - self.cached["replicas"]
@@ -161,44 +182,93 @@ class Decision:
             for q in objs:
                 if q == p:
                     continue
-                first = self._first(objs[q], objs[p], node[q] != 0, node[p] != 0, rank[q], rank[p], q < p)
+                first = self._first(q, p, node[q] != 0, node[p] != 0, rank[q], rank[p])
                 before_sorted.append(z3.And(self.claimed[q], first))
                 if q < p:
                     before_listed.append(self.claimed[q])
             out[p] = z3.If(diff >= n, _count(before_listed), _count(before_sorted))
         return out
 
-    def _first(self, a: Pod, b: Pod, bound_a: z3.BoolRef, bound_b: z3.BoolRef, rank_a: z3.ArithRef, rank_b: z3.ArithRef, listed: bool) -> z3.BoolRef:
-        """``a`` sorts before ``b`` (stable: ``listed`` breaks a tie) with compare_for_deletion, each bound or not as the terms say."""
-        tick_ns = self.layout.ctx.timing.tick_seconds * 1_000_000_000
-        clock = self.layout.clock
+    def _first(self, key_a: str, key_b: str, bound_a: z3.BoolRef, bound_b: z3.BoolRef, rank_a: z3.ArithRef, rank_b: z3.ArithRef) -> z3.BoolRef:
+        """Slot ``key_a`` sorts before ``key_b`` (the listing order breaks a tie) with compare_for_deletion, each bound or not as the terms say.
+
+        The comparison reads the clock (readiness ages; where ticks the run
+        can reach compare differently, the term chooses by the clock cell)
+        and, last, the creation timestamps (:meth:`_by_creation`).
+        """
+        layout = self.layout
+        tick_ns = layout.ctx.timing.tick_seconds * 1_000_000_000
+        a, b = layout.pod_objects[key_a], layout.pod_objects[key_b]
+        listed = key_a < key_b
+        b = replace(b, meta=replace(b.meta, creation_timestamp=a.meta.creation_timestamp)) if self._timed(key_a, key_b) else b
 
         def on_node(pod: Pod, bound: bool) -> Pod:
             return replace(pod, spec=replace(pod.spec, node_name="node" if bound else ""))
 
         def static(cmp: int) -> z3.BoolRef:
+            if cmp == 0 and self._timed(key_a, key_b):
+                return self._by_creation(key_a, key_b)
             return z3.BoolVal(cmp < 0 or (cmp == 0 and listed))
 
-        cases: dict[tuple[bool, bool], z3.BoolRef] = {}
-        for x, y in itertools.product((False, True), repeat=2):
-            pa, pb = on_node(a, x), on_node(b, y)
-            with_rank_a, with_rank_b = (rc.compare_for_deletion(pa, pb, i, j, clock, tick_ns) for i, j in ((1, 0), (0, 1)))
-            if with_rank_a == with_rank_b or not (x and y):  # the keys before the rank decide (an unbound pod's rank is 0)
-                cases[x, y] = static(rc.compare_for_deletion(pa, pb, 0, 0, clock, tick_ns))
-            else:
-                tie = rc.compare_for_deletion(pa, pb, 0, 0, clock, tick_ns)
-                cases[x, y] = z3.Or(rank_a > rank_b, z3.And(rank_a == rank_b, static(tie)))
-        return z3.If(bound_a, z3.If(bound_b, cases[True, True], cases[True, False]), z3.If(bound_b, cases[False, True], cases[False, False]))
+        def at(tick: int) -> z3.BoolRef:
+            cases: dict[tuple[bool, bool], z3.BoolRef] = {}
+            for x, y in itertools.product((False, True), repeat=2):
+                pa, pb = on_node(a, x), on_node(b, y)
+                with_rank_a, with_rank_b = (rc.compare_for_deletion(pa, pb, i, j, tick, tick_ns) for i, j in ((1, 0), (0, 1)))
+                tie = static(rc.compare_for_deletion(pa, pb, 0, 0, tick, tick_ns))
+                if with_rank_a == with_rank_b or not (x and y):  # the keys before the rank decide (an unbound pod's rank is 0)
+                    cases[x, y] = tie
+                else:
+                    cases[x, y] = z3.Or(rank_a > rank_b, z3.And(rank_a == rank_b, tie))
+            return z3.If(bound_a, z3.If(bound_b, cases[True, True], cases[True, False]), z3.If(bound_b, cases[False, True], cases[False, False]))
+
+        ticks = range(layout.clock, max(layout.clock, layout.clock_limit) + 1) if layout.clocked else range(layout.clock, layout.clock + 1)
+        terms = {tick: at(tick) for tick in ticks}
+        out = terms[layout.clock]
+        if all(term.eq(out) for term in terms.values()):
+            return out
+        now = clock(self.u, self.t)
+        for tick, term in terms.items():
+            out = z3.If(now == tick, term, out)
+        return out
+
+    def _timed(self, key_a: str, key_b: str) -> bool:
+        """One of the two slots' creation timestamps is a cell (apiserver.timed)."""
+        return apiserver.timed(self.layout, key_a) or apiserver.timed(self.layout, key_b)
+
+    def _by_creation(self, key_a: str, key_b: str) -> z3.BoolRef:
+        """compare_for_deletion's last key, the creation timestamps (rc._newer_first), where every other key ties: ``key_a`` first.
+
+        Uids are handed out in creation order and the clock never goes back,
+        so the pod with the smaller uid was not created later: equal
+        timestamps tie (the listing order decides); otherwise the newer pod
+        goes first unless both ages have the same floor(log2) (rc._log_rank_diff),
+        when the smaller uid does.
+        """
+        layout = self.layout
+        u, t = self.u, self.t
+        created_a, created_b = apiserver.created(u, t, key_a, self.pods_at), apiserver.created(u, t, key_b, self.pods_at)
+        same_bucket = self._log_rank(clock(u, t) - created_a) == self._log_rank(clock(u, t) - created_b)
+        a_older_uid = layout.pod_objects[key_a].meta.uid < layout.pod_objects[key_b].meta.uid
+        return z3.If(created_a == created_b, z3.BoolVal(key_a < key_b), same_bucket if a_older_uid else z3.Not(same_bucket))
+
+    def _log_rank(self, age: z3.ArithRef) -> z3.ArithRef:
+        """floor(log2(age in nanoseconds)), -1 for no age (rc._log_rank_diff), for the ages the run can reach."""
+        layout = self.layout
+        tick_ns = layout.ctx.timing.tick_seconds * 1_000_000_000
+        out: z3.ArithRef = z3.IntVal(-1)
+        for ticks in range(1, max(layout.clock_limit, layout.clock) + 1):
+            out = z3.If(age == ticks, int(math.log2(ticks * tick_ns)), out)
+        return out
 
     def _status(self, rs: ReplicaSet, n: z3.ArithRef) -> dict[str, z3.ArithRef]:
         """rc.calculate_status over the claimed pods (each pod's labels, readiness and availability do not change here)."""
         layout = self.layout
         counts: dict[str, list[z3.BoolRef]] = {"fully_labeled_replicas": [], "ready_replicas": [], "available_replicas": []}
         for pod, c in self.claimed.items():
-            alone = rc.calculate_status(rs, (layout.pod_objects[pod],), layout.clock, "")
+            obj = layout.pod_objects[pod]
             for field, bucket in counts.items():
-                if getattr(alone, field):
-                    bucket.append(c)
+                bucket.append(z3.And(c, _by_clock(self.u, self.t, functools.partial(_counted, rs, obj, field))))
         status = {field: _count(bucket) for field, bucket in counts.items()}
         return status | {"replicas": n, "observed_generation": self.cached["generation"], "failure": z3.IntVal(0)}
 
@@ -220,7 +290,7 @@ def sync(key: str) -> Encoded:
             _exp(key, "set"): z3.Or(sets, f[_exp(key, "set")]),
             _exp(key, "uid"): z3.If(sets, layout.rs_objects[key].meta.uid, f[_exp(key, "uid")]),
             _exp(key, "add"): z3.If(sets, d.creates, f[_exp(key, "add")]),
-            _exp(key, "ts"): z3.If(sets, layout.clock, f[_exp(key, "ts")]),
+            _exp(key, "ts"): z3.If(sets, clock(u, t), f[_exp(key, "ts")]),
         }
         for pod in layout.pods:
             out[_exp(key, f"del/{pod}")] = z3.If(sets, d.doomed.get(pod, z3.BoolVal(False)), f[_exp(key, f"del/{pod}")])
