@@ -123,28 +123,81 @@ def _follow(scenario: str, variant: str, data: st.DataObject, steps: int) -> Non
     u = inst.unrolling()
     state = inst.initial
     for t in range(data.draw(st.integers(0, steps), label="steps")):
-        offered = {str(a) for a in model.actions(state)}
-        for i, enc in enumerate(inst.actions):
-            admitted = u.successor(i)
-            spec_enables = str(enc.action) in offered
-            assert (admitted is not None) == spec_enables, (
-                f"{enc.action} at step {t}: Z3 enables it: {admitted is not None}, the spec: {spec_enables}"
-            )
-            if admitted is not None:
-                after = model.next_state(state, enc.action)
-                expected = inst.abstract(after) | _wrote(inst, state, after)
-                differ = sorted(k for k in expected if admitted[k] != expected[k])
-                assert not differ, f"{enc.action} at step {t}: Z3 and the spec disagree on {differ}"
-        enabled = [i for i, enc in enumerate(inst.actions) if str(enc.action) in offered]
+        enabled = _compare_successors(inst, u, state, t)
         if not enabled:
             break
         i = data.draw(st.sampled_from(enabled), label="action")
-        after = model.next_state(state, inst.actions[i].action)
-        u.known(i, inst.abstract(after) | _wrote(inst, state, after))
-        spec_says = {v.invariant for v in monitor.check_step(state, inst.actions[i].action, after)}
-        z3_says = {inv.name for inv in inst.invariants if z3.is_true(z3.simplify(inv.bad(u, t + 1)))}
-        assert z3_says == spec_says, f"after {inst.actions[i].action}: Z3 says {sorted(z3_says)} broken, the spec {sorted(spec_says)}"
-        state = after
+        state = _take(inst, u, monitor, state, t, i)
+
+
+def _compare_successors(inst: Instance, u: Unrolling, state: State, t: int) -> list[int]:
+    """Every encoded action is enabled in Z3 exactly when the catalogue offers it in ``state``, and leads to its successor's abstraction.
+
+    Returns the indexes of the enabled ones.
+    """
+    model = inst.model
+    offered = {str(a) for a in model.actions(state)}
+    for i, enc in enumerate(inst.actions):
+        admitted = u.successor(i)
+        spec_enables = str(enc.action) in offered
+        assert (admitted is not None) == spec_enables, f"{enc.action} at step {t}: Z3 enables it: {admitted is not None}, the spec: {spec_enables}"
+        if admitted is not None:
+            after = model.next_state(state, enc.action)
+            expected = inst.abstract(after) | _wrote(inst, state, after)
+            differ = sorted(k for k in expected if admitted[k] != expected[k])
+            assert not differ, f"{enc.action} at step {t}: Z3 and the spec disagree on {differ}"
+    return [i for i, enc in enumerate(inst.actions) if str(enc.action) in offered]
+
+
+def _take(inst: Instance, u: Unrolling, monitor: Monitor, state: State, t: int, i: int) -> State:
+    """Take encoded action ``i`` in the spec and in the unrolling; the encoded invariants' verdicts on the step agree with the spec's."""
+    after = inst.model.next_state(state, inst.actions[i].action)
+    u.known(i, inst.abstract(after) | _wrote(inst, state, after))
+    spec_says = {v.invariant for v in monitor.check_step(state, inst.actions[i].action, after)}
+    z3_says = {inv.name for inv in inst.invariants if z3.is_true(z3.simplify(inv.bad(u, t + 1)))}
+    assert z3_says == spec_says, f"after {inst.actions[i].action}: Z3 says {sorted(z3_says)} broken, the spec {sorted(spec_says)}"
+    return after
+
+
+RENEW = ["kubelet/node-2 KubeletRenewLease", "node-lifecycle-controller WatchDeliver kind=Lease"]
+EVICTION = [
+    "fault NodePartition node=node-1",
+    *(step for _ in range(3) for step in ("clock Tick", *RENEW)),
+    "node-lifecycle-controller NodeLifecycleMarkUnknown node=node-1",
+    "node-lifecycle-controller WatchDeliver kind=Node",
+    "node-lifecycle-controller NodeLifecycleTaint node=node-1",
+    "taint-eviction-controller WatchDeliver kind=Node",
+    "taint-eviction-controller WatchDeliver kind=Node",
+    *(step for _ in range(2) for step in ("clock Tick", *RENEW)),
+    "taint-eviction-controller TaintEvictPod pod=default/web-bbbbj",
+    "replicaset-controller WatchDeliver kind=Pod",
+    "replicaset-controller ReplicaSetSync rs=default/web",
+    "replicaset-controller ReplicaSetWrite rs=default/web",
+    "scheduler WatchDeliver kind=Pod",
+    "scheduler WatchDeliver kind=Pod",
+]
+"""outage: node-1 cut off, its grace period out (node_monitor_grace 2), Unknown, tainted, its pod evicted after its 2 tolerated ticks and replaced"""
+
+
+@pytest.mark.parametrize("every_step", [False, pytest.param(True, marks=pytest.mark.slow)])
+def test_the_encoding_follows_an_eviction_step_by_step(every_step: bool) -> None:
+    """Along a partition, three ticks, MarkUnknown, the NoExecute taint, two more ticks, the eviction and the replacement pod (27 steps,
+    deeper than the random runs reach), Z3 enables each step and leads to the spec's successor; at the last state (``-m slow``: at every
+    state, about a minute) every encoded action agrees with the spec."""
+    inst = _instance("outage", "default", len(EVICTION))
+    monitor = Monitor(inst.model.ctx, inst.model.is_quiescent, [i.name for i in inst.invariants])
+    names = [str(e.action) for e in inst.actions]
+    u, state = inst.unrolling(), inst.initial
+    for t, step in enumerate(EVICTION):
+        i = names.index(step)
+        if every_step:
+            assert i in _compare_successors(inst, u, state, t), f"step {t + 1}: {step} is not enabled"
+        else:
+            after = inst.model.next_state(state, inst.actions[i].action)
+            assert u.successor(i) == inst.abstract(after) | _wrote(inst, state, after), f"step {t + 1}: {step}"
+        state = _take(inst, u, monitor, state, t, i)
+    _compare_successors(inst, u, state, len(EVICTION))
+    assert state.api.objects.pods["default/web-bbbbj"].meta.deletion_timestamp is not None
 
 
 @pytest.mark.parametrize(("scenario", "variant"), [("scale", "rs-no-expectations")])

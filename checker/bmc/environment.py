@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import z3
 
-from checker.bmc import apiserver, kubelet, nodelifecycle
+from checker.bmc import apiserver, kubelet, nodelifecycle, tainteviction
 from checker.bmc.core import NONE, Cell, Encoded, Terms, Unrolling
 from checker.bmc.layout import Layout, clock, layout_of, partitioned_cell, reachable, up_cell
 from spec.apiserver import CLUSTERIP_LAG
@@ -174,15 +174,16 @@ CLOCK = "clock"
 
 
 def tick() -> Encoded:
-    """Tick: below the clock limit, with some timer armed (the kubelets' back-offs, the node lifecycle controller's grace periods) and nothing urgent.
+    """Tick: below the clock limit, with some timer armed and nothing urgent (environment._tick_guard).
 
-    (environment._tick_guard. The taint eviction controller, the only other
-    component with timers, has none here: see layout._heartbeats.)
+    The timers: the kubelets' back-offs, the node lifecycle controller's
+    grace periods and the taint eviction controller's toleration deadlines
+    (the three components that have any).
     """
 
     def guard(u: Unrolling, t: int) -> z3.BoolRef:
         layout = layout_of(u)
-        armed = kubelet.timers(u, t) + nodelifecycle.timers(u, t)
+        armed = kubelet.timers(u, t) + nodelifecycle.timers(u, t) + tainteviction.timers(u, t)
         urgent = [*kubelet.urgent(u, t), nodelifecycle.urgent(u, t)]
         return z3.And(clock(u, t) < layout.clock_limit, z3.Or(armed) if armed else z3.BoolVal(False), z3.Not(z3.Or(urgent)))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from checker.bmc import apiserver, environment, invariants, kubelet, nodelifecycle, replicaset, scheduler
+from checker.bmc import apiserver, environment, invariants, kubelet, nodelifecycle, replicaset, scheduler, tainteviction
 from checker.bmc.core import CellValue, Encoded, Instance
 from checker.bmc.layout import Layout, build_layout, ip_code
 from spec.catalogue import WATCH_DELIVER, action_defs
@@ -72,7 +72,7 @@ def build(model: KubeModel, depth: int = 0) -> Instance:
     kubelets = kubelet.actions(layout, initial)
     kubelets += environment.faults(layout, initial) if kubelets else []
     beats = bool(kubelets) and layout.heartbeats
-    lifecycle = [*nodelifecycle.actions(layout), environment.tick()] if beats else []
+    lifecycle = [*nodelifecycle.actions(layout), *tainteviction.actions(layout), environment.tick()] if beats else []
     schedulers = scheduler.actions(layout, initial)
     users = [environment.create_pod(key) for key in layout.user_pods] if kubelets and layout.budgets.get("create", 0) > 0 else []
     actions = [*_service_actions(layout, services), *users, *controller, *schedulers, *lifecycle, *kubelets]

@@ -354,9 +354,9 @@ READY_REASONS = ("KubeletReady", "NodeStatusUnknown")
 def _heartbeats(ctx: Context, initial: State) -> bool:
     """The clock may advance and the heartbeats are encodable: each node has a Lease, a Ready condition and reason with codes, no NoExecute taint.
 
-    (With no NoExecute taint in the store before the node lifecycle
-    controller's first write, the taint eviction controller, whose watch
-    deliveries are not encoded, never sees one: it has no timers.)
+    (The NoExecute taints, which the kubelet's admission and the taint
+    eviction controller read, are then all the node lifecycle controller's,
+    whose cells say where they are.)
     """
     if ctx.scenario.bounds.clock_limit <= 0 or not any(ctype.kind == nlc.NAME for _, ctype in ctx.components):
         return False

@@ -141,6 +141,7 @@ class Decision:
         f = u[t]
         pods_at, rs_at = cache_revision(u, t, NAME, POD), cache_revision(u, t, NAME, REPLICASET)
         self.pods_at = pods_at
+        self._creation: dict[tuple[str, str], z3.BoolRef] = {}
         self.cached = {field: apiserver.value_at(u, t, rs_at, f"rs/{key}/{field}") for field in ("replicas", "generation", "rv")}
         cached_status = {field: apiserver.value_at(u, t, rs_at, f"rs/{key}/status/{field}") for field in STATUS}
         self.claimed: dict[str, z3.BoolRef] = {}
@@ -210,12 +211,18 @@ class Decision:
                 return self._by_creation(key_a, key_b)
             return z3.BoolVal(cmp < 0 or (cmp == 0 and listed))
 
-        def at(tick: int) -> z3.BoolRef:
-            cases: dict[tuple[bool, bool], z3.BoolRef] = {}
+        def comparisons(tick: int) -> tuple[tuple[int, int, int], ...]:
+            """For each (a bound, b bound): compare_for_deletion with a's rank higher, with b's, and with equal ranks."""
+            out = []
             for x, y in itertools.product((False, True), repeat=2):
                 pa, pb = on_node(a, x), on_node(b, y)
-                with_rank_a, with_rank_b = (rc.compare_for_deletion(pa, pb, i, j, tick, tick_ns) for i, j in ((1, 0), (0, 1)))
-                tie = static(rc.compare_for_deletion(pa, pb, 0, 0, tick, tick_ns))
+                out.append(tuple(rc.compare_for_deletion(pa, pb, i, j, tick, tick_ns) for i, j in ((1, 0), (0, 1), (0, 0))))
+            return tuple(out)  # type: ignore[arg-type]
+
+        def term(compared: tuple[tuple[int, int, int], ...]) -> z3.BoolRef:
+            cases: dict[tuple[bool, bool], z3.BoolRef] = {}
+            for (x, y), (with_rank_a, with_rank_b, equal) in zip(itertools.product((False, True), repeat=2), compared, strict=True):
+                tie = static(equal)
                 if with_rank_a == with_rank_b or not (x and y):  # the keys before the rank decide (an unbound pod's rank is 0)
                     cases[x, y] = tie
                 else:
@@ -223,13 +230,14 @@ class Decision:
             return z3.If(bound_a, z3.If(bound_b, cases[True, True], cases[True, False]), z3.If(bound_b, cases[False, True], cases[False, False]))
 
         ticks = range(layout.clock, max(layout.clock, layout.clock_limit) + 1) if layout.clocked else range(layout.clock, layout.clock + 1)
-        terms = {tick: at(tick) for tick in ticks}
-        out = terms[layout.clock]
-        if all(term.eq(out) for term in terms.values()):
+        by_tick = {tick: comparisons(tick) for tick in ticks}
+        terms = {compared: term(compared) for compared in sorted(set(by_tick.values()))}
+        out = terms[by_tick[layout.clock]]
+        if len(terms) == 1:
             return out
         now = clock(self.u, self.t)
-        for tick, term in terms.items():
-            out = z3.If(now == tick, term, out)
+        for tick, compared in by_tick.items():
+            out = z3.If(now == tick, terms[compared], out)
         return out
 
     def _timed(self, key_a: str, key_b: str) -> bool:
@@ -245,12 +253,16 @@ class Decision:
         goes first unless both ages have the same floor(log2) (rc._log_rank_diff),
         when the smaller uid does.
         """
+        if (key_a, key_b) in self._creation:
+            return self._creation[key_a, key_b]
         layout = self.layout
         u, t = self.u, self.t
         created_a, created_b = apiserver.created(u, t, key_a, self.pods_at), apiserver.created(u, t, key_b, self.pods_at)
         same_bucket = self._log_rank(clock(u, t) - created_a) == self._log_rank(clock(u, t) - created_b)
         a_older_uid = layout.pod_objects[key_a].meta.uid < layout.pod_objects[key_b].meta.uid
-        return z3.If(created_a == created_b, z3.BoolVal(key_a < key_b), same_bucket if a_older_uid else z3.Not(same_bucket))
+        out = z3.If(created_a == created_b, z3.BoolVal(key_a < key_b), same_bucket if a_older_uid else z3.Not(same_bucket))
+        self._creation[key_a, key_b] = out
+        return out
 
     def _log_rank(self, age: z3.ArithRef) -> z3.ArithRef:
         """floor(log2(age in nanoseconds)), -1 for no age (rc._log_rank_diff), for the ages the run can reach."""
