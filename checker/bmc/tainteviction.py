@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 
+import attrs
 import z3
 
 from checker.bmc import apiserver
@@ -105,9 +106,7 @@ def actions(layout: Layout) -> list[Encoded]:
     """The controller's encoded actions (where the heartbeats are encoded)."""
     if not layout.heartbeats:
         return []
-    return [deliver_event(NODE), deliver_event(POD)] + [
-        Encoded(e.action, e.guard, e.effect, born=layout.born(pod)) for pod in layout.pods for e in (evict(pod),)
-    ]
+    return [deliver_event(NODE), deliver_event(POD), *(attrs.evolve(evict(pod), born=layout.born(pod)) for pod in layout.pods)]
 
 
 def timers(u: Unrolling, t: int) -> list[z3.BoolRef]:
