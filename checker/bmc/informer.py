@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import z3
 
-from checker.bmc.apiserver import cursor, selected
+from checker.bmc.apiserver import cursor, selected, value_at
 from checker.bmc.core import NONE, Unrolling
 from checker.bmc.layout import layout_of
 
@@ -22,6 +22,11 @@ def cache_revision(u: Unrolling, t: int, instance: str, kind: str) -> z3.ArithRe
     """The revision the instance's cache of ``kind`` is as of, in frame t."""
     c = u[t][cursor(instance, kind)]
     return z3.If(c == NONE, u[t]["rev"], c)
+
+
+def cached(u: Unrolling, t: int, instance: str, kind: str, name: str) -> z3.ExprRef:
+    """Cell ``name`` (of an object of ``kind``) as the instance's cache holds it in frame t: the store as of its cursor."""
+    return value_at(u, t, cache_revision(u, t, instance, kind), name)
 
 
 def event_at(u: Unrolling, t: int, revision: z3.ArithRef) -> tuple[z3.ArithRef, z3.ArithRef]:

@@ -41,12 +41,13 @@ import z3
 
 from checker.bmc import apiserver, status
 from checker.bmc.core import NONE, Cell, Encoded, Terms, Unrolling, per_frame
-from checker.bmc.informer import cache_revision, deliver, event_at
+from checker.bmc.informer import cache_revision, cached, deliver, event_at
 from checker.bmc.layout import MANAGED_TAINTS, READY, READY_REASONS, Layout, clock, layout_of, machine_up, reachable
 from checker.bmc.status import CONTAINER_FIELDS, CONTAINER_REASONS, PHASES, POD_REASONS, STATES
 from spec import apiserver as api
 from spec import kubelet as kl
 from spec.component import Action
+from spec.controllers import nodelifecycle as nlc
 from spec.frozen import replace
 from spec.objects import FAILED, NO_EXECUTE, NODE, PENDING, POD, RUNNING, SUCCEEDED, TERMINAL_PHASES, Container, Resources, Taint
 from spec.runtime import RuntimeContainer
@@ -324,11 +325,10 @@ def _usage(u: Unrolling, t: int, node: str, pod: str) -> dict[str, tuple[int, in
 
 def _static_failure(layout: Layout, node: str, pod: str) -> tuple[str, str] | None:
     """kl.usage_failure's reasons that do not depend on usage or on the node lifecycle controller's taints: node affinity, the other taints."""
-    cached = layout.kubelet_nodes[node]
+    node_obj = layout.kubelet_nodes[node]
     if layout.heartbeats:
-        managed = {key for key, _ in MANAGED_TAINTS}
-        cached = replace(cached, spec=replace(cached.spec, taints=tuple(t for t in cached.spec.taints if t.key not in managed)))
-    failure = kl.usage_failure(layout.pod_objects[pod], cached, 0, Resources())
+        node_obj = replace(node_obj, spec=replace(node_obj.spec, taints=tuple(t for t in node_obj.spec.taints if t.key not in nlc.MANAGED_TAINTS)))
+    failure = kl.usage_failure(layout.pod_objects[pod], node_obj, 0, Resources())
     return failure if failure is not None and not failure[0].startswith("OutOf") else None
 
 
@@ -696,7 +696,7 @@ def sync_status(node: str, pod: str) -> Encoded:
 
 def cached_node(u: Unrolling, t: int, node: str, field: str) -> z3.ExprRef:
     """A cell of the kubelet's own Node as its cache holds it (the store as of its Node cursor)."""
-    return apiserver.value_at(u, t, cache_revision(u, t, instance(node), NODE), f"node/{node}/{field}")
+    return cached(u, t, instance(node), NODE, f"node/{node}/{field}")
 
 
 def _lease_due(u: Unrolling, t: int, node: str) -> z3.BoolRef:

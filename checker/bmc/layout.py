@@ -37,6 +37,7 @@ from spec.objects import (
 from spec.state import State
 
 N = TypeVar("N", int, z3.ArithRef)
+E = TypeVar("E", bound=z3.ExprRef)
 CLUSTER_IP_PREFIX = "10.96.0."
 
 
@@ -157,6 +158,11 @@ class Layout:
         return f"{w.instance}/{w.kind}" in self.initial_selected
 
     @property
+    def ticks(self) -> range:
+        """The clock's values the run can reach: from the initial tick to the limit where the clock runs, else the initial tick alone."""
+        return range(self.clock, max(self.clock, self.clock_limit) + 1 if self.clocked else self.clock + 1)
+
+    @property
     def lease_keys(self) -> tuple[str, ...]:
         """The Lease keys in the order of ``nodes`` (a Lease's slot is its node's)."""
         return tuple(self.leases.get(n, "") for n in self.nodes)
@@ -208,6 +214,18 @@ def clock(u: Unrolling, t: int) -> z3.ArithRef:
     """The clock in frame t: a cell where it may advance, else the initial state's constant."""
     layout = layout_of(u)
     return u[t]["clock"] if layout.clocked else z3.IntVal(layout.clock)
+
+
+def by_tick(u: Unrolling, t: int, terms: dict[int, E]) -> E:
+    """The term of the clock's value in frame t, from one per tick of ``layout.ticks``: that term where they are all the same one."""
+    layout = layout_of(u)
+    out = terms[layout.clock]
+    if all(term.eq(out) for term in terms.values()):
+        return out
+    now = clock(u, t)
+    for tick, term in terms.items():
+        out = z3.If(now == tick, term, out)
+    return out
 
 
 def layout_of(u: Unrolling) -> Layout:
@@ -388,7 +406,8 @@ def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
         r: {key: service_fields(informer.store_at(initial, SERVICE, r).get(key)) for key in services} for r in range(oldest, initial.api.revision)
     }
     status = _status_slots(ctx, initial, pods, generated)
-    rejections, rejection_codes = _rejection_tables(initial, pods, status, _heartbeats(ctx, initial))
+    heartbeats = _heartbeats(ctx, initial)
+    rejections, rejection_codes = _rejection_tables(initial, pods, status, heartbeats)
     return Layout(
         ctx=ctx,
         kinds={k: i + 1 for i, k in enumerate(kinds)},
@@ -429,7 +448,7 @@ def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
         clocked=ctx.scenario.bounds.clock_limit > 0,
         clock_limit=ctx.scenario.bounds.clock_limit,
         partitionable=ctx.scenario.bounds.budgets.get("partition", 0) > 0,
-        heartbeats=_heartbeats(ctx, initial),
+        heartbeats=heartbeats,
         leases={lease.holder: key for key, lease in sorted(initial.api.objects.leases.items())},
         partitioned={name: m.partitioned for name, m in sorted(initial.machines.items())},
     )

@@ -22,7 +22,7 @@ import z3
 
 from checker.bmc import apiserver
 from checker.bmc.core import NONE, Cell, Encoded, Terms, Unrolling, per_frame
-from checker.bmc.informer import cache_revision, deliver, event_at
+from checker.bmc.informer import cache_revision, cached, deliver, event_at
 from checker.bmc.layout import MANAGED_TAINTS, READY, READY_REASONS, Layout, clock, layout_of, reachable
 from spec.component import Action
 from spec.controllers import nodelifecycle as nlc
@@ -63,7 +63,7 @@ def abstract(layout: Layout, s: State) -> dict[str, int | bool]:
 
 def cached_node(u: Unrolling, t: int, node: str, field: str) -> z3.ExprRef:
     """A cell of the Node as the controller's cache holds it (the store as of its Node cursor)."""
-    return apiserver.value_at(u, t, cache_revision(u, t, NAME, NODE), f"node/{node}/{field}")
+    return cached(u, t, NAME, NODE, f"node/{node}/{field}")
 
 
 # ------------------------------------------------------------ the handler

@@ -29,7 +29,7 @@ import z3
 from checker.bmc import apiserver
 from checker.bmc.core import NONE, Cell, Encoded, Terms, Unrolling
 from checker.bmc.informer import cache_revision, deliver, event_at
-from checker.bmc.layout import Layout, clock, layout_of
+from checker.bmc.layout import Layout, by_tick, clock, layout_of
 from spec.component import Action
 from spec.controllers import replicaset as rc
 from spec.frozen import replace
@@ -115,14 +115,8 @@ def _count(terms: list[z3.BoolRef]) -> z3.ArithRef:
 
 
 def _by_clock(u: Unrolling, t: int, test: Callable[[int], bool]) -> z3.BoolRef:
-    """``test`` of the clock in frame t: a constant where every tick the run can reach gives the same answer, else a choice on the clock cell."""
-    layout = layout_of(u)
-    ticks = range(layout.clock, max(layout.clock, layout.clock_limit) + 1) if layout.clocked else range(layout.clock, layout.clock + 1)
-    answers = {tick: test(tick) for tick in ticks}
-    if len(set(answers.values())) == 1:
-        return z3.BoolVal(answers[layout.clock])
-    now = clock(u, t)
-    return z3.Or([now == tick for tick, answer in answers.items() if answer])
+    """``test`` of the clock in frame t (a constant where every tick the run can reach gives the same answer)."""
+    return by_tick(u, t, {tick: z3.BoolVal(test(tick)) for tick in layout_of(u).ticks})
 
 
 def _counted(rs: ReplicaSet, pod: Pod, field: str, tick: int) -> bool:
@@ -229,16 +223,9 @@ class Decision:
                     cases[x, y] = z3.Or(rank_a > rank_b, z3.And(rank_a == rank_b, tie))
             return z3.If(bound_a, z3.If(bound_b, cases[True, True], cases[True, False]), z3.If(bound_b, cases[False, True], cases[False, False]))
 
-        ticks = range(layout.clock, max(layout.clock, layout.clock_limit) + 1) if layout.clocked else range(layout.clock, layout.clock + 1)
-        by_tick = {tick: comparisons(tick) for tick in ticks}
-        terms = {compared: term(compared) for compared in sorted(set(by_tick.values()))}
-        out = terms[by_tick[layout.clock]]
-        if len(terms) == 1:
-            return out
-        now = clock(self.u, self.t)
-        for tick, compared in by_tick.items():
-            out = z3.If(now == tick, terms[compared], out)
-        return out
+        compared = {tick: comparisons(tick) for tick in layout.ticks}
+        terms = {c: term(c) for c in sorted(set(compared.values()))}
+        return by_tick(self.u, self.t, {tick: terms[c] for tick, c in compared.items()})
 
     def _timed(self, key_a: str, key_b: str) -> bool:
         """One of the two slots' creation timestamps is a cell (apiserver.timed)."""
@@ -269,7 +256,7 @@ class Decision:
         layout = self.layout
         tick_ns = layout.ctx.timing.tick_seconds * 1_000_000_000
         out: z3.ArithRef = z3.IntVal(-1)
-        for ticks in range(1, max(layout.clock_limit, layout.clock) + 1):
+        for ticks in range(1, layout.ticks.stop):
             out = z3.If(age == ticks, int(math.log2(ticks * tick_ns)), out)
         return out
 

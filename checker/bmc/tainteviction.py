@@ -20,7 +20,7 @@ import z3
 
 from checker.bmc import apiserver
 from checker.bmc.core import Encoded, Terms, Unrolling, per_frame
-from checker.bmc.informer import cache_revision, deliver
+from checker.bmc.informer import cache_revision, cached, deliver
 from checker.bmc.layout import MANAGED_TAINTS, Layout, clock, layout_of
 from spec.component import Action
 from spec.controllers import tainteviction as te
@@ -55,9 +55,8 @@ def _offset(layout: Layout, pod: str, node: str, taints: tuple[int, ...]) -> int
 def _eviction(u: Unrolling, t: int, pod: str, node: str) -> tuple[z3.BoolRef, z3.ArithRef]:
     """(the pod has an eviction time on ``node``, that time), from the cached Node's NoExecute taints and their timeAdded."""
     layout = layout_of(u)
-    at = cache_revision(u, t, NAME, NODE)
-    present = {i: apiserver.value_at(u, t, at, apiserver.taint_cell(node, i)) for i in NO_EXECUTE_TAINTS}
-    added = {i: apiserver.value_at(u, t, at, apiserver.taint_cell(node, i, "added")) for i in NO_EXECUTE_TAINTS}
+    present = {i: cached(u, t, NAME, NODE, apiserver.taint_cell(node, i)) for i in NO_EXECUTE_TAINTS}
+    added = {i: cached(u, t, NAME, NODE, apiserver.taint_cell(node, i, "added")) for i in NO_EXECUTE_TAINTS}
     has: z3.BoolRef = z3.BoolVal(False)
     when: z3.ArithRef = z3.IntVal(0)
     for size in range(1, len(NO_EXECUTE_TAINTS) + 1):
@@ -77,9 +76,9 @@ def _candidate(u: Unrolling, t: int, pod: str, node: str) -> tuple[z3.BoolRef, z
     """te._candidates: the pod is in the cache, bound to ``node``, active, and has an eviction time there."""
     at = cache_revision(u, t, NAME, POD)
     layout = layout_of(u)
-    there = apiserver.value_at(u, t, at, f"pod/{pod}/exists")
-    deleting = apiserver.value_at(u, t, at, f"pod/{pod}/deleting")
-    bound = apiserver.value_at(u, t, at, f"pod/{pod}/node") == layout.node_code(node)
+    there = cached(u, t, NAME, POD, f"pod/{pod}/exists")
+    deleting = cached(u, t, NAME, POD, f"pod/{pod}/deleting")
+    bound = cached(u, t, NAME, POD, f"pod/{pod}/node") == layout.node_code(node)
     has, when = _eviction(u, t, pod, node)
     return z3.And(there, z3.Not(deleting), z3.Not(apiserver.terminal(u, t, pod, at)), bound, has), when
 
