@@ -12,7 +12,8 @@ concrete.
 
 The encoding is written a second time beside the executable spec, one
 module per component as in ``spec/`` (``apiserver``, ``informer``,
-``replicaset``, ``scheduler``, ``kubelet``, ``environment``), and
+``replicaset``, ``scheduler``, ``kubelet``, ``nodelifecycle``, ``tainteviction``,
+``endpoints``, ``kubeproxy``, ``environment``), and
 ``tests/test_bmc.py`` keeps the two in lockstep: along Hypothesis-drawn
 runs of the encoded actions, each frame is the state's abstraction, an
 action is enabled in Z3 exactly when the catalogue offers it, and the next

@@ -14,6 +14,13 @@ shorter depth was refuted first). Its action choices are decoded into the
 catalogue's actions and re-executed through the executable spec, which must
 enable every step and break the same invariant in the last state; otherwise
 the encoding is wrong (:class:`EncodingError`).
+
+A quiescent invariant is judged in the frames the encoding cannot tell
+from quiescent (``invariants.quiescent``), a question of its own at each
+depth (the condition is large; two smaller questions are faster than
+their disjunction). Where the spec finds the last state of such a run
+busy with an action the encoding leaves out, or a timer, the run breaks
+nothing: it is ruled out and the same depth asked again.
 """
 
 from __future__ import annotations
@@ -24,12 +31,15 @@ from collections.abc import Callable
 import attrs
 import z3
 
+from checker.bmc import invariants
 from checker.bmc.core import EncodedInvariant, EncodingError, Instance, Unrolling
 from checker.bmc.instance import build
+from spec.catalogue import WATCH_DELIVER
 from spec.component import Action
 from spec.errors import ActionNotEnabledError
 from spec.invariants import Monitor, Violation
 from spec.model import KubeModel
+from spec.state import State
 
 Z3 = "z3"
 DEFAULT_DEPTH = 10
@@ -55,7 +65,11 @@ class BmcCoverage:
     """the selected invariants without an encoding"""
     seconds: float
     quiescent_states: int = 0
-    """no quiescent state is judged (for the verdicts' sake)"""
+    """the quiescent states the spec confirmed that Z3 judged the quiescent invariants in: the initial state when it is quiescent
+    (every run starts there), plus a counterexample's last one; with none, a quiescent invariant is reported not reached"""
+    ruled_out: int = 0
+    """runs that break a quiescent invariant in a frame Z3 takes for quiescent, whose state the spec finds busy (an action left out of the
+    encoding, or a timer, is due): not violations, so ruled out of the search"""
 
     def describe(self) -> str:
         """One line: the depth covered, over which actions, and what was left out."""
@@ -70,6 +84,8 @@ class BmcCoverage:
         else:
             extent = f"every run of the encoded actions to depth {self.depth} (the depth bound)"
         line = f"{extent}; {len(self.encoded)} encoded action instances, {self.seconds:.1f} s"
+        if self.ruled_out:
+            line += f"; {self.ruled_out} runs ruled out that end in a state Z3 takes for quiescent and the spec does not"
         if self.not_encoded:
             line += f"; not encoded, so left out of the runs: {grouped(self.not_encoded)}"
         return line
@@ -86,6 +102,7 @@ class BmcCoverage:
             "judged": list(self.judged),
             "unjudged": list(self.unjudged),
             "seconds": round(self.seconds, 3),
+            "ruled_out": self.ruled_out,
         }
 
 
@@ -122,31 +139,46 @@ def search(
     start = time.monotonic()
     bound = DEFAULT_DEPTH if max_depth is None else max_depth
     inst = build(model, bound)
-    selected = {i.name for i in (*monitor.state_checks, *monitor.transition_checks)}
+    selected = {i.name for i in (*monitor.state_checks, *monitor.transition_checks, *monitor.quiescent_checks)}
     judged = tuple(i for i in inst.invariants if i.name in selected)
     names = tuple(i.name for i in judged)
+
+    quiescent = any(n in invariants.QUIESCENT for n in names) and model.is_quiescent(inst.initial)
 
     def coverage(depth: int, stopped: str) -> BmcCoverage:
         encoded = tuple(str(e.action) for e in inst.actions)
         unjudged = tuple(n for n in monitor.names if n not in names)
-        return BmcCoverage(depth, bound, stopped, encoded, inst.not_encoded, names, unjudged, time.monotonic() - start)
+        confirmed = int(quiescent) + int(stopped == "violation" and depth > 0 and any(n in invariants.QUIESCENT for n in names))
+        seconds = time.monotonic() - start
+        return BmcCoverage(depth, bound, stopped, encoded, inst.not_encoded, names, unjudged, seconds, confirmed, ruled_out)
 
     if not judged:
         return None, coverage(0, "nothing to judge")
     u = inst.unrolling()
+    ruled_out = 0
     steps: list[z3.BoolRef] = []
     incremental: z3.Solver | None = None if fresh_after == 0 else z3.Solver()
+    groups = [
+        g for g in (tuple(i for i in judged if i.name not in invariants.QUIESCENT), tuple(i for i in judged if i.name in invariants.QUIESCENT)) if g
+    ]
     for depth in range(bound + 1):
-        left = None if time_limit is None else int((time_limit - (time.monotonic() - start)) * 1000)
-        if left is not None and left <= 0:
-            return None, coverage(depth - 1, "time")
         used = _spent(incremental)
-        verdict, m = _ask(incremental, steps, z3.Or([i.bad(u, depth) for i in judged]), left)
-        if verdict == z3.sat:
-            assert m is not None
-            return _decode(inst, u, monitor, m, judged), coverage(depth, "violation")
-        if verdict == z3.unknown:
-            return None, coverage(depth - 1, "time")
+        for group in groups:  # two easier questions than their disjunction: the quiescent frames' condition is large
+            left = None if time_limit is None else int((time_limit - (time.monotonic() - start)) * 1000)
+            if left is not None and left <= 0:
+                return None, coverage(depth - 1, "time")
+            bad = z3.Or([i.bad(u, depth) for i in group])
+            verdict, m = _ask(incremental, steps, bad, left)
+            while verdict == z3.sat:
+                assert m is not None
+                found = _decode(inst, u, monitor, m, judged)
+                if found is not None:
+                    return found, coverage(depth, "violation")
+                ruled_out += 1
+                bad = z3.And(bad, _ruled_out(u, m))
+                verdict, m = _ask(incremental, steps, bad, left)
+            if verdict == z3.unknown:
+                return None, coverage(depth - 1, "time")
         if refuted is not None:
             refuted(depth, time.monotonic() - start)
         if incremental is not None and fresh_after is not None and _spent(incremental) - used > fresh_after:
@@ -187,9 +219,15 @@ def _ask(
     return verdict, m
 
 
-def _decode(inst: Instance, u: Unrolling, monitor: Monitor, m: z3.ModelRef, judged: tuple[EncodedInvariant, ...]) -> Shortest:
-    """The model's run as catalogue actions, re-executed through the executable spec, which must break what Z3 says it breaks."""
-    actions = tuple(inst.actions[m.eval(choice, model_completion=True).as_long()].action for choice in u.choices)
+def _decode(inst: Instance, u: Unrolling, monitor: Monitor, m: z3.ModelRef, judged: tuple[EncodedInvariant, ...]) -> Shortest | None:
+    """The model's run as catalogue actions, re-executed through the executable spec, which must break what Z3 says it breaks.
+
+    None where Z3 judged a quiescent invariant in a state the spec finds
+    not quiescent because of an action the encoding leaves out, or a timer
+    (``invariants.quiescent`` is necessary, not sufficient): that run breaks
+    nothing Z3 can see, and the search rules it out.
+    """
+    actions = _actions(inst, u, m)
     state, before = inst.initial, inst.initial
     for step, action in enumerate(actions, 1):
         try:
@@ -197,10 +235,36 @@ def _decode(inst: Instance, u: Unrolling, monitor: Monitor, m: z3.ModelRef, judg
         except ActionNotEnabledError as e:
             raise EncodingError(f"step {step} of the run Z3 found is not enabled in the executable spec: {e}") from None
     said = [i.name for i in judged if z3.is_true(m.eval(i.bad(u, u.depth), model_completion=True))]
+    quiescent = inst.model.is_quiescent(state)
+    if not quiescent and any(name in invariants.QUIESCENT for name in said):
+        _busy_in_encoding(inst, state, {invariants.QUIESCENT[name] for name in said if name in invariants.QUIESCENT})
+        said = [name for name in said if name not in invariants.QUIESCENT]
+        if not said:
+            return None
     last = monitor.check_transition(before, actions[-1], state) if actions else []
-    broken = {v.invariant: v for v in [*last, *monitor.check_state(state, False)]}
+    broken = {v.invariant: v for v in [*last, *monitor.check_state(state, quiescent)]}
     spec_says = [i.name for i in judged if i.name in broken]
     if said != spec_says:
         theirs = spec_says or "nothing"
         raise EncodingError(f"after the {len(actions)} steps Z3 found, Z3 says {said or 'nothing'} is broken, the executable spec {theirs}")
     return actions, broken[said[0]]
+
+
+def _actions(inst: Instance, u: Unrolling, m: z3.ModelRef) -> tuple[Action, ...]:
+    """The catalogue actions of a model's choices."""
+    return tuple(inst.actions[m.eval(choice, model_completion=True).as_long()].action for choice in u.choices)
+
+
+def _busy_in_encoding(inst: Instance, state: State, kinds: set[str]) -> None:
+    """A state Z3 took for quiescent is not, in the spec: an encoding bug if what keeps it busy is a watch delivery or an encoded action of
+    ``kinds`` (the components the quiescent condition requires idle)."""
+    encoded = {str(e.action): e.action for e in inst.actions}
+    for action in inst.model.actions(state):
+        kind = inst.model.ctx.type_of(action.component).kind
+        if str(action) in encoded and (action.name == WATCH_DELIVER or kind in kinds) and inst.model.next_state(state, action) != state:
+            raise EncodingError(f"Z3 takes a state for quiescent where the encoded {action} is enabled in the executable spec")
+
+
+def _ruled_out(u: Unrolling, m: z3.ModelRef) -> z3.BoolRef:
+    """Not this model's run: some step chooses another action."""
+    return z3.Or([choice != m.eval(choice, model_completion=True) for choice in u.choices]) if u.choices else z3.BoolVal(False)

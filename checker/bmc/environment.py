@@ -22,7 +22,7 @@ from spec.objects import POD, SERVICE, Service
 from spec.state import State
 
 USER = "user"
-BUDGETS = ("create", "delete-service", "scale", "container-exit", "node-crash", "partition")
+BUDGETS = ("create", "delete-service", "delete-pod", "scale", "container-exit", "node-crash", "partition")
 """the budgets the encoded requests spend"""
 
 
@@ -82,6 +82,18 @@ def delete_service(key: str) -> Encoded:
         return _spend(u, t, "delete-service") | apiserver.delete_service(u, t, key)
 
     return Encoded(Action(USER, "UserDeleteService", (("service", key),)), guard, effect)
+
+
+def delete_pod(key: str) -> Encoded:
+    """UserDeletePod (kubectl delete pod, its own grace period): enabled while the budget lasts and the pod exists and is not being deleted."""
+
+    def guard(u: Unrolling, t: int) -> z3.BoolRef:
+        return z3.And(_left(u, t, "delete-pod"), u[t][f"pod/{key}/exists"], z3.Not(u[t][f"pod/{key}/deleting"]))
+
+    def effect(u: Unrolling, t: int) -> Terms:
+        return _spend(u, t, "delete-pod") | apiserver.delete_pod(u, t, key)[1]
+
+    return Encoded(Action(USER, "UserDeletePod", (("pod", key),)), guard, effect)
 
 
 def scale_replicaset(key: str, replicas: int) -> Encoded:

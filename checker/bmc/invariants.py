@@ -1,12 +1,23 @@
-"""The invariants the Z3 encoding can judge, as conditions on one frame (spec/invariants.py)."""
+"""The invariants the Z3 encoding can judge, as conditions on one frame (spec/invariants.py).
+
+A quiescent invariant is judged in frames the encoding cannot tell from
+quiescent (:func:`quiescent`): no watch event undelivered and no encoded
+component action enabled. That is necessary for quiescence, not sufficient
+(an action left out of the encoding, or a timer, may still be due), so the
+engine asks the executable spec whether the state of such a frame is
+quiescent, and rules the run out where it is not.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import z3
 
-from checker.bmc import kubelet, nodelifecycle, replicaset, scheduler
+from checker.bmc import endpoints, kubelet, kubeproxy, nodelifecycle, replicaset, scheduler
+from checker.bmc.apiserver import cursor
 from checker.bmc.core import NONE, EncodedInvariant, Unrolling
-from checker.bmc.layout import layout_of
+from checker.bmc.layout import layout_of, reachable
 
 
 def _shared_cluster_ip(u: Unrolling, t: int) -> z3.BoolRef:
@@ -22,13 +33,66 @@ def _shared_cluster_ip(u: Unrolling, t: int) -> z3.BoolRef:
     return z3.Or(pairs) if pairs else z3.BoolVal(False)
 
 
-def encoded(services: bool, replicasets: bool, kubelets: bool, schedulers: bool, heartbeats: bool = False) -> tuple[EncodedInvariant, ...]:
-    """The invariants with an encoding, given which objects and components are encoded (catalogue order)."""
+def quiescent(u: Unrolling, t: int, components: frozenset[str] | None = None) -> z3.BoolRef:
+    """Frame t may be quiescent: every watch that can deliver has delivered, and no encoded action of ``components`` (of every component
+    when None) is enabled and changes a cell.
+
+    (catalogue.is_quiescent, less what the encoding cannot see: the actions
+    it leaves out and the armed timers; and with ``components``, less the
+    other components' actions, which a quiescent invariant's verdict does
+    not hinge on.)
+    """
+
+    def build() -> z3.BoolRef:
+        layout = layout_of(u)
+        f = u[t]
+        busy = [z3.And(reachable(u, t, w.node) if w.node else True, f[cursor(w.instance, w.kind)] != NONE) for w in layout.watchers]
+        for enc in u.actions:
+            kind = layout.ctx.type_of(enc.action.component)
+            if enc.born > t or kind.environment or (components is not None and kind.kind not in components):
+                continue
+            effect = enc.effect(u, t)
+            changes = [term != f[name] for name, term in sorted(effect.items()) if not u.cells[name].history and not term.eq(f[name])]
+            if changes:
+                busy.append(z3.And(enc.guard(u, t), z3.Or(changes)))
+        return z3.Not(z3.Or(busy)) if busy else z3.BoolVal(True)
+
+    return u.memo(("quiescent", t, *sorted(components or ())), build)
+
+
+def _at_quiescence(bad: Callable[[Unrolling, int], z3.BoolRef], component: str) -> Callable[[Unrolling, int], z3.BoolRef]:
+    """A quiescent invariant's condition: ``bad`` in a frame where every watch has delivered and ``component``'s actions change nothing.
+
+    Where the watches have delivered, the component's caches are the store,
+    so with its actions idle what it writes is what the store calls for: the
+    other components' actions do not bear on the verdict, and leaving them
+    out of the condition keeps it small (a run where they are due is not
+    quiescent, and the engine rules it out on the spec's word).
+    """
+    parts = frozenset({component})
+    return lambda u, t: z3.And(quiescent(u, t, parts), bad(u, t))
+
+
+QUIESCENT = {"endpoints-converge": endpoints.NAME, "proxy-converges": kubeproxy.NAME}
+"""the quiescent invariants with an encoding, each with the component whose actions its condition requires idle"""
+
+
+def encoded(
+    services: bool, replicasets: bool, kubelets: bool, schedulers: bool, heartbeats: bool = False, addresses: tuple[bool, bool] = (False, False)
+) -> tuple[EncodedInvariant, ...]:
+    """The invariants with an encoding, given which objects and components are encoded (catalogue order).
+
+    ``addresses``: whether the Endpoints controller, and kube-proxy, are encoded.
+    """
     out = [EncodedInvariant("pod-bound-once", scheduler.moved)] if schedulers else []
     out += [EncodedInvariant("rs-no-overshoot", replicaset.overshoot)] if replicasets else []
     out += [EncodedInvariant("scheduler-fit", scheduler.overbooked)] if schedulers else []
+    out += [EncodedInvariant("node-capacity", kubelet.over_capacity)] if kubelets else []
+    if addresses[0]:
+        out += [EncodedInvariant("endpoints-converge", _at_quiescence(endpoints.unconverged, QUIESCENT["endpoints-converge"]))]
+        out += [EncodedInvariant("endpoints-never-terminating", endpoints.ready_terminating)]
+    out += [EncodedInvariant("proxy-converges", _at_quiescence(kubeproxy.unconverged, QUIESCENT["proxy-converges"]))] if addresses[1] else []
     if kubelets:
-        out += [EncodedInvariant("node-capacity", kubelet.over_capacity), EncodedInvariant("phase-monotone", kubelet.phase_regressed)]
-        out += [EncodedInvariant("unique-pod-ip", kubelet.shared_pod_ip)]
+        out += [EncodedInvariant("phase-monotone", kubelet.phase_regressed), EncodedInvariant("unique-pod-ip", kubelet.shared_pod_ip)]
     out += [EncodedInvariant("unique-cluster-ip", _shared_cluster_ip)] if services else []
     return (*out, *([EncodedInvariant("no-eviction-storm", nodelifecycle.eviction_storm)] if heartbeats else []))

@@ -16,7 +16,9 @@ from spec.component import Context, Watch, node_of
 from spec.controllers import nodelifecycle as nlc
 from spec.controllers.replicaset import pod_from_template
 from spec.frozen import replace
+from spec.labels import set_matches
 from spec.objects import (
+    ENDPOINTS,
     LEASE,
     NO_EXECUTE,
     NO_SCHEDULE,
@@ -129,6 +131,11 @@ class Layout:
     """the clock may advance and the heartbeats are encodable (:func:`_heartbeats`): Nodes (Ready, managed taints) and Leases are cells"""
     leases: dict[str, str]
     """each node's Lease key (in kube-node-lease)"""
+    service_objects: dict[str, Service]
+    """each Service slot's object, as it is (initial) or would be created"""
+    addresses: dict[str, dict[str, str]] | None
+    """for each Service slot, the pod slots whose address its Endpoints can list, each with its IP; None where Endpoints are not encodable
+    (see :func:`_addresses`)"""
 
     def node_code(self, name: str) -> int:
         """A node name as a pod's node cell holds it (0 for none)."""
@@ -150,7 +157,8 @@ class Layout:
 
     def slot(self, kind: str, key: str) -> int:
         """The code of an object slot in the history cells (1, 2, ... within its kind; 0 for an object without a slot)."""
-        keys = {SERVICE: self.services, POD: self.pods, REPLICASET: self.replicasets, NODE: self.nodes, LEASE: self.lease_keys}.get(kind, ())
+        keys = {SERVICE: self.services, ENDPOINTS: self.services, POD: self.pods, REPLICASET: self.replicasets, NODE: self.nodes}.get(kind, ())
+        keys = self.lease_keys if kind == LEASE else keys
         return keys.index(key) + 1 if key in keys else 0
 
     def filtered(self, w: Watcher) -> bool:
@@ -388,6 +396,52 @@ def _heartbeats(ctx: Context, initial: State) -> bool:
     return set(initial.machines) <= set(initial.api.objects.nodes)
 
 
+def _service_objects(ctx: Context, initial: State) -> dict[str, Service] | None:
+    """Each Service slot's object: the initial one or the user's (None where a slot would hold two different Services)."""
+    out: dict[str, Service] = dict(initial.api.objects.services.items())
+    for svc in ctx.scenario.user.services:
+        known = out.setdefault(svc.meta.key, svc)
+        if known.spec != svc.spec or known.meta.labels != svc.meta.labels:
+            return None
+    return dict(sorted(out.items()))
+
+
+def _addresses(
+    initial: State, services: dict[str, Service] | None, pods: dict[str, Pod], varying: frozenset[str], fixed: frozenset[str]
+) -> dict[str, dict[str, str]] | None:
+    """For each Service slot, the pod slots its Endpoints can list, with their IPs; None where the encoding cannot say.
+
+    An address is a pod's IP, node and uid, so the Endpoints (and kube-proxy's
+    backends) are encoded where no pod a Service selects has a ``varying``
+    status (a status slot), and each either never has an IP (its constant
+    status has none) or has a ``fixed`` node and uid too, the fixed IPs differ, and the initial Endpoints and rules
+    are made of them. No Service is of type NodePort here.
+    """
+    if services is None or any(s.spec.type == "NodePort" or any(p.node_port for p in s.spec.ports) for s in services.values()):
+        return None
+    out: dict[str, dict[str, str]] = {}
+    for key, svc in services.items():
+        out[key] = {}
+        for pkey, pod in pods.items():
+            if svc.spec.selector is None or pod.meta.namespace != svc.meta.namespace or not set_matches(svc.spec.selector, pod.meta.labels):
+                continue
+            if pkey in varying or (pod.status.pod_ip and pkey not in fixed):
+                return None
+            if pod.status.pod_ip:
+                out[key][pkey] = pod.status.pod_ip
+    ips = {pkey: ip for listed in out.values() for pkey, ip in listed.items()}
+    if len(set(ips.values())) != len(ips) or not set(initial.api.objects.endpoints) <= set(services):
+        return None
+    for key, eps in initial.api.objects.endpoints.items():
+        listed = [*eps.addresses, *eps.not_ready_addresses]
+        if any(out[key].get(a.pod) != a.ip or a.uid != pods[a.pod].meta.uid or a.node_name != pods[a.pod].spec.node_name for a in listed):
+            return None
+    backends = {f"{ip}:{p.target_port}" for key, listed in out.items() for ip in listed.values() for p in services[key].spec.ports}
+    keys = {f"{key}:{p.port}" for key, svc in services.items() for p in svc.spec.ports}
+    rules = [(key, rule) for m in initial.machines.values() for key, rule in m.proxy_rules.items()]
+    return out if all(key in keys and set(rule.backends) <= backends and ip_code(rule.cluster_ip) is not None for key, rule in rules) else None
+
+
 def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
     """The constants of the scenario's finite instance, for runs of up to ``depth`` steps."""
     kinds = sorted({w.kind for _, w in ctx.watchers} | {SERVICE})
@@ -406,6 +460,9 @@ def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
         r: {key: service_fields(informer.store_at(initial, SERVICE, r).get(key)) for key in services} for r in range(oldest, initial.api.revision)
     }
     status = _status_slots(ctx, initial, pods, generated)
+    dynamic = frozenset(key for key, p in pods.items() if not p.spec.node_name or ctx.flag(api.REBIND))
+    fixed = frozenset(key for key in pods if key not in status and key not in dynamic and key not in user_pods)
+    service_objects = _service_objects(ctx, initial)
     heartbeats = _heartbeats(ctx, initial)
     rejections, rejection_codes = _rejection_tables(initial, pods, status, heartbeats)
     return Layout(
@@ -437,7 +494,7 @@ def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
         clock=initial.clock,
         initial_events={ev.revision: (ev.kind, ev.key) for ev in initial.channels.log},
         nodes=tuple(sorted(initial.api.objects.nodes)),
-        dynamic=frozenset(key for key, p in pods.items() if not p.spec.node_name or ctx.flag(api.REBIND)),
+        dynamic=dynamic,
         initial_selected={f"{inst}/{w.kind}": _selected(initial, inst, w) for inst, w in ctx.watchers if w.selects is not None},
         fit_errors={key: _fit_errors(p, list(initial.api.objects.nodes.values())) for key, p in pods.items() if not p.spec.node_name},
         schedulers=tuple(inst for inst, ctype in ctx.components if ctype.kind == "scheduler"),
@@ -451,4 +508,6 @@ def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
         heartbeats=heartbeats,
         leases={lease.holder: key for key, lease in sorted(initial.api.objects.leases.items())},
         partitioned={name: m.partitioned for name, m in sorted(initial.machines.items())},
+        service_objects=service_objects or {},
+        addresses=_addresses(initial, service_objects, pods, status, fixed),
     )

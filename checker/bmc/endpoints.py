@@ -1,0 +1,236 @@
+"""The Endpoints controller, as Z3 (spec/controllers/endpoints.py; pkg/controller/endpoint/endpoints_controller.go).
+
+Cells: each Service slot's Endpoints object (whether it exists, its
+resourceVersion) and, for each pod slot its Service selects that can have an
+IP (``layout.addresses``), where its address is listed: ``NOT_LISTED``,
+``READY`` (subsets[0].addresses) or ``NOT_READY`` (notReadyAddresses). An
+address's IP, node and uid are the pod slot's constants, so a set of listed
+slots is the controller's sorted address list, and its labels and ports
+are the Service's. The controller's caches are read off the unrolling
+(``checker.bmc.informer``); its watches have no handler.
+
+Encoded: the watch deliveries, EndpointsSync (create, update with the
+cached resourceVersion, delete of an orphan), the quiescent invariant
+``endpoints-converge`` and the transition invariant
+``endpoints-never-terminating``.
+"""
+
+from __future__ import annotations
+
+import attrs
+import z3
+
+from checker.bmc.apiserver import commit, terminal, unchanged
+from checker.bmc.core import Cell, Encoded, Terms, Unrolling
+from checker.bmc.informer import cached, deliver
+from checker.bmc.layout import Layout, layout_of
+from spec.component import Action
+from spec.controllers import endpoints as ec
+from spec.objects import ENDPOINTS, POD, SERVICE
+from spec.state import State
+
+NAME = ec.NAME
+NOT_LISTED, READY, NOT_READY = 0, 1, 2
+
+
+@attrs.frozen
+class View:
+    """Where a read of the Endpoints inputs comes from: the controller's caches (``instance``) or the store (``instance`` empty)."""
+
+    instance: str = ""
+
+    def read(self, u: Unrolling, t: int, kind: str, name: str) -> z3.ExprRef:
+        """Cell ``name`` of an object of ``kind`` as this view holds it in frame t."""
+        return cached(u, t, self.instance, kind, name) if self.instance else u[t][name]
+
+
+STORE = View()
+
+
+def encodable(layout: Layout) -> bool:
+    """The Endpoints are cells here: there are Service slots, their addresses are constants (``layout.addresses``) and the controller runs.
+
+    (Without a Service, the controller's and kube-proxy's watch deliveries
+    would bear on no encoded invariant and only add interleavings: they are
+    left out, and listed.)
+    """
+    return bool(layout.services) and layout.addresses is not None and any(inst == NAME for inst, _ in layout.ctx.components)
+
+
+def cell(key: str, field: str) -> str:
+    """The cell of a field of the Endpoints of Service slot ``key`` (``exists``, ``rv``, or ``addr/<pod slot>``)."""
+    return f"endpoints/{key}/{field}"
+
+
+def listed(layout: Layout, key: str) -> dict[str, str]:
+    """The pod slots the Endpoints of Service slot ``key`` can list, with their IPs."""
+    assert layout.addresses is not None
+    return layout.addresses[key]
+
+
+def cells(layout: Layout) -> list[Cell]:
+    """Each Service slot's Endpoints cells."""
+    out: list[Cell] = []
+    for key in layout.services:
+        out += [Cell(cell(key, "exists"), boolean=True), Cell(cell(key, "rv"))]
+        out += [Cell(cell(key, f"addr/{pod}")) for pod in listed(layout, key)]
+    return out
+
+
+def abstract(layout: Layout, s: State) -> dict[str, int | bool]:
+    """The Endpoints cells of a state."""
+    out: dict[str, int | bool] = {}
+    for key in layout.services:
+        eps = s.api.objects.endpoints.get(key)
+        out[cell(key, "exists")] = eps is not None
+        out[cell(key, "rv")] = eps.meta.resource_version if eps is not None else 0
+        ready = {a.pod for a in eps.addresses} if eps is not None else set()
+        not_ready = {a.pod for a in eps.not_ready_addresses} if eps is not None else set()
+        for pod in listed(layout, key):
+            out[cell(key, f"addr/{pod}")] = READY if pod in ready else NOT_READY if pod in not_ready else NOT_LISTED
+    return out
+
+
+def desired(u: Unrolling, t: int, key: str, view: View) -> dict[str, z3.ArithRef]:
+    """Where the Endpoints the controller computes from ``view`` list each pod slot (desired_endpoints, ShouldPodBeInEndpoints).
+
+    A pod is listed while it exists, is not terminal and (unless included)
+    is not terminating: as ready if it is ready, or with
+    publishNotReadyAddresses or ``endpoints-ignore-readiness``.
+    """
+    layout = layout_of(u)
+    svc = layout.service_objects[key]
+    publish = svc.spec.publish_not_ready_addresses
+    keep_terminating = publish or layout.ctx.flag(ec.KEEP_TERMINATING)
+    out: dict[str, z3.ArithRef] = {}
+    for pod in listed(layout, key):
+        present = z3.And(view.read(u, t, POD, f"pod/{pod}/exists"), z3.Not(terminal(u, t, pod)))
+        if not keep_terminating:
+            present = z3.And(present, z3.Not(view.read(u, t, POD, f"pod/{pod}/deleting")))
+        ready = publish or layout.ctx.flag(ec.IGNORE_READINESS) or layout.pod_objects[pod].status.ready
+        out[pod] = z3.If(present, READY if ready else NOT_READY, NOT_LISTED)
+    return out
+
+
+def _content_differs(u: Unrolling, t: int, key: str, view: View, want: dict[str, z3.ArithRef]) -> z3.BoolRef:
+    """The Endpoints of ``view`` list other addresses than ``want`` (same_content; the labels and ports are the Service's)."""
+    return z3.Or([view.read(u, t, ENDPOINTS, cell(key, f"addr/{pod}")) != code for pod, code in sorted(want.items())])
+
+
+def _sync_guard(u: Unrolling, t: int, key: str) -> z3.BoolRef:
+    """_sync_guard: the cached Service's Endpoints are missing or list other addresses; or the cached Endpoints' Service is gone."""
+    layout = layout_of(u)
+    view = View(NAME)
+    svc = view.read(u, t, SERVICE, f"service/{key}/exists")
+    eps = view.read(u, t, ENDPOINTS, cell(key, "exists"))
+    if layout.service_objects[key].spec.selector is None:
+        return z3.And(z3.Not(svc), eps)
+    stale = z3.Or(z3.Not(eps), _content_differs(u, t, key, view, desired(u, t, key, view)))
+    return z3.If(svc, stale, eps)
+
+
+def _write(u: Unrolling, t: int, key: str, exists: bool, addresses: dict[str, z3.ArithRef]) -> Terms:
+    """A write of the Endpoints of slot ``key``: present (with a new resourceVersion) or removed, with these addresses."""
+    f = u[t]
+    changes: Terms = {cell(key, "exists"): z3.BoolVal(exists), cell(key, "rv"): f["rev"] + 1 if exists else z3.IntVal(0)}
+    changes |= {cell(key, f"addr/{pod}"): code for pod, code in addresses.items()}
+    return commit(u, t, ENDPOINTS, layout_of(u).slot(ENDPOINTS, key), changes)
+
+
+def _choose(when: z3.BoolRef, a: Terms, b: Terms, u: Unrolling, t: int) -> Terms:
+    """``a`` where ``when`` holds, else ``b``, cell by cell (a cell one of them leaves is unchanged there)."""
+    return {name: z3.If(when, a.get(name, unchanged(u, t, name)), b.get(name, unchanged(u, t, name))) for name in sorted(set(a) | set(b))}
+
+
+def _sync(u: Unrolling, t: int, key: str) -> Terms:
+    """EndpointsSync (syncService): delete the Endpoints of a Service that is gone, create them, or update them with the cached resourceVersion.
+
+    A DELETE of Endpoints that are gone is NotFound, a POST of ones that
+    exist AlreadyExists, a PUT whose resourceVersion is not the stored one a
+    Conflict: nothing is written.
+    """
+    layout = layout_of(u)
+    f = u[t]
+    view = View(NAME)
+    stored = f[cell(key, "exists")]
+    none = {pod: z3.IntVal(NOT_LISTED) for pod in listed(layout, key)}
+    want = desired(u, t, key, view)
+    removed = _choose(stored, _write(u, t, key, False, none), {}, u, t)
+    namespace = layout.service_objects[key].meta.namespace in layout.namespaces
+    created = _choose(z3.And(z3.Not(stored), namespace), _write(u, t, key, True, want) | {"next_uid": f["next_uid"] + 1}, {}, u, t)
+    current = z3.And(stored, f[cell(key, "rv")] == view.read(u, t, ENDPOINTS, cell(key, "rv")))
+    updated = _choose(z3.And(current, _content_differs(u, t, key, STORE, want)), _write(u, t, key, True, want), {}, u, t)
+    svc = view.read(u, t, SERVICE, f"service/{key}/exists")
+    if layout.service_objects[key].spec.selector is None:
+        return _choose(svc, {}, removed, u, t)
+    cached_eps = view.read(u, t, ENDPOINTS, cell(key, "exists"))
+    return _choose(svc, _choose(cached_eps, updated, created, u, t), removed, u, t)
+
+
+def sync(key: str) -> Encoded:
+    """EndpointsSync of one Service slot."""
+    return Encoded(Action(NAME, "EndpointsSync", (("service", key),)), lambda u, t: _sync_guard(u, t, key), lambda u, t: _sync(u, t, key))
+
+
+def deliver_kind(kind: str) -> Encoded:
+    """WatchDeliver of one of the controller's watches (no handler: the cache is the store as of the cursor)."""
+    action = Action(NAME, "WatchDeliver", (("kind", kind),))
+    return Encoded(action, lambda u, t: deliver(u, t, NAME, kind)[0], lambda u, t: deliver(u, t, NAME, kind)[2])
+
+
+def actions(layout: Layout) -> list[Encoded]:
+    """The controller's encoded actions, in catalogue order."""
+    kinds = [w.kind for inst, w in layout.ctx.watchers if inst == NAME]
+    return [*(deliver_kind(kind) for kind in kinds), *(sync(key) for key in layout.services)]
+
+
+def unconverged(u: Unrolling, t: int) -> z3.BoolRef:
+    """The store's Endpoints of some Service with a selector are missing or list other pods than the store's (invariants.endpoints_converge).
+
+    The invariant lists an active pod with an IP as ready when it is ready
+    (or the Service publishes not-ready addresses), whatever the variant.
+    """
+    layout = layout_of(u)
+    f = u[t]
+    out = []
+    for key, svc in layout.service_objects.items():
+        if svc.spec.selector is None:
+            continue
+        want = {}
+        for pod in listed(layout, key):
+            active = z3.And(f[f"pod/{pod}/exists"], z3.Not(f[f"pod/{pod}/deleting"]), z3.Not(terminal(u, t, pod)))
+            ready = svc.spec.publish_not_ready_addresses or layout.pod_objects[pod].status.ready
+            want[pod] = z3.If(active, READY if ready else NOT_READY, NOT_LISTED)
+        differs = _content_differs(u, t, key, STORE, want)
+        out.append(z3.And(f[f"service/{key}/exists"], z3.Or(z3.Not(f[cell(key, "exists")]), differs)))
+    return z3.Or(out) if out else z3.BoolVal(False)
+
+
+def ready_terminating(u: Unrolling, t: int) -> z3.BoolRef:
+    """endpoints-never-terminating broken by step t-1: an EndpointsSync wrote a ready address of a pod the controller's cache showed
+    terminating or finished (invariants.endpoints_never_terminating; a Service that publishes not-ready addresses is exempt).
+
+    An address's uid is its pod slot's, so a cached pod of the slot is the
+    address's pod.
+    """
+    layout = layout_of(u)
+    if t == 0:
+        return z3.BoolVal(False)
+    before, after = u[t - 1], u[t]
+    view = View(NAME)
+    bad = []
+    for i, enc in enumerate(u.actions):
+        if enc.action.component != NAME or enc.action.name != "EndpointsSync":
+            continue
+        key = str(enc.action.param("service"))
+        if layout.service_objects[key].spec.publish_not_ready_addresses:
+            continue
+        written = z3.And(after[cell(key, "exists")], after[cell(key, "rv")] != before[cell(key, "rv")])
+        seen = view.read(u, t - 1, SERVICE, f"service/{key}/exists")
+        listed_ready = []
+        for pod in listed(layout, key):
+            gone = z3.Or(view.read(u, t - 1, POD, f"pod/{pod}/deleting"), terminal(u, t - 1, pod))
+            listed_ready.append(z3.And(after[cell(key, f"addr/{pod}")] == READY, view.read(u, t - 1, POD, f"pod/{pod}/exists"), gone))
+        if listed_ready:
+            bad.append(z3.And(u.choices[t - 1] == i, written, seen, z3.Or(listed_ready)))
+    return z3.Or(bad) if bad else z3.BoolVal(False)
