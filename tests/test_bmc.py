@@ -276,6 +276,7 @@ def test_a_terminating_pod_listed_as_ready_is_found_at_the_explorers_depth(varia
     assert "UserDeletePod" in names and names[-1] == "EndpointsSync"
 
 
+@pytest.mark.slow
 def test_runs_that_only_z3_takes_for_quiescent_are_ruled_out(monkeypatch: pytest.MonkeyPatch) -> None:
     """With a weaker quiescence condition (every watch delivered, whatever the components would do), Z3 offers shorter runs whose last
     state the spec finds busy: the engine rules each out on the spec's word and still finds the shortest real violation."""
