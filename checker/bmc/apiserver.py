@@ -427,11 +427,21 @@ def delete_pod(u: Unrolling, t: int, key: str) -> tuple[z3.BoolRef, Terms]:
     removed |= {f"pod/{key}/created": z3.IntVal(0)} if timed(layout, key) else {}
     mark = commit(u, t, POD, layout.slot(POD, key), marked, pod_selected(u, t, key, marked))
     remove = commit(u, t, POD, layout.slot(POD, key), removed, pod_selected(u, t, key, removed))
-    out: Terms = {}
-    for name in sorted(set(mark) | set(remove)):
-        when_marked = z3.If(deleting, unchanged(u, t, name), mark.get(name, unchanged(u, t, name)))
-        out[name] = z3.If(exists, z3.If(graceful, when_marked, remove.get(name, unchanged(u, t, name))), unchanged(u, t, name))
+    out = choose(u, t, [(z3.And(exists, graceful, z3.Not(deleting)), mark), (z3.And(exists, z3.Not(graceful)), remove)])
     return exists, out
+
+
+def choose(u: Unrolling, t: int, options: list[tuple[z3.BoolRef, Terms]]) -> Terms:
+    """The changes of the first option whose condition holds (the conditions exclude one another); a cell no holding option writes is unchanged."""
+    names = sorted({name for _, changes in options for name in changes})
+    out: Terms = {}
+    for name in names:
+        value = unchanged(u, t, name)
+        for cond, changes in reversed(options):
+            if name in changes:
+                value = z3.If(cond, changes[name], value)
+        out[name] = value
+    return out
 
 
 def unchanged(u: Unrolling, t: int, name: str) -> z3.ExprRef:

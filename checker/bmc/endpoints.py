@@ -20,7 +20,7 @@ from __future__ import annotations
 import attrs
 import z3
 
-from checker.bmc.apiserver import commit, terminal, unchanged
+from checker.bmc.apiserver import choose, commit, terminal
 from checker.bmc.core import Cell, Encoded, Terms, Unrolling
 from checker.bmc.informer import cached, deliver
 from checker.bmc.layout import Layout, layout_of
@@ -137,11 +137,6 @@ def _write(u: Unrolling, t: int, key: str, exists: bool, addresses: dict[str, z3
     return commit(u, t, ENDPOINTS, layout_of(u).slot(ENDPOINTS, key), changes)
 
 
-def _choose(when: z3.BoolRef, a: Terms, b: Terms, u: Unrolling, t: int) -> Terms:
-    """``a`` where ``when`` holds, else ``b``, cell by cell (a cell one of them leaves is unchanged there)."""
-    return {name: z3.If(when, a.get(name, unchanged(u, t, name)), b.get(name, unchanged(u, t, name))) for name in sorted(set(a) | set(b))}
-
-
 def _sync(u: Unrolling, t: int, key: str) -> Terms:
     """EndpointsSync (syncService): delete the Endpoints of a Service that is gone, create them, or update them with the cached resourceVersion.
 
@@ -154,17 +149,17 @@ def _sync(u: Unrolling, t: int, key: str) -> Terms:
     view = View(NAME)
     stored = f[cell(key, "exists")]
     none = {pod: z3.IntVal(NOT_LISTED) for pod in listed(layout, key)}
-    want = desired(u, t, key, view)
-    removed = _choose(stored, _write(u, t, key, False, none), {}, u, t)
     namespace = layout.service_objects[key].meta.namespace in layout.namespaces
-    created = _choose(z3.And(z3.Not(stored), namespace), _write(u, t, key, True, want) | {"next_uid": f["next_uid"] + 1}, {}, u, t)
     current = z3.And(stored, f[cell(key, "rv")] == view.read(u, t, ENDPOINTS, cell(key, "rv")))
-    updated = _choose(z3.And(current, _content_differs(u, t, key, STORE, want)), _write(u, t, key, True, want), {}, u, t)
     svc = view.read(u, t, SERVICE, f"service/{key}/exists")
+    removed = (z3.And(z3.Not(svc), stored), _write(u, t, key, False, none))
     if layout.service_objects[key].spec.selector is None:
-        return _choose(svc, {}, removed, u, t)
+        return choose(u, t, [removed])
     cached_eps = view.read(u, t, ENDPOINTS, cell(key, "exists"))
-    return _choose(svc, _choose(cached_eps, updated, created, u, t), removed, u, t)
+    want = desired(u, t, key, view)
+    created = (z3.And(svc, z3.Not(cached_eps), z3.Not(stored), namespace), _write(u, t, key, True, want) | {"next_uid": f["next_uid"] + 1})
+    updated = (z3.And(svc, cached_eps, current, _content_differs(u, t, key, STORE, want)), _write(u, t, key, True, want))
+    return choose(u, t, [removed, created, updated])
 
 
 def sync(key: str) -> Encoded:

@@ -2,8 +2,9 @@
 
 A quiescent invariant is judged in frames the encoding cannot tell from
 quiescent (:func:`quiescent`): no watch event undelivered and no encoded
-component action enabled. That is necessary for quiescence, not sufficient
-(an action left out of the encoding, or a timer, may still be due), so the
+action of the invariant's component enabled. That is necessary for
+quiescence, not sufficient (another component's action, one left out of
+the encoding, or a timer may still be due), so the
 engine asks the executable spec whether the state of such a frame is
 quiescent, and rules the run out where it is not.
 """

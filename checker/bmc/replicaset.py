@@ -315,7 +315,7 @@ def write(key: str) -> Encoded:
         deleting = {pod: f[_sync(key, f"del/{pod}")] == 0 for pod in layout.pods}
         any_delete = z3.Or(list(deleting.values()))
         status = {field: f[_sync(key, f"status/{field}")] for field in STATUS}
-        written = _choose(
+        written = apiserver.choose(
             u,
             t,
             [(creating, apiserver.create_pod(u, t, key))]
@@ -349,19 +349,6 @@ def _delete(u: Unrolling, t: int, key: str, pod: str) -> Terms:
     uid = layout.rs_objects[key].meta.uid
     observed = _deletion_observed(u, t, key, uid, pod)
     return changes | {name: z3.If(found, u[t][name], term) for name, term in observed.items()}
-
-
-def _choose(u: Unrolling, t: int, options: list[tuple[z3.BoolRef, Terms]]) -> Terms:
-    """The changes of the first option whose condition holds (the conditions exclude one another)."""
-    names = sorted({name for _, changes in options for name in changes})
-    out: Terms = {}
-    for name in names:
-        value = apiserver.unchanged(u, t, name)
-        for cond, changes in reversed(options):
-            if name in changes:
-                value = z3.If(cond, changes[name], value)
-        out[name] = value
-    return out
 
 
 def _deletion_observed(u: Unrolling, t: int, key: str, uid: int, pod: str) -> Terms:
