@@ -23,9 +23,10 @@ from checker.bmc.layout import Layout
 from checker.check import KubeProperties
 from checker.cli import main
 from checker.explore import Limits, explore
+from spec.frozen import replace
 from spec.invariants import Monitor
 from spec.model import KubeModel
-from spec.scenarios import Bounds, Scenario, UserChoices, container, get_scenario, node, pod
+from spec.scenarios import Bounds, Scenario, UserChoices, container, get_scenario, node, pod, replicaset
 from spec.state import State
 from spec.variants import DEFAULT, get_variant
 
@@ -51,6 +52,18 @@ DRAINING = attrs.evolve(
 """services where the user may delete the ReplicaSet's running pod (it stays terminating: the kubelet's termination is not encoded)"""
 
 
+_WEB = replicaset("web", 3, container(cpu=400))
+PINNED = Scenario(
+    name="pinned",
+    summary="one node of 1 cpu; a ReplicaSet of 3 pods of 400m whose template names the node, so no scheduler stands between them and its kubelet",
+    nodes=(node("node-1", cpu=1000),),
+    objects=(
+        replace(_WEB, spec=replace(_WEB.spec, template=replace(_WEB.spec.template, spec=replace(_WEB.spec.template.spec, node_name="node-1")))),
+    ),
+    bounds=Bounds(steps=40),
+)
+"""the kubelet's admission rejects the third pod (OutOfcpu), which is Failed, and the ReplicaSet replaces it (and the replacement, and so on)"""
+
 RUNS = [
     ("placement", "default"),
     ("placement", "scheduler-no-assume"),
@@ -69,6 +82,7 @@ RUNS = [
     ("batch", "kubelet-phase-regress"),
     ("capacity", "default"),
     ("capacity", "kubelet-no-admission"),
+    ("pinned", "default"),
     ("outage", "default"),
     ("outage", "nodelifecycle-no-disruption-mode"),
     ("node-failure", "default"),
@@ -89,7 +103,7 @@ CORPUS = Path(__file__).resolve().parent.parent / "counterexamples"
 
 
 def _model(scenario: str, variant: str) -> KubeModel:
-    built = {PLACEMENT.name: PLACEMENT, DRAINING.name: DRAINING}
+    built = {PLACEMENT.name: PLACEMENT, DRAINING.name: DRAINING, PINNED.name: PINNED}
     return KubeModel(built.get(scenario) or get_scenario(scenario), DEFAULT if variant == "default" else get_variant(variant))
 
 
@@ -201,11 +215,45 @@ def test_the_encoding_follows_an_eviction_step_by_step(every_step: bool) -> None
     """Along a partition, three ticks, MarkUnknown, the NoExecute taint, two more ticks, the eviction and the replacement pod (27 steps,
     deeper than the random runs reach), Z3 enables each step and leads to the spec's successor; at the last state (``-m slow``: at every
     state, about a minute) every encoded action agrees with the spec."""
-    inst = _instance("outage", "default", len(EVICTION))
+    state = _follow_steps("outage", EVICTION, every_step)
+    assert state.api.objects.pods["default/web-bbbbj"].meta.deletion_timestamp is not None
+
+
+REJECTED = [
+    "replicaset-controller ReplicaSetSync rs=default/web",
+    *["replicaset-controller ReplicaSetWrite rs=default/web"] * 3,
+    *["kubelet/node-1 WatchDeliver kind=Pod"] * 3,
+    "kubelet/node-1 KubeletAdmitPod pod=default/web-bbbbh",
+    "kubelet/node-1 KubeletAdmitPod pod=default/web-bbbbj",
+    "kubelet/node-1 KubeletAdmitPod pod=default/web-bbbbk",
+    "kubelet/node-1 KubeletSyncStatus pod=default/web-bbbbk",
+    "replicaset-controller ReplicaSetWrite rs=default/web",
+    *["replicaset-controller WatchDeliver kind=Pod"] * 4,
+    "replicaset-controller ReplicaSetSync rs=default/web",
+    "replicaset-controller ReplicaSetWrite rs=default/web",
+]
+"""pinned: the ReplicaSet creates its three pods on node-1, whose kubelet admits two and rejects the third (OutOfcpu) and reports it Failed;
+the controller counts it out and creates a replacement"""
+
+
+@pytest.mark.parametrize("every_step", [False, pytest.param(True, marks=pytest.mark.slow)])
+def test_the_encoding_follows_a_rejected_pod_replaced(every_step: bool) -> None:
+    """A ReplicaSet's pod's status is the kubelet's to write, and the controller reads it back: along REJECTED (18 steps), Z3 leads to the
+    spec's successor at each step, the rejected pod Failed with its reason, and the sync that counts it out creates a fourth pod."""
+    state = _follow_steps(PINNED.name, REJECTED, every_step)
+    rejected = state.api.objects.pods["default/web-bbbbk"].status
+    assert (rejected.phase, rejected.reason) == ("Failed", "OutOfcpu")
+    assert sorted(state.api.objects.pods) == ["default/web-bbbbh", "default/web-bbbbj", "default/web-bbbbk", "default/web-bbbbl"]
+
+
+def _follow_steps(scenario: str, steps: list[str], every_step: bool) -> State:
+    """Take ``steps`` in the spec and in Z3: each step's successor (with ``every_step``, every encoded action's) agrees at each state, and every
+    encoded action at the last; the encoded invariants' verdicts agree on each step."""
+    inst = _instance(scenario, "default", len(steps))
     monitor = Monitor(inst.model.ctx, inst.model.is_quiescent, [i.name for i in inst.invariants])
     names = [str(e.action) for e in inst.actions]
     u, state = inst.unrolling(), inst.initial
-    for t, step in enumerate(EVICTION):
+    for t, step in enumerate(steps):
         i = names.index(step)
         if every_step:
             assert i in _compare_successors(inst, u, state, t), f"step {t + 1}: {step} is not enabled"
@@ -213,8 +261,8 @@ def test_the_encoding_follows_an_eviction_step_by_step(every_step: bool) -> None
             after = inst.model.next_state(state, inst.actions[i].action)
             assert u.successor(i) == inst.abstract(after) | _wrote(inst, state, after), f"step {t + 1}: {step}"
         state = _take(inst, u, monitor, state, t, i)
-    _compare_successors(inst, u, state, len(EVICTION))
-    assert state.api.objects.pods["default/web-bbbbj"].meta.deletion_timestamp is not None
+    _compare_successors(inst, u, state, len(steps))
+    return state
 
 
 PUBLISH = [

@@ -19,8 +19,8 @@ is one it has codes for, every sandbox of a known pod, no pod leaving a
 node's selection: not with ``apiserver-rebind``).
 
 The status manager (pkg/kubelet/status) writes the status of the *status
-slots* (``layout.status_slots``: the pods bound from the start that no
-ReplicaSet selects; ``checker.bmc.status``); its memory is a copy of the
+slots* (``layout.status_slots``: the pods no Service selects, whose
+Endpoints would need a varying address; ``checker.bmc.status``); its memory is a copy of the
 status written last (present until the watch delivers it) and, per
 rejected pod, the rejection's code. Machines crash and restart
 (``NodeCrash``, ``NodeRestart``): the machine's sandboxes and the
@@ -345,13 +345,13 @@ def _untolerated(u: Unrolling, t: int, node: str, pod: str) -> z3.BoolRef:
     return z3.Or(out) if out else z3.BoolVal(False)
 
 
-def _static_code(u: Unrolling, t: int, node: str, pod: str, codes: dict[tuple[str, int], int] | None) -> z3.ArithRef:
+def _static_code(u: Unrolling, t: int, node: str, pod: str, codes: dict[tuple[str, str, int], int] | None) -> z3.ArithRef:
     """The usage-independent failure as a rejection code (with ``codes``; else 1 for any failure), 0 for none."""
     layout = layout_of(u)
     static = _static_failure(layout, node, pod)
     if static is not None:
-        return z3.IntVal(codes[static[0], 0] if codes is not None else 1)
-    tainted = codes.get(("TaintToleration", 0), NONE) if codes is not None else 1
+        return z3.IntVal(codes[node, static[0], 0] if codes is not None else 1)
+    tainted = codes.get((node, "TaintToleration", 0), NONE) if codes is not None else 1
     return z3.If(_untolerated(u, t, node, pod), tainted, 0)
 
 
@@ -372,8 +372,8 @@ def _rejection(u: Unrolling, t: int, node: str, pod: str) -> z3.ArithRef:
         requested, capacity, used = usage[resource]
         if requested > 0:
             named: z3.ArithRef = z3.IntVal(NONE)
-            for (reason, amount), value in sorted(codes.items()):
-                if reason == f"OutOf{resource}":
+            for (where, reason, amount), value in sorted(codes.items()):
+                if where == node and reason == f"OutOf{resource}":
                     named = z3.If(used == amount, value, named)
             code = z3.If(requested + used > capacity, named, code)
     return code
@@ -668,7 +668,7 @@ def _desired(u: Unrolling, t: int, node: str, pod: str) -> Terms:
 def sync_status(node: str, pod: str) -> Encoded:
     """KubeletSyncStatus: the status manager writes the generated status of a known, unfinished pod that differs from the cached and the written one.
 
-    (The UID precondition holds: a status slot's pod is never deleted here.)
+    (The UID precondition holds: a pod slot stands for one uid, and a name is never created twice here.)
     """
 
     def guard(u: Unrolling, t: int) -> z3.BoolRef:
@@ -788,7 +788,10 @@ def lost(layout: Layout, node: str) -> Terms:
 
 
 def left_out(layout: Layout, s: State) -> list[str]:
-    """The status writes of pods outside the status slots, on nodes where the status manager is encoded for others (kept as constants)."""
+    """The status writes of pods outside the status slots, on nodes where the status manager is encoded for others (kept as constants).
+
+    (Not those of pods created too late in the bound for a status write: ``layout.late``.)
+    """
     if not covered(layout, s):
         return []
     return [
@@ -796,7 +799,7 @@ def left_out(layout: Layout, s: State) -> list[str]:
         for node in layout.prefixes
         if _status_slots(layout, node)
         for pod in on(layout, node)
-        if pod not in layout.status_slots
+        if pod not in layout.status_slots and pod not in layout.late
     ]
 
 

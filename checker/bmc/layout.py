@@ -113,12 +113,14 @@ class Layout:
     """the scheduler instances"""
     fit_errors: dict[str, dict[str, int]]
     """for each unbound pod slot, the scheduler's FitError messages it can carry, to their codes (see :func:`fit_error_code`)"""
+    late: frozenset[str]
+    """the pod slots created too late in the bound for their kubelet to write a status (theirs is the one they are created with)"""
     status_slots: frozenset[str]
     """the pod slots whose status the kubelet's status manager writes here (see :func:`_status_slots`); the others' status is constant"""
     rejections: dict[str, tuple[tuple[str, str], ...]]
     """for each status slot, every (reason, message) its kubelet's admission can reject it with; a rejection's code is its index + 1"""
-    rejection_codes: dict[str, dict[tuple[str, int], int]]
-    """for each status slot, the code of the rejection for each reason and the usage it names (0 for a reason without one)"""
+    rejection_codes: dict[str, dict[tuple[str, str, int], int]]
+    """for each status slot, the code of the rejection for each node, reason and the usage it names (0 for a reason without one)"""
     crashable: bool
     """machines may crash and restart (the node-crash budget): whether each is up is a cell"""
     clocked: bool
@@ -298,58 +300,93 @@ def _generated(ctx: Context, initial: State, depth: int) -> dict[str, Pod]:
     return out
 
 
-def _status_slots(ctx: Context, initial: State, pods: dict[str, Pod], generated: dict[str, Pod]) -> frozenset[str]:
-    """The pod slots whose status changes in the encoded runs: bound from the start, and neither a ReplicaSet's nor one a ReplicaSet selects.
+STATUS_LEAD = {True: 3, False: 6}
+"""the fewest steps from a pod's creation to a status write of its kubelet, bound at creation or not: the scheduler's watch delivery, its
+cycle and its Binding for an unbound pod; then the kubelet's delivery, its admission and the write"""
 
-    (The ReplicaSet controller and the scheduler's queue read the others'
-    status as constants; their kubelets' status writes are not encoded.)
+
+def _status_slots(ctx: Context, initial: State, pods: dict[str, Pod], late: frozenset[str]) -> frozenset[str]:
+    """The pod slots whose status may change in the encoded runs: each neither ``late`` nor selected by a Service; none where pods/binding rebinds.
+
+    (The Endpoints encoding lists a constant address for each pod a Service
+    selects, ``_addresses``; a rebound pod leaves its kubelet's selection,
+    which the kubelet's encoding does not cover.)
     """
-    sets = [*initial.api.objects.replicasets.values(), *ctx.scenario.user.replicasets]
+    if ctx.flag(api.REBIND):
+        return frozenset()
+    services = [*initial.api.objects.services.values(), *ctx.scenario.user.services]
 
     def selected(pod: Pod) -> bool:
-        ref = pod.meta.controller_ref()
-        owned = ref is not None and ref.kind == REPLICASET
-        return owned or any(rs.meta.namespace == pod.meta.namespace and rs.spec.selector.matches(pod.meta.labels) for rs in sets)
+        return any(
+            s.spec.selector is not None and s.meta.namespace == pod.meta.namespace and set_matches(s.spec.selector, pod.meta.labels) for s in services
+        )
 
-    rebind = ctx.flag(api.REBIND)
-    return frozenset(key for key, p in pods.items() if key not in generated and p.spec.node_name and not rebind and not selected(p))
+    return frozenset(key for key, p in pods.items() if key not in late and not selected(p) and not _steady(ctx, initial, p))
 
 
-def _rejections(initial: State, pods: dict[str, Pod], key: str, heartbeats: bool) -> dict[tuple[str, int], tuple[str, str]]:
-    """Every rejection the kubelet's admission can give slot ``key`` on its node, beside any set of the node's other pods.
+def _steady(ctx: Context, initial: State, pod: Pod) -> bool:
+    """An initial pod whose status no encoded action changes: admitted, its containers running, its status the one its kubelet generates.
 
-    Keyed by the reason and the usage its message names (0 for node affinity
-    and taints). With ``heartbeats``, the node may also carry a NoExecute
-    taint of the node lifecycle controller.
+    Where no container exits and no machine crashes, nothing the encoding
+    runs changes what the status manager generates for such a pod (a
+    deletion leaves it running: the kubelet's termination is not encoded,
+    nor are probes and the node lifecycle controller's MarkPodNotReady).
+    """
+    budgets = ctx.scenario.bounds.budgets
+    node, me = pod.spec.node_name, f"{kubelet.NAME}/{pod.spec.node_name}"
+    if budgets.get("container-exit", 0) > 0 or budgets.get("node-crash", 0) > 0 or me not in initial.views or node not in initial.machines:
+        return False
+    memory = initial.views[me].memory
+    sandbox = initial.machines[node].sandboxes.get(pod.meta.uid)
+    if not isinstance(memory, kubelet.KubeletMemory) or pod.meta.uid not in memory.admitted or pod.meta.key in memory.written or sandbox is None:
+        return False
+    running = all((rc := sandbox.containers.get(c.name)) is not None and rc.running for c in pod.spec.containers)
+    cached = initial.views[me].cache.pods.get(pod.meta.key) == pod
+    return running and cached and kubelet.desired_status(ctx, initial, me, pod) == pod.status
+
+
+def _late(pods: dict[str, Pod], born: dict[str, int], depth: int) -> frozenset[str]:
+    """The pod slots created too late in runs of ``depth`` steps for their kubelet to write a status (``STATUS_LEAD``)."""
+    return frozenset(key for key, when in born.items() if when + STATUS_LEAD[bool(pods[key].spec.node_name)] > depth)
+
+
+def _rejections(initial: State, pods: dict[str, Pod], key: str, heartbeats: bool) -> dict[tuple[str, str, int], tuple[str, str]]:
+    """Every rejection the kubelet's admission can give slot ``key`` on each node it may be bound to, beside any set of that node's other pods.
+
+    Keyed by the node, the reason and the usage its message names (0 for
+    node affinity and taints). With ``heartbeats``, the node may also carry a
+    NoExecute taint of the node lifecycle controller.
     """
     pod = pods[key]
-    stored = initial.api.objects.nodes.get(pod.spec.node_name)
-    if stored is None:
-        return {}
-    nodes = [stored]
-    if heartbeats:
-        for taint, effect in MANAGED_TAINTS:
-            if effect == NO_EXECUTE:
-                nodes.append(replace(stored, spec=replace(stored.spec, taints=(*stored.spec.taints, Taint(key=taint, effect=effect, time_added=0)))))
-    usages = {(0, Resources())}
-    for k, other in pods.items():
-        if k != key and other.spec.node_name in ("", pod.spec.node_name):
-            usages |= {(count + 1, used + other.spec.requests()) for count, used in usages}
-    out: dict[tuple[str, int], tuple[str, str]] = {}
-    for node, (count, used) in itertools.product(nodes, sorted(usages, key=lambda u: (u[0], u[1].cpu, u[1].memory))):
-        failure = kubelet.usage_failure(pod, node, count, used)
-        if failure is not None:
-            amount = {"OutOfpods": count, "OutOfcpu": used.cpu, "OutOfmemory": used.memory}.get(failure[0], 0)
-            out[failure[0], amount] = failure
+    out: dict[tuple[str, str, int], tuple[str, str]] = {}
+    for name in [pod.spec.node_name] if pod.spec.node_name else sorted(initial.api.objects.nodes):
+        stored = initial.api.objects.nodes.get(name)
+        if stored is None:
+            continue
+        nodes = [stored]
+        if heartbeats:
+            for taint, effect in MANAGED_TAINTS:
+                if effect == NO_EXECUTE:
+                    tainted = (*stored.spec.taints, Taint(key=taint, effect=effect, time_added=0))
+                    nodes.append(replace(stored, spec=replace(stored.spec, taints=tainted)))
+        usages = {(0, Resources())}
+        for k, other in pods.items():
+            if k != key and other.spec.node_name in ("", name):
+                usages |= {(count + 1, used + other.spec.requests()) for count, used in usages}
+        for node, (count, used) in itertools.product(nodes, sorted(usages, key=lambda u: (u[0], u[1].cpu, u[1].memory))):
+            failure = kubelet.usage_failure(pod, node, count, used)
+            if failure is not None:
+                amount = {"OutOfpods": count, "OutOfcpu": used.cpu, "OutOfmemory": used.memory}.get(failure[0], 0)
+                out[name, failure[0], amount] = failure
     return out
 
 
 def _rejection_tables(
     initial: State, pods: dict[str, Pod], slots: frozenset[str], heartbeats: bool
-) -> tuple[dict[str, tuple[tuple[str, str], ...]], dict[str, dict[tuple[str, int], int]]]:
+) -> tuple[dict[str, tuple[tuple[str, str], ...]], dict[str, dict[tuple[str, str, int], int]]]:
     """For each status slot: its rejections, sorted, and the code of each by (reason, usage)."""
     messages: dict[str, tuple[tuple[str, str], ...]] = {}
-    codes: dict[str, dict[tuple[str, int], int]] = {}
+    codes: dict[str, dict[tuple[str, str, int], int]] = {}
     for key in sorted(slots):
         found = _rejections(initial, pods, key, heartbeats)
         messages[key] = tuple(sorted(set(found.values())))
@@ -459,7 +496,9 @@ def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
     history = {
         r: {key: service_fields(informer.store_at(initial, SERVICE, r).get(key)) for key in services} for r in range(oldest, initial.api.revision)
     }
-    status = _status_slots(ctx, initial, pods, generated)
+    born = dict.fromkeys(user_pods, 1) | {key: p.meta.uid - initial.api.next_uid + 1 for key, p in generated.items()}
+    late = _late(pods, born, depth)
+    status = _status_slots(ctx, initial, pods, late)
     dynamic = frozenset(key for key, p in pods.items() if not p.spec.node_name or ctx.flag(api.REBIND))
     fixed = frozenset(key for key in pods if key not in status and key not in dynamic and key not in user_pods)
     service_objects = _service_objects(ctx, initial)
@@ -498,6 +537,7 @@ def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
         initial_selected={f"{inst}/{w.kind}": _selected(initial, inst, w) for inst, w in ctx.watchers if w.selects is not None},
         fit_errors={key: _fit_errors(p, list(initial.api.objects.nodes.values())) for key, p in pods.items() if not p.spec.node_name},
         schedulers=tuple(inst for inst, ctype in ctx.components if ctype.kind == "scheduler"),
+        late=late,
         status_slots=status,
         rejections=rejections,
         rejection_codes=rejection_codes,

@@ -26,7 +26,7 @@ from collections.abc import Callable
 
 import z3
 
-from checker.bmc import apiserver
+from checker.bmc import apiserver, status
 from checker.bmc.core import NONE, Cell, Encoded, Terms, Unrolling
 from checker.bmc.informer import cache_revision, deliver, event_at
 from checker.bmc.layout import Layout, by_tick, clock, layout_of
@@ -104,10 +104,15 @@ def abstract(layout: Layout, s: State) -> dict[str, int | bool]:
 # ------------------------------------------------------------ the sync's decision
 
 
-def _claimable(layout: Layout, rs: ReplicaSet, pod: Pod) -> bool:
-    """The pod counts for the ReplicaSet when it is in the cache and not being deleted: owned, matching, not terminal."""
+def _claimable(layout: Layout, rs: ReplicaSet, key: str) -> bool:
+    """The slot's pod may count for the ReplicaSet (when it is in the cache, not being deleted and not terminal): owned, matching.
+
+    A slot whose status is constant and terminal never counts.
+    """
+    pod = layout.pod_objects[key]
     ref = pod.meta.controller_ref()
-    return pod.meta.namespace == rs.meta.namespace and ref is not None and ref.uid == rs.meta.uid and not pod.is_terminal()
+    owned = pod.meta.namespace == rs.meta.namespace and ref is not None and ref.uid == rs.meta.uid
+    return owned and (key in layout.status_slots or not pod.is_terminal())
 
 
 def _count(terms: list[z3.BoolRef]) -> z3.ArithRef:
@@ -141,9 +146,10 @@ class Decision:
         self.claimed: dict[str, z3.BoolRef] = {}
         self.nodes: dict[str, z3.ArithRef] = {}
         for pod in layout.pods:
-            if _claimable(layout, rs, layout.pod_objects[pod]):
+            if _claimable(layout, rs, pod):
                 there = apiserver.value_at(u, t, pods_at, f"pod/{pod}/exists")
-                self.claimed[pod] = z3.And(there, z3.Not(apiserver.value_at(u, t, pods_at, f"pod/{pod}/deleting")))
+                active = z3.And(z3.Not(apiserver.value_at(u, t, pods_at, f"pod/{pod}/deleting")), z3.Not(apiserver.terminal(u, t, pod, pods_at)))
+                self.claimed[pod] = z3.And(there, active)
                 self.nodes[pod] = apiserver.value_at(u, t, pods_at, f"pod/{pod}/node")
         n = _count(list(self.claimed.values()))
         exp_set, add = f[_exp(key, "set")], f[_exp(key, "add")]
@@ -192,6 +198,8 @@ class Decision:
         and, last, the creation timestamps (:meth:`_by_creation`).
         """
         layout = self.layout
+        if key_a in layout.status_slots or key_b in layout.status_slots:
+            return self._first_varying(key_a, key_b, bound_a, bound_b, rank_a, rank_b)
         tick_ns = layout.ctx.timing.tick_seconds * 1_000_000_000
         a, b = layout.pod_objects[key_a], layout.pod_objects[key_b]
         listed = key_a < key_b
@@ -227,6 +235,53 @@ class Decision:
         terms = {c: term(c) for c in sorted(set(compared.values()))}
         return by_tick(self.u, self.t, {tick: terms[c] for tick, c in compared.items()})
 
+    def _first_varying(
+        self, key_a: str, key_b: str, bound_a: z3.BoolRef, bound_b: z3.BoolRef, rank_a: z3.ArithRef, rank_b: z3.ArithRef
+    ) -> z3.BoolRef:
+        """rc.compare_for_deletion where a slot's status is a cell (read from the cache), as a term: ``key_a`` sorts first.
+
+        The keys in its order: unbound first, the phase's ordinal, not ready
+        first, the deletion cost, the higher rank; then, both ready with
+        different transitions, the newer transition; more restarts; the newer
+        creation (:meth:`_by_creation`, the listing order on a tie).
+        """
+        layout = self.layout
+        a, b = self._ordering(key_a), self._ordering(key_b)
+        smaller_uid = layout.pod_objects[key_a].meta.uid < layout.pod_objects[key_b].meta.uid
+        unknown_a, unknown_b = a["transition"] == NONE, b["transition"] == NONE
+        newer = z3.If(unknown_a, True, z3.If(unknown_b, False, self._newer(a["transition"], b["transition"], smaller_uid)))
+        by_transition = z3.And(a["ready"] != 0, b["ready"] != 0, a["transition"] != b["transition"])
+        out = z3.If(by_transition, newer, z3.If(a["restarts"] != b["restarts"], a["restarts"] > b["restarts"], self._by_creation(key_a, key_b)))
+        keys = [
+            (z3.If(bound_a, 1, 0), z3.If(bound_b, 1, 0)),
+            (a["phase"], b["phase"]),
+            (a["ready"], b["ready"]),
+            (z3.IntVal(rc.deletion_cost(layout.pod_objects[key_a])), z3.IntVal(rc.deletion_cost(layout.pod_objects[key_b]))),
+            (-rank_a, -rank_b),
+        ]
+        for x, y in reversed(keys):
+            out = z3.If(x != y, x < y, out)
+        return out
+
+    def _ordering(self, key: str) -> dict[str, z3.ArithRef]:
+        """What compare_for_deletion reads of a slot's cached status: the phase's ordinal, ready (0/1), its transition, the most restarts."""
+        read = functools.partial(apiserver.pod_status, self.u, self.t, key, at=self.pods_at)
+        phase = read("phase")
+        ordinal: z3.ArithRef = z3.IntVal(0)
+        for name, value in sorted(rc.PHASE_ORDER.items()):
+            ordinal = z3.If(phase == status.PHASES.index(name), value, ordinal)
+        restarts: z3.ArithRef = z3.IntVal(0)
+        for c in self.layout.pod_objects[key].spec.containers:
+            count = read(f"cs/{c.name}/restarts")
+            restarts = z3.If(count > restarts, count, restarts)
+        return {"phase": ordinal, "ready": z3.If(read("ready"), 1, 0), "transition": read("transition"), "restarts": restarts}
+
+    def _newer(self, time_a: z3.ArithRef, time_b: z3.ArithRef, smaller_uid: bool) -> z3.BoolRef:
+        """rc._newer_first of two known times: the younger by floor(log2(age)) first; equal ranks, the smaller uid."""
+        now = clock(self.u, self.t)
+        rank_a, rank_b = self._log_rank(now - time_a), self._log_rank(now - time_b)
+        return z3.If(rank_a == rank_b, smaller_uid, rank_a < rank_b)
+
     def _timed(self, key_a: str, key_b: str) -> bool:
         """One of the two slots' creation timestamps is a cell (apiserver.timed)."""
         return apiserver.timed(self.layout, key_a) or apiserver.timed(self.layout, key_b)
@@ -261,15 +316,32 @@ class Decision:
         return out
 
     def _status(self, rs: ReplicaSet, n: z3.ArithRef) -> dict[str, z3.ArithRef]:
-        """rc.calculate_status over the claimed pods (each pod's labels, readiness and availability do not change here)."""
+        """rc.calculate_status over the claimed pods (a constant status's readiness and availability by the clock; a status slot's cached)."""
         layout = self.layout
         counts: dict[str, list[z3.BoolRef]] = {"fully_labeled_replicas": [], "ready_replicas": [], "available_replicas": []}
         for pod, c in self.claimed.items():
             obj = layout.pod_objects[pod]
+            if pod in layout.status_slots:
+                ready, available = self._readiness(rs, pod)
+                labeled = z3.BoolVal(_counted(rs, obj, "fully_labeled_replicas", layout.clock))
+                for field, term in (("fully_labeled_replicas", labeled), ("ready_replicas", ready), ("available_replicas", available)):
+                    counts[field].append(z3.And(c, term))
+                continue
             for field, bucket in counts.items():
                 bucket.append(z3.And(c, _by_clock(self.u, self.t, functools.partial(_counted, rs, obj, field))))
         status = {field: _count(bucket) for field, bucket in counts.items()}
         return status | {"replicas": n, "observed_generation": self.cached["generation"], "failure": z3.IntVal(0)}
+
+    def _readiness(self, rs: ReplicaSet, pod: str) -> tuple[z3.BoolRef, z3.BoolRef]:
+        """A status slot's (ready, available) in the cache: available once ready for longer than minReadySeconds (rc.calculate_status)."""
+        ready = self._cached_status(pod, "ready")
+        if rs.spec.min_ready_seconds == 0:
+            return ready, ready
+        transition = self._cached_status(pod, "transition")
+        return ready, z3.And(ready, transition != NONE, transition + rs.spec.min_ready_seconds < clock(self.u, self.t))
+
+    def _cached_status(self, pod: str, field: str) -> z3.ExprRef:
+        return apiserver.pod_status(self.u, self.t, pod, field, self.pods_at)
 
 
 # ------------------------------------------------------------ actions
@@ -423,7 +495,7 @@ def overshoot(u: Unrolling, t: int) -> z3.BoolRef:
         for pod in layout.pods:
             obj = layout.pod_objects[pod]
             ref = obj.meta.controller_ref()
-            if ref is not None and ref.kind == REPLICASET and ref.uid == uid and not obj.is_terminal():
-                owned.append(z3.And(f[f"pod/{pod}/exists"], z3.Not(f[f"pod/{pod}/deleting"])))
+            if ref is not None and ref.kind == REPLICASET and ref.uid == uid and (pod in layout.status_slots or not obj.is_terminal()):
+                owned.append(z3.And(f[f"pod/{pod}/exists"], z3.Not(f[f"pod/{pod}/deleting"]), z3.Not(apiserver.terminal(u, t - 1, pod))))
         bad.append(z3.And(u.choices[t - 1] == i, f[_sync(key, "active")], f[_sync(key, "creates")] > 0, _count(owned) >= f[_sync(key, "replicas")]))
     return z3.Or(bad) if bad else z3.BoolVal(False)

@@ -214,10 +214,12 @@ def _newer_first(t1: int | None, t2: int | None, uid1: int, uid2: int, now: int,
     return -1 if diff < 0 else 1
 
 
-_PHASE_ORDER = {"Pending": 0, UNKNOWN: 1, RUNNING: 2}
+PHASE_ORDER = {"Pending": 0, UNKNOWN: 1, RUNNING: 2}
+"""podPhaseToOrdinal: the phases ActivePodsWithRanks.Less tells apart (any other is 0)"""
 
 
-def _cost(pod: Pod) -> int:
+def deletion_cost(pod: Pod) -> int:
+    """The controller.kubernetes.io/pod-deletion-cost annotation (0 where it is absent or not a number)."""
     try:
         return int(pod.meta.annotations.get(DELETION_COST, "0"))
     except ValueError:
@@ -232,9 +234,9 @@ def compare_for_deletion(a: Pod, b: Pod, rank_a: int, rank_b: int, now: int, tic
     """ActivePodsWithRanks.Less as a comparison: negative means ``a`` is deleted first."""
     keys = [
         (bool(a.spec.node_name), bool(b.spec.node_name)),
-        (_PHASE_ORDER.get(a.status.phase, 0), _PHASE_ORDER.get(b.status.phase, 0)),
+        (PHASE_ORDER.get(a.status.phase, 0), PHASE_ORDER.get(b.status.phase, 0)),
         (a.status.ready, b.status.ready),
-        (_cost(a), _cost(b)),
+        (deletion_cost(a), deletion_cost(b)),
         (-rank_a, -rank_b),
     ]
     for x, y in keys:
