@@ -246,6 +246,36 @@ def test_the_encoding_follows_a_rejected_pod_replaced(every_step: bool) -> None:
     assert sorted(state.api.objects.pods) == ["default/web-bbbbh", "default/web-bbbbj", "default/web-bbbbk", "default/web-bbbbl"]
 
 
+RANKED = [
+    "user UserScaleReplicaSet rs=default/web replicas=3",
+    "replicaset-controller WatchDeliver kind=ReplicaSet",
+    "replicaset-controller ReplicaSetSync rs=default/web",
+    *["replicaset-controller ReplicaSetWrite rs=default/web"] * 2,
+    "scheduler WatchDeliver kind=Pod",
+    "scheduler SchedulerSchedule pod=default/web-bbbbl node=node-1",
+    "scheduler SchedulerBind pod=default/web-bbbbl",
+    "kubelet/node-1 WatchDeliver kind=Pod",
+    "kubelet/node-1 KubeletAdmitPod pod=default/web-bbbbl",
+    "kubelet/node-1 KubeletSyncStatus pod=default/web-bbbbl",
+    "user UserScaleReplicaSet rs=default/web replicas=1",
+    *["replicaset-controller WatchDeliver kind=Pod"] * 3,
+    *["replicaset-controller WatchDeliver kind=ReplicaSet"] * 2,
+    "replicaset-controller ReplicaSetSync rs=default/web",
+    *["replicaset-controller ReplicaSetWrite rs=default/web"] * 2,
+]
+"""relist: scaled to 3, the third pod bound and admitted, its status Pending (ContainerCreating) written; scaled to 1, the sync ranks the
+three pods (compare_for_deletion over the cached statuses) and deletes the pending one first, then the first listed of the two running"""
+
+
+@pytest.mark.parametrize("every_step", [False, pytest.param(True, marks=pytest.mark.slow)])
+def test_the_encoding_ranks_pods_for_deletion_by_their_written_status(every_step: bool) -> None:
+    """The ReplicaSet controller's deletion order reads the status the kubelet wrote: along RANKED, Z3's sync decides the spec's deletes in
+    the spec's order (the not-ready pod first), and the two writes delete them."""
+    state = _follow_steps("relist", RANKED, every_step)
+    deleting = sorted(key for key, p in state.api.objects.pods.items() if p.meta.deletion_timestamp is not None)
+    assert deleting == ["default/web-bbbbh", "default/web-bbbbl"] and state.api.objects.pods["default/web-bbbbl"].status.phase == "Pending"
+
+
 def _follow_steps(scenario: str, steps: list[str], every_step: bool) -> State:
     """Take ``steps`` in the spec and in Z3: each step's successor (with ``every_step``, every encoded action's) agrees at each state, and every
     encoded action at the last; the encoded invariants' verdicts agree on each step."""
