@@ -414,7 +414,10 @@ def _extent(reports: Sequence[checking.RunReport]) -> str:
 def _bmc_extent(reports: Sequence[checking.RunReport]) -> str:
     """What the Z3 runs covered: the depths, and that only the encoded actions and invariants were searched."""
     covered = [r.coverage for r in reports if isinstance(r.coverage, bmc.BmcCoverage)]
-    depths = sorted({c.depth for c in covered})
+    searched = [c for c in covered if c.stopped != "nothing to judge"]
+    if not searched:
+        return "no run searched: no selected invariant has an encoding yet (see each run); nothing was checked"
+    depths = sorted({c.depth for c in searched})
     span = f"depth {depths[0]}" if len(depths) == 1 else f"depths {depths[0]} to {depths[-1]}"
     partial = any(c.not_encoded or c.unjudged for c in covered)
     left_out = "; only the encoded actions and invariants (see each run)" if partial else ""

@@ -505,6 +505,15 @@ def test_a_run_that_the_spec_does_not_confirm_is_an_encoding_error(monkeypatch: 
         bmc.search(model, monitor, 3)
 
 
+def test_an_invariant_without_an_encoding_is_said_to_be_unchecked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """kspec check --engine z3 --invariant with none Z3 encodes: no search, and the summary says that nothing was checked."""
+    args = ["check", "--engine", "z3", "--scenario", "relist", "--variant", "rs-ignore-tombstones", "--invariant", "rs-converges"]
+    code, out, _ = _run([*args, "--out", str(tmp_path)], capsys)
+    assert code == 0 and "nothing to judge: no selected invariant has an encoding" in out and "not encoded  rs-converges" in out
+    assert "result: no invariant violated in 1 runs (no run searched" in out and "nothing was checked" in out
+    assert not list(tmp_path.iterdir())
+
+
 def test_options_the_z3_engine_does_not_take_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
     """--max-states bounds the explorer only: a one-line usage error, exit 2."""
     code, out, err = _run(["check", "--engine", "z3", "--scenario", "services", "--max-states", "10"], capsys)

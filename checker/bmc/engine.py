@@ -144,6 +144,7 @@ def search(
     names = tuple(i.name for i in judged)
 
     quiescent = any(n in invariants.QUIESCENT for n in names) and model.is_quiescent(inst.initial)
+    ruled_out = 0
 
     def coverage(depth: int, stopped: str) -> BmcCoverage:
         encoded = tuple(str(e.action) for e in inst.actions)
@@ -155,7 +156,6 @@ def search(
     if not judged:
         return None, coverage(0, "nothing to judge")
     u = inst.unrolling()
-    ruled_out = 0
     steps: list[z3.BoolRef] = []
     incremental: z3.Solver | None = None if fresh_after == 0 else z3.Solver()
     groups = [

@@ -790,7 +790,7 @@ def lost(layout: Layout, node: str) -> Terms:
 def left_out(layout: Layout, s: State) -> list[str]:
     """The status writes of pods outside the status slots, on nodes where the status manager is encoded for others (kept as constants).
 
-    (Not those of pods created too late in the bound for a status write: ``layout.late``.)
+    (Not those of pods whose status no encoded action can change: ``layout.unwritten``.)
     """
     if not covered(layout, s):
         return []
@@ -799,7 +799,7 @@ def left_out(layout: Layout, s: State) -> list[str]:
         for node in layout.prefixes
         if _status_slots(layout, node)
         for pod in on(layout, node)
-        if pod not in layout.status_slots and pod not in layout.late
+        if pod not in layout.status_slots and pod not in layout.unwritten
     ]
 
 

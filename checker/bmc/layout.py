@@ -113,8 +113,9 @@ class Layout:
     """the scheduler instances"""
     fit_errors: dict[str, dict[str, int]]
     """for each unbound pod slot, the scheduler's FitError messages it can carry, to their codes (see :func:`fit_error_code`)"""
-    late: frozenset[str]
-    """the pod slots created too late in the bound for their kubelet to write a status (theirs is the one they are created with)"""
+    unwritten: frozenset[str]
+    """the pod slots whose status no encoded action can change: created too late in the bound for their kubelet to write one, or steady
+    (see :func:`_steady`)"""
     status_slots: frozenset[str]
     """the pod slots whose status the kubelet's status manager writes here (see :func:`_status_slots`); the others' status is constant"""
     rejections: dict[str, tuple[tuple[str, str], ...]]
@@ -305,8 +306,8 @@ STATUS_LEAD = {True: 3, False: 6}
 cycle and its Binding for an unbound pod; then the kubelet's delivery, its admission and the write"""
 
 
-def _status_slots(ctx: Context, initial: State, pods: dict[str, Pod], late: frozenset[str]) -> frozenset[str]:
-    """The pod slots whose status may change in the encoded runs: each neither ``late`` nor selected by a Service; none where pods/binding rebinds.
+def _status_slots(ctx: Context, initial: State, pods: dict[str, Pod], unwritten: frozenset[str]) -> frozenset[str]:
+    """The pod slots whose status may change in the encoded runs: neither ``unwritten`` nor selected by a Service; none where pods/binding rebinds.
 
     (The Endpoints encoding lists a constant address for each pod a Service
     selects, ``_addresses``; a rebound pod leaves its kubelet's selection,
@@ -321,7 +322,7 @@ def _status_slots(ctx: Context, initial: State, pods: dict[str, Pod], late: froz
             s.spec.selector is not None and s.meta.namespace == pod.meta.namespace and set_matches(s.spec.selector, pod.meta.labels) for s in services
         )
 
-    return frozenset(key for key, p in pods.items() if key not in late and not selected(p) and not _steady(ctx, initial, p))
+    return frozenset(key for key, p in pods.items() if key not in unwritten and not selected(p))
 
 
 def _steady(ctx: Context, initial: State, pod: Pod) -> bool:
@@ -497,8 +498,8 @@ def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
         r: {key: service_fields(informer.store_at(initial, SERVICE, r).get(key)) for key in services} for r in range(oldest, initial.api.revision)
     }
     born = dict.fromkeys(user_pods, 1) | {key: p.meta.uid - initial.api.next_uid + 1 for key, p in generated.items()}
-    late = _late(pods, born, depth)
-    status = _status_slots(ctx, initial, pods, late)
+    unwritten = _late(pods, born, depth) | {key for key, p in initial.api.objects.pods.items() if _steady(ctx, initial, p)}
+    status = _status_slots(ctx, initial, pods, unwritten)
     dynamic = frozenset(key for key, p in pods.items() if not p.spec.node_name or ctx.flag(api.REBIND))
     fixed = frozenset(key for key in pods if key not in status and key not in dynamic and key not in user_pods)
     service_objects = _service_objects(ctx, initial)
@@ -537,7 +538,7 @@ def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
         initial_selected={f"{inst}/{w.kind}": _selected(initial, inst, w) for inst, w in ctx.watchers if w.selects is not None},
         fit_errors={key: _fit_errors(p, list(initial.api.objects.nodes.values())) for key, p in pods.items() if not p.spec.node_name},
         schedulers=tuple(inst for inst, ctype in ctx.components if ctype.kind == "scheduler"),
-        late=late,
+        unwritten=unwritten,
         status_slots=status,
         rejections=rejections,
         rejection_codes=rejection_codes,

@@ -13,8 +13,12 @@ may create) are all its own and match its selector, so a sync never adopts or
 releases; :func:`covered` says whether a scenario is such, and where it is
 not the controller's actions are left out of the runs (and listed). The
 order in which a sync deletes pods is the spec's own comparison
-(``compare_for_deletion``), evaluated for each pair of pod slots; only the
-number of co-located pods it ranks by is left to Z3.
+(``compare_for_deletion``), evaluated for each pair of pod slots whose
+statuses are constants, with only the number of co-located pods it ranks
+by left to Z3; where the kubelet writes a slot's status, the comparison's
+keys are terms over the cached status (:meth:`Decision._first_varying`,
+held to the spec by the differential tests and by ``RANKED`` in
+tests/test_bmc.py), as are the pods a sync counts and its status.
 """
 
 from __future__ import annotations
