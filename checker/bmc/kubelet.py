@@ -19,8 +19,9 @@ is one it has codes for, every sandbox of a known pod, no pod leaving a
 node's selection: not with ``apiserver-rebind``).
 
 The status manager (pkg/kubelet/status) writes the status of the *status
-slots* (``layout.status_slots``: the pods no Service selects, whose
-Endpoints would need a varying address; ``checker.bmc.status``); its memory is a copy of the
+slots* (``layout.status_slots``: the pods whose status an encoded action
+can change and no Service selects, whose Endpoints would need a varying
+address; ``checker.bmc.status``); its memory is a copy of the
 status written last (present until the watch delivers it) and, per
 rejected pod, the rejection's code. Machines crash and restart
 (``NodeCrash``, ``NodeRestart``): the machine's sandboxes and the
