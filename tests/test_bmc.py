@@ -17,15 +17,19 @@ from checker import trace as tracefmt
 from checker.bmc import apiserver
 from checker.bmc import engine as bmc
 from checker.bmc import invariants as bmc_invariants
+from checker.bmc import replicaset as bmc_replicaset
+from checker.bmc import status as bmc_status
 from checker.bmc.core import EncodedInvariant, EncodingError, Instance, Unrolling
 from checker.bmc.instance import build
 from checker.bmc.layout import Layout
 from checker.check import KubeProperties
 from checker.cli import main
 from checker.explore import Limits, explore
+from spec.controllers import replicaset as rc
 from spec.frozen import replace
 from spec.invariants import Monitor
 from spec.model import KubeModel
+from spec.objects import ContainerStatus, PodStatus
 from spec.scenarios import Bounds, Scenario, UserChoices, container, get_scenario, node, pod, replicaset
 from spec.state import State
 from spec.variants import DEFAULT, get_variant
@@ -276,6 +280,58 @@ def test_the_encoding_ranks_pods_for_deletion_by_their_written_status(every_step
     assert deleting == ["default/web-bbbbh", "default/web-bbbbl"] and state.api.objects.pods["default/web-bbbbl"].status.phase == "Pending"
 
 
+TIMES = st.sampled_from([None, 0, 1, 2, 3, 5, 8])
+"""a Ready transition: none, or a tick of outage's clock (to 8)"""
+
+
+@functools.cache
+def _deletion_order() -> tuple[Layout, str, str, dict[str, z3.ExprRef], z3.BoolRef]:
+    """Decision._first for outage's two replacement pod slots, built once over variables for the clock, their creation times and statuses,
+    whether each is bound and its rank: the term of the first sorting first."""
+    inst = _instance("outage", "default", 8)
+    layout: Layout = inst.data  # type: ignore[assignment]
+    a, b = sorted(key for key in layout.status_slots if key in layout.generated)
+    u = inst.unrolling()
+    names = ["clock", *(f"pod/{key}/{field}" for key in (a, b) for field in ["created", *(name for name, _ in bmc_status.fields(layout, key))])]
+    cells = {name: z3.Bool(name) if u.cells[name].boolean else z3.Int(name) for name in names}
+    u.frames[0] = u.frames[0] | cells
+    given = {name: z3.Bool(name) if name.startswith("bound") else z3.Int(name) for name in ("bound/a", "bound/b", "rank/a", "rank/b")}
+    term = bmc_replicaset.Decision(u, 0, "default/web")._first(a, b, *given.values())
+    return layout, a, b, cells | given, term
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    statuses=st.tuples(*[st.tuples(st.sampled_from([0, 1, 1, 3, 4]), st.booleans(), TIMES, st.integers(0, 2)) for _ in range(2)]),
+    bound=st.tuples(st.booleans(), st.booleans()),
+    ranks=st.tuples(st.integers(1, 2), st.integers(1, 2)),
+    times=st.tuples(st.integers(0, 8), st.integers(0, 8), st.integers(0, 8)).map(sorted),
+)
+def test_the_deletion_order_over_written_statuses_is_the_specs(
+    statuses: tuple[tuple[int, bool, int | None, int], ...], bound: tuple[bool, bool], ranks: tuple[int, int], times: list[int]
+) -> None:
+    """compare_for_deletion is written twice, in the spec and as terms over the cached statuses (Decision._first_varying): for drawn
+    phases, readiness and its transitions, restarts, bindings, ranks, creation times and clock of outage's two replacement pod slots, the
+    term puts the first slot first exactly when the spec's comparison does (or they tie and the listing order does)."""
+    layout, a, b, variables, term = _deletion_order()
+    created, now = {a: times[0], b: times[1]}, times[2]  # uids are handed out in creation order, and the clock never goes back
+    rank = {key: r if on else 0 for key, r, on in zip((a, b), ranks, bound, strict=True)}
+    values: dict[str, int | bool] = {"clock": now, "bound/a": bound[0], "bound/b": bound[1], "rank/a": rank[a], "rank/b": rank[b]}
+    pods = {}
+    for key, (phase, ready, transition, restarts), on in zip((a, b), statuses, bound, strict=True):
+        obj = layout.pod_objects[key]
+        containers = tuple(ContainerStatus(name=c.name, restart_count=restarts) for c in obj.spec.containers)
+        at = None if transition is None else min(transition, now)
+        given = PodStatus(phase=bmc_status.PHASES[phase], ready=ready, ready_transition=at, container_statuses=containers)
+        values |= {f"pod/{key}/{name}": value for name, value in (bmc_status.values(layout, key, given) or {}).items()}
+        values[f"pod/{key}/created"] = created[key]
+        placed = replace(obj.spec, node_name="node-1" if on else "")
+        pods[key] = replace(obj, meta=replace(obj.meta, creation_timestamp=created[key]), spec=placed, status=given)
+    pairs = [(var, z3.BoolVal(values[name]) if z3.is_bool(var) else z3.IntVal(values[name])) for name, var in variables.items() if name in values]
+    cmp = rc.compare_for_deletion(pods[a], pods[b], rank[a], rank[b], now, layout.ctx.timing.tick_seconds * 1_000_000_000)
+    assert z3.is_true(z3.simplify(z3.substitute(term, *pairs))) == (cmp < 0 or (cmp == 0 and a < b))
+
+
 def _follow_steps(scenario: str, steps: list[str], every_step: bool) -> State:
     """Take ``steps`` in the spec and in Z3: each step's successor (with ``every_step``, every encoded action's) agrees at each state, and every
     encoded action at the last; the encoded invariants' verdicts agree on each step."""
@@ -457,8 +513,10 @@ def test_every_way_of_asking_finds_the_same_shortest_run(fresh_after: int | None
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)
 def test_scheduler_no_assume_is_found_on_its_witness_scenario() -> None:
-    """capacity: three pods of 400m created, delivered, scheduled and bound to a node of 1 cpu; every run of 12 steps refuted (about 3 min)."""
+    """capacity: three pods of 400m created, delivered, scheduled and bound to a node of 1 cpu; every run of 12 steps refuted (about 3 min
+    before the ReplicaSet's pods' statuses became cells, more than 10 min since)."""
     model = _model("capacity", "scheduler-no-assume")
     found, coverage = bmc.search(model, Monitor(model.ctx, model.is_quiescent, ["scheduler-fit"]), 13)
     assert found is not None and len(found[0]) == coverage.depth == 13
