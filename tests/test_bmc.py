@@ -29,7 +29,7 @@ from spec.controllers import replicaset as rc
 from spec.frozen import replace
 from spec.invariants import Monitor
 from spec.model import KubeModel
-from spec.objects import ContainerStatus, PodStatus
+from spec.objects import ContainerStatus, EndpointAddress, PodStatus
 from spec.scenarios import Bounds, Scenario, UserChoices, container, get_scenario, node, pod, replicaset
 from spec.state import State
 from spec.variants import DEFAULT, get_variant
@@ -219,7 +219,7 @@ def test_the_encoding_follows_an_eviction_step_by_step(every_step: bool) -> None
     """Along a partition, three ticks, MarkUnknown, the NoExecute taint, two more ticks, the eviction and the replacement pod (27 steps,
     deeper than the random runs reach), Z3 enables each step and leads to the spec's successor; at the last state (``-m slow``: at every
     state, about a minute) every encoded action agrees with the spec."""
-    state = _follow_steps("outage", EVICTION, every_step)
+    state = _follow_steps("outage", EVICTION, every_step)[-1]
     assert state.api.objects.pods["default/web-bbbbj"].meta.deletion_timestamp is not None
 
 
@@ -244,7 +244,7 @@ the controller counts it out and creates a replacement"""
 def test_the_encoding_follows_a_rejected_pod_replaced(every_step: bool) -> None:
     """A ReplicaSet's pod's status is the kubelet's to write, and the controller reads it back: along REJECTED (18 steps), Z3 leads to the
     spec's successor at each step, the rejected pod Failed with its reason, and the sync that counts it out creates a fourth pod."""
-    state = _follow_steps(PINNED.name, REJECTED, every_step)
+    state = _follow_steps(PINNED.name, REJECTED, every_step)[-1]
     rejected = state.api.objects.pods["default/web-bbbbk"].status
     assert (rejected.phase, rejected.reason) == ("Failed", "OutOfcpu")
     assert sorted(state.api.objects.pods) == ["default/web-bbbbh", "default/web-bbbbj", "default/web-bbbbk", "default/web-bbbbl"]
@@ -275,7 +275,7 @@ three pods (compare_for_deletion over the cached statuses) and deletes the pendi
 def test_the_encoding_ranks_pods_for_deletion_by_their_written_status(every_step: bool) -> None:
     """The ReplicaSet controller's deletion order reads the status the kubelet wrote: along RANKED, Z3's sync decides the spec's deletes in
     the spec's order (the not-ready pod first), and the two writes delete them."""
-    state = _follow_steps("relist", RANKED, every_step)
+    state = _follow_steps("relist", RANKED, every_step)[-1]
     deleting = sorted(key for key, p in state.api.objects.pods.items() if p.meta.deletion_timestamp is not None)
     assert deleting == ["default/web-bbbbh", "default/web-bbbbl"] and state.api.objects.pods["default/web-bbbbl"].status.phase == "Pending"
 
@@ -332,13 +332,14 @@ def test_the_deletion_order_over_written_statuses_is_the_specs(
     assert z3.is_true(z3.simplify(z3.substitute(term, *pairs))) == (cmp < 0 or (cmp == 0 and a < b))
 
 
-def _follow_steps(scenario: str, steps: list[str], every_step: bool) -> State:
+def _follow_steps(scenario: str, steps: list[str], every_step: bool) -> list[State]:
     """Take ``steps`` in the spec and in Z3: each step's successor (with ``every_step``, every encoded action's) agrees at each state, and every
-    encoded action at the last; the encoded invariants' verdicts agree on each step."""
+    encoded action at the last; the encoded invariants' verdicts agree on each step. Returns the states, the initial one first."""
     inst = _instance(scenario, "default", len(steps))
     monitor = Monitor(inst.model.ctx, inst.model.is_quiescent, [i.name for i in inst.invariants])
     names = [str(e.action) for e in inst.actions]
     u, state = inst.unrolling(), inst.initial
+    states = [state]
     for t, step in enumerate(steps):
         i = names.index(step)
         if every_step:
@@ -347,8 +348,58 @@ def _follow_steps(scenario: str, steps: list[str], every_step: bool) -> State:
             after = inst.model.next_state(state, inst.actions[i].action)
             assert u.successor(i) == inst.abstract(after) | _wrote(inst, state, after), f"step {t + 1}: {step}"
         state = _take(inst, u, monitor, state, t, i)
+        states.append(state)
     _compare_successors(inst, u, state, len(steps))
-    return state
+    return states
+
+
+SERVED = [
+    "replicaset-controller ReplicaSetSync rs=default/web",
+    "replicaset-controller ReplicaSetWrite rs=default/web",
+    "scheduler WatchDeliver kind=Pod",
+    "scheduler SchedulerSchedule pod=default/web-bbbbk node=node-1",
+    "scheduler SchedulerBind pod=default/web-bbbbk",
+    "kubelet/node-1 WatchDeliver kind=Pod",
+    "kubelet/node-1 KubeletAdmitPod pod=default/web-bbbbk",
+    "kubelet/node-1 KubeletStartContainer pod=default/web-bbbbk container=app",
+    "kubelet/node-1 KubeletSyncStatus pod=default/web-bbbbk",
+    "kubelet/node-1 KubeletProbeReadiness pod=default/web-bbbbk container=app",
+    "kubelet/node-1 KubeletSyncStatus pod=default/web-bbbbk",
+    "endpoints-controller WatchDeliver kind=Pod",
+    "endpoints-controller WatchDeliver kind=Pod",
+    "endpoints-controller WatchDeliver kind=Pod",
+    "endpoints-controller WatchDeliver kind=Pod",
+    "endpoints-controller EndpointsSync service=default/web",
+    "kube-proxy/node-1 WatchDeliver kind=Endpoints",
+    "kube-proxy/node-1 KubeProxySyncRules",
+    "fault ContainerUnhealthy pod=default/web-bbbbk container=app",
+    "kubelet/node-1 KubeletProbeReadiness pod=default/web-bbbbk container=app",
+    "kubelet/node-1 KubeletSyncStatus pod=default/web-bbbbk",
+    "endpoints-controller WatchDeliver kind=Pod",
+    "endpoints-controller WatchDeliver kind=Endpoints",
+    "endpoints-controller EndpointsSync service=default/web",
+    "kube-proxy/node-1 WatchDeliver kind=Endpoints",
+    "kube-proxy/node-1 KubeProxySyncRules",
+    "user UserDeletePod pod=default/web-bbbbk",
+    "endpoints-controller WatchDeliver kind=Pod",
+    "endpoints-controller WatchDeliver kind=Endpoints",
+    "endpoints-controller EndpointsSync service=default/web",
+]
+"""basic: a pod created, bound, started and probed ready; its status written, the Endpoints list it as ready and node-1's kube-proxy
+routes to it; it stops answering its probe, is reported not ready and moved to notReadyAddresses, its backend withdrawn; deleted, it leaves
+the Endpoints"""
+
+
+@pytest.mark.parametrize("every_step", [False, pytest.param(True, marks=pytest.mark.slow)])
+def test_the_encoding_follows_a_pod_served_probed_and_withdrawn(every_step: bool) -> None:
+    """The Endpoints read a selected pod's IP and readiness from the status its kubelet writes: along SERVED (30 steps), Z3 leads to the
+    spec's successor at each step, and the states on the way list the pod as ready, then not ready, then not at all."""
+    followed = _follow_steps("basic", SERVED, every_step)
+    states = [followed[n] for n in (16, 18, 25, 27, len(SERVED))]
+    listed = [(eps.addresses, eps.not_ready_addresses) if (eps := s.api.objects.endpoints.get("default/web")) else None for s in states]
+    address = (EndpointAddress(ip="10.244.1.2", node_name="node-1", pod="default/web-bbbbk", uid=7),)
+    assert listed == [(address, ()), (address, ()), ((), address), ((), address), ((), ())]
+    assert [s.machines["node-1"].proxy_rules["default/web:80"].backends for s in states[1:4:2]] == [("10.244.1.2:8080",), ()]
 
 
 PUBLISH = [

@@ -1,13 +1,16 @@
 """The Endpoints controller, as Z3 (spec/controllers/endpoints.py; pkg/controller/endpoint/endpoints_controller.go).
 
 Cells: each Service slot's Endpoints object (whether it exists, its
-resourceVersion) and, for each pod slot its Service selects that can have an
-IP (``layout.addresses``), where its address is listed: ``NOT_LISTED``,
-``READY`` (subsets[0].addresses) or ``NOT_READY`` (notReadyAddresses). An
-address's IP, node and uid are the pod slot's constants, so a set of listed
-slots is the controller's sorted address list, and its labels and ports
-are the Service's. The controller's caches are read off the unrolling
-(``checker.bmc.informer``); its watches have no handler.
+resourceVersion) and, for each pod slot its Service selects that can show an
+IP in the run (``layout.addresses``), where its address is listed
+(``NOT_LISTED``, ``READY``: subsets[0].addresses, or ``NOT_READY``:
+notReadyAddresses) with the IP (a code, ``layout.pod_ip_code``; NONE when not
+listed) and node (a node code; 0) the controller wrote. An address's uid is
+its pod slot's, so a set of listed slots is the controller's sorted address
+list, and its labels and ports are the Service's. The pods' IPs and
+readiness are read from their status as the controller's cache holds it
+(a status slot's cells, or its constant status); the caches are read off the
+unrolling (``checker.bmc.informer``); its watches have no handler.
 
 Encoded: the watch deliveries, EndpointsSync (create, update with the
 cached resourceVersion, delete of an orphan), the quiescent invariant
@@ -20,9 +23,10 @@ from __future__ import annotations
 import attrs
 import z3
 
-from checker.bmc.apiserver import choose, commit, terminal
-from checker.bmc.core import Cell, Encoded, Terms, Unrolling
-from checker.bmc.informer import cached, deliver
+from checker.bmc import status
+from checker.bmc.apiserver import choose, commit, pod_status, terminal
+from checker.bmc.core import NONE, Cell, Encoded, Terms, Unrolling
+from checker.bmc.informer import cache_revision, cached, deliver
 from checker.bmc.layout import Layout, layout_of
 from spec.component import Action
 from spec.controllers import endpoints as ec
@@ -31,6 +35,10 @@ from spec.state import State
 
 NAME = ec.NAME
 NOT_LISTED, READY, NOT_READY = 0, 1, 2
+
+
+ADDRESS = ("addr", "ip", "node")
+"""an address's fields: where it is listed, its IP's code and its node's code"""
 
 
 @attrs.frozen
@@ -43,12 +51,16 @@ class View:
         """Cell ``name`` of an object of ``kind`` as this view holds it in frame t."""
         return cached(u, t, self.instance, kind, name) if self.instance else u[t][name]
 
+    def status(self, u: Unrolling, t: int, pod: str, field: str) -> z3.ExprRef:
+        """A status field of pod slot ``pod`` as this view holds it in frame t."""
+        return pod_status(u, t, pod, field, cache_revision(u, t, self.instance, POD) if self.instance else None)
+
 
 STORE = View()
 
 
 def encodable(layout: Layout) -> bool:
-    """The Endpoints are cells here: there are Service slots, their addresses are constants (``layout.addresses``) and the controller runs.
+    """The Endpoints are cells here: there are Service slots, their addresses can be encoded (``layout.addresses``) and the controller runs.
 
     (Without a Service, the controller's and kube-proxy's watch deliveries
     would bear on no encoded invariant and only add interleavings: they are
@@ -58,12 +70,12 @@ def encodable(layout: Layout) -> bool:
 
 
 def cell(key: str, field: str) -> str:
-    """The cell of a field of the Endpoints of Service slot ``key`` (``exists``, ``rv``, or ``addr/<pod slot>``)."""
+    """The cell of a field of the Endpoints of Service slot ``key`` (``exists``, ``rv``, or ``<address field>/<pod slot>``)."""
     return f"endpoints/{key}/{field}"
 
 
-def listed(layout: Layout, key: str) -> dict[str, str]:
-    """The pod slots the Endpoints of Service slot ``key`` can list, with their IPs."""
+def listed(layout: Layout, key: str) -> tuple[str, ...]:
+    """The pod slots the Endpoints of Service slot ``key`` can list."""
     assert layout.addresses is not None
     return layout.addresses[key]
 
@@ -73,8 +85,15 @@ def cells(layout: Layout) -> list[Cell]:
     out: list[Cell] = []
     for key in layout.services:
         out += [Cell(cell(key, "exists"), boolean=True), Cell(cell(key, "rv"))]
-        out += [Cell(cell(key, f"addr/{pod}")) for pod in listed(layout, key)]
+        out += [Cell(cell(key, f"{field}/{pod}")) for pod in listed(layout, key) for field in ADDRESS]
     return out
+
+
+Address = dict[str, z3.ArithRef]
+"""an address's fields as terms (``ADDRESS``)"""
+
+UNLISTED: dict[str, int] = {"addr": NOT_LISTED, "ip": NONE, "node": 0}
+"""the fields of a slot the Endpoints do not list"""
 
 
 def abstract(layout: Layout, s: State) -> dict[str, int | bool]:
@@ -84,37 +103,54 @@ def abstract(layout: Layout, s: State) -> dict[str, int | bool]:
         eps = s.api.objects.endpoints.get(key)
         out[cell(key, "exists")] = eps is not None
         out[cell(key, "rv")] = eps.meta.resource_version if eps is not None else 0
-        ready = {a.pod for a in eps.addresses} if eps is not None else set()
-        not_ready = {a.pod for a in eps.not_ready_addresses} if eps is not None else set()
+        ready = {a.pod: a for a in eps.addresses} if eps is not None else {}
+        not_ready = {a.pod: a for a in eps.not_ready_addresses} if eps is not None else {}
         for pod in listed(layout, key):
-            out[cell(key, f"addr/{pod}")] = READY if pod in ready else NOT_READY if pod in not_ready else NOT_LISTED
+            a = ready.get(pod) or not_ready.get(pod)
+            code = layout.pod_ip_code(a.ip) if a is not None else NONE
+            assert code is not None, f"{a}: an IP without a code"
+            fields = {"addr": READY if pod in ready else NOT_READY, "ip": code, "node": layout.node_code(a.node_name)} if a else UNLISTED
+            out |= {cell(key, f"{field}/{pod}"): value for field, value in fields.items()}
     return out
 
 
-def desired(u: Unrolling, t: int, key: str, view: View) -> dict[str, z3.ArithRef]:
-    """Where the Endpoints the controller computes from ``view`` list each pod slot (desired_endpoints, ShouldPodBeInEndpoints).
+def desired(u: Unrolling, t: int, key: str, view: View) -> dict[str, Address]:
+    """The address of each pod slot in the Endpoints the controller computes from ``view`` (desired_endpoints, ShouldPodBeInEndpoints).
 
-    A pod is listed while it exists, is not terminal and (unless included)
-    is not terminating: as ready if it is ready, or with
+    A pod is listed while it exists, has an IP, is not terminal and (unless
+    included) is not terminating: as ready if it is ready, or with
     publishNotReadyAddresses or ``endpoints-ignore-readiness``.
     """
+    return u.memo(("endpoints desired", t, key, view.instance), lambda: _desired(u, t, key, view))
+
+
+def _desired(u: Unrolling, t: int, key: str, view: View) -> dict[str, Address]:
     layout = layout_of(u)
     svc = layout.service_objects[key]
     publish = svc.spec.publish_not_ready_addresses
     keep_terminating = publish or layout.ctx.flag(ec.KEEP_TERMINATING)
-    out: dict[str, z3.ArithRef] = {}
+    out: dict[str, Address] = {}
     for pod in listed(layout, key):
-        present = z3.And(view.read(u, t, POD, f"pod/{pod}/exists"), z3.Not(terminal(u, t, pod)))
+        if layout.shows_ip_from[pod] > t:
+            out[pod] = {field: z3.IntVal(value) for field, value in UNLISTED.items()}
+            continue
+        ip = view.status(u, t, pod, "ip")
+        present = z3.And(view.read(u, t, POD, f"pod/{pod}/exists"), ip != NONE, z3.Not(status.terminal_phase(view.status(u, t, pod, "phase"))))
         if not keep_terminating:
             present = z3.And(present, z3.Not(view.read(u, t, POD, f"pod/{pod}/deleting")))
-        ready = publish or layout.ctx.flag(ec.IGNORE_READINESS) or layout.pod_objects[pod].status.ready
-        out[pod] = z3.If(present, READY if ready else NOT_READY, NOT_LISTED)
+        ready = z3.Or(publish or layout.ctx.flag(ec.IGNORE_READINESS), view.status(u, t, pod, "ready"))
+        node = view.read(u, t, POD, f"pod/{pod}/node")
+        out[pod] = {
+            "addr": z3.If(present, z3.If(ready, READY, NOT_READY), NOT_LISTED),
+            "ip": z3.If(present, ip, NONE),
+            "node": z3.If(present, node, 0),
+        }
     return out
 
 
-def _content_differs(u: Unrolling, t: int, key: str, view: View, want: dict[str, z3.ArithRef]) -> z3.BoolRef:
+def _content_differs(u: Unrolling, t: int, key: str, view: View, want: dict[str, Address]) -> z3.BoolRef:
     """The Endpoints of ``view`` list other addresses than ``want`` (same_content; the labels and ports are the Service's)."""
-    return z3.Or([view.read(u, t, ENDPOINTS, cell(key, f"addr/{pod}")) != code for pod, code in sorted(want.items())])
+    return z3.Or([view.read(u, t, ENDPOINTS, cell(key, f"{field}/{pod}")) != term for pod, a in sorted(want.items()) for field, term in a.items()])
 
 
 def _sync_guard(u: Unrolling, t: int, key: str) -> z3.BoolRef:
@@ -129,11 +165,11 @@ def _sync_guard(u: Unrolling, t: int, key: str) -> z3.BoolRef:
     return z3.If(svc, stale, eps)
 
 
-def _write(u: Unrolling, t: int, key: str, exists: bool, addresses: dict[str, z3.ArithRef]) -> Terms:
+def _write(u: Unrolling, t: int, key: str, exists: bool, addresses: dict[str, Address]) -> Terms:
     """A write of the Endpoints of slot ``key``: present (with a new resourceVersion) or removed, with these addresses."""
     f = u[t]
     changes: Terms = {cell(key, "exists"): z3.BoolVal(exists), cell(key, "rv"): f["rev"] + 1 if exists else z3.IntVal(0)}
-    changes |= {cell(key, f"addr/{pod}"): code for pod, code in addresses.items()}
+    changes |= {cell(key, f"{field}/{pod}"): term for pod, a in addresses.items() for field, term in a.items()}
     return commit(u, t, ENDPOINTS, layout_of(u).slot(ENDPOINTS, key), changes)
 
 
@@ -148,7 +184,7 @@ def _sync(u: Unrolling, t: int, key: str) -> Terms:
     f = u[t]
     view = View(NAME)
     stored = f[cell(key, "exists")]
-    none = {pod: z3.IntVal(NOT_LISTED) for pod in listed(layout, key)}
+    none = {pod: {field: z3.IntVal(value) for field, value in UNLISTED.items()} for pod in listed(layout, key)}
     namespace = layout.service_objects[key].meta.namespace in layout.namespaces
     current = z3.And(stored, f[cell(key, "rv")] == view.read(u, t, ENDPOINTS, cell(key, "rv")))
     svc = view.read(u, t, SERVICE, f"service/{key}/exists")
@@ -179,11 +215,22 @@ def actions(layout: Layout) -> list[Encoded]:
     return [*(deliver_kind(kind) for kind in kinds), *(sync(key) for key in layout.services)]
 
 
-def unconverged(u: Unrolling, t: int) -> z3.BoolRef:
-    """The store's Endpoints of some Service with a selector are missing or list other pods than the store's (invariants.endpoints_converge).
+def _multisets_differ(a: list[tuple[z3.ArithRef, z3.ArithRef]], b: list[tuple[z3.ArithRef, z3.ArithRef]]) -> z3.BoolRef:
+    """Two lists of (where listed, IP) hold the listed entries a different number of times (NOT_LISTED entries do not count)."""
 
-    The invariant lists an active pod with an IP as ready when it is ready
-    (or the Service publishes not-ready addresses), whatever the variant.
+    def count(entries: list[tuple[z3.ArithRef, z3.ArithRef]], e: tuple[z3.ArithRef, z3.ArithRef]) -> z3.ArithRef:
+        return z3.Sum([z3.If(z3.And(x[0] == e[0], x[1] == e[1]), 1, 0) for x in entries])
+
+    return z3.Or([z3.And(e[0] != NOT_LISTED, count(a, e) != count(b, e)) for e in [*a, *b]] or [z3.BoolVal(False)])
+
+
+def unconverged(u: Unrolling, t: int) -> z3.BoolRef:
+    """The store's Endpoints of some Service with a selector are missing or list other IPs than its pods (invariants.endpoints_converge).
+
+    The invariant compares the sorted IPs of the ready and not-ready
+    addresses with those of the active pods with an IP, as ready when they
+    are ready (or the Service publishes not-ready addresses), whatever the
+    variant: the same multisets.
     """
     layout = layout_of(u)
     f = u[t]
@@ -191,13 +238,15 @@ def unconverged(u: Unrolling, t: int) -> z3.BoolRef:
     for key, svc in layout.service_objects.items():
         if svc.spec.selector is None:
             continue
-        want = {}
-        for pod in listed(layout, key):
-            active = z3.And(f[f"pod/{pod}/exists"], z3.Not(f[f"pod/{pod}/deleting"]), z3.Not(terminal(u, t, pod)))
-            ready = svc.spec.publish_not_ready_addresses or layout.pod_objects[pod].status.ready
-            want[pod] = z3.If(active, READY if ready else NOT_READY, NOT_LISTED)
-        differs = _content_differs(u, t, key, STORE, want)
-        out.append(z3.And(f[f"service/{key}/exists"], z3.Or(z3.Not(f[cell(key, "exists")]), differs)))
+        shown = [pod for pod in listed(layout, key) if layout.shows_ip_from[pod] <= t]
+        have = [(f[cell(key, f"addr/{pod}")], f[cell(key, f"ip/{pod}")]) for pod in shown]
+        want = []
+        for pod in shown:
+            ip = pod_status(u, t, pod, "ip")
+            active = z3.And(f[f"pod/{pod}/exists"], z3.Not(f[f"pod/{pod}/deleting"]), z3.Not(terminal(u, t, pod)), ip != NONE)
+            ready = z3.Or(svc.spec.publish_not_ready_addresses, pod_status(u, t, pod, "ready"))
+            want.append((z3.If(active, z3.If(ready, READY, NOT_READY), NOT_LISTED), ip))
+        out.append(z3.And(f[f"service/{key}/exists"], z3.Or(z3.Not(f[cell(key, "exists")]), _multisets_differ(have, want))))
     return z3.Or(out) if out else z3.BoolVal(False)
 
 
@@ -224,7 +273,7 @@ def ready_terminating(u: Unrolling, t: int) -> z3.BoolRef:
         seen = view.read(u, t - 1, SERVICE, f"service/{key}/exists")
         listed_ready = []
         for pod in listed(layout, key):
-            gone = z3.Or(view.read(u, t - 1, POD, f"pod/{pod}/deleting"), terminal(u, t - 1, pod))
+            gone = z3.Or(view.read(u, t - 1, POD, f"pod/{pod}/deleting"), status.terminal_phase(view.status(u, t - 1, pod, "phase")))
             listed_ready.append(z3.And(after[cell(key, f"addr/{pod}")] == READY, view.read(u, t - 1, POD, f"pod/{pod}/exists"), gone))
         if listed_ready:
             bad.append(z3.And(u.choices[t - 1] == i, written, seen, z3.Or(listed_ready)))

@@ -22,7 +22,7 @@ from spec.objects import POD, SERVICE, Service
 from spec.state import State
 
 USER = "user"
-BUDGETS = ("create", "delete-service", "delete-pod", "scale", "container-exit", "node-crash", "partition")
+BUDGETS = ("create", "delete-service", "delete-pod", "scale", "container-exit", "container-unhealthy", "node-crash", "partition")
 """the budgets the encoded requests spend"""
 
 

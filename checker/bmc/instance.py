@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import attrs
 
 from checker.bmc import apiserver, endpoints, environment, invariants, kubelet, kubeproxy, nodelifecycle, replicaset, scheduler, tainteviction
@@ -41,15 +43,18 @@ def _replicaset_actions(layout: Layout) -> list[Encoded]:
     return scale + controller
 
 
-def _not_encoded(model: KubeModel, encoded: list[Encoded]) -> tuple[str, ...]:
-    """The catalogue's actions the scenario can take that the encoding leaves out (UserCreate by object, WatchDeliver by watch, others by kind)."""
+def _not_encoded(model: KubeModel, encoded: list[Encoded], impossible: Sequence[str] = ()) -> tuple[str, ...]:
+    """The catalogue's actions the scenario can take that the encoding leaves out (UserCreate by object, WatchDeliver by watch, others by kind).
+
+    ``impossible``: action names no instance can take in this scenario (a probe of containers without one).
+    """
     ctx = model.ctx
     done = {str(e.action) for e in encoded}
     done_kinds = {(e.action.component, e.action.name) for e in encoded}
     out: list[str] = []
     for instance, ctype in ctx.components:
         for adef in action_defs(ctype):
-            if not adef.possible(ctx.scenario):
+            if not adef.possible(ctx.scenario) or adef.name in impossible:
                 continue
             if adef.name == "UserCreate":
                 user = ctx.scenario.user
@@ -105,6 +110,6 @@ def build(model: KubeModel, depth: int = 0) -> Instance:
         actions=tuple(actions),
         invariants=invariants.encoded(services, bool(controller), bool(kubelets), bool(schedulers), beats, (addresses, proxies)),
         abstract=abstract,
-        not_encoded=_not_encoded(model, actions) + tuple(kubelet.left_out(layout, initial) if kubelets else ()),
+        not_encoded=_not_encoded(model, actions, kubelet.unprobed(layout)) + tuple(kubelet.left_out(layout, initial) if kubelets else ()),
         data=layout,
     )

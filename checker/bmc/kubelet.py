@@ -1,4 +1,4 @@
-"""The kubelet and its machine's container runtime, as Z3 (spec/kubelet.py, spec/runtime.py): admission, container starts, exits.
+"""The kubelet and its machine's container runtime, as Z3 (spec/kubelet.py, spec/runtime.py): admission, container starts, probes, faults.
 
 Cells per node: for each pod slot that may be bound to it (bound there, or
 unbound: the scheduler may bind it there), whether the kubelet admitted
@@ -20,10 +20,12 @@ node's selection: not with ``apiserver-rebind``).
 
 The status manager (pkg/kubelet/status) writes the status of the *status
 slots* (``layout.status_slots``: the pods whose status an encoded action
-can change and no Service selects, whose Endpoints would need a varying
-address; ``checker.bmc.status``); its memory is a copy of the
+can change; ``checker.bmc.status``); its memory is a copy of the
 status written last (present until the watch delivers it) and, per
-rejected pod, the rejection's code. Machines crash and restart
+rejected pod, the rejection's code. The prober records each running
+container's readiness result (its health) and kills a container that
+fails its liveness probe; the faults ``ContainerExit`` and
+``ContainerUnhealthy`` hit the first machine that runs the container. Machines crash and restart
 (``NodeCrash``, ``NodeRestart``): the machine's sandboxes and the
 kubelet's memory are lost, and the restarted kubelet lists the store. A
 partitioned machine keeps running what it has; its kubelet neither writes
@@ -31,8 +33,8 @@ nor receives events. Where the clock runs (``layout.heartbeats``), the
 kubelet renews its Lease, watches its own Node (its cache: the store as
 of its cursor) and posts Ready=True, and its admission reads the node
 lifecycle controller's NoExecute taints from that cache. The status writes
-of the other slots, probes, liveness kills, pod termination and clean-up
-are not encoded yet, and are listed as such.
+of the other slots (none but where pods/binding rebinds), pod termination
+and clean-up are not encoded yet, and are listed as such.
 """
 
 from __future__ import annotations
@@ -380,24 +382,120 @@ def _rejection(u: Unrolling, t: int, node: str, pod: str) -> z3.ArithRef:
     return code
 
 
-def exit_container(node: str, pod: str, container: str, code: int) -> Encoded:
+def _fault(u: Unrolling, t: int, pod: str, container: str, healthy_only: bool) -> tuple[z3.BoolRef, list[tuple[str, z3.BoolRef]]]:
+    """A container fault's reach (environment._with_container): (some machine runs the container, healthy if ``healthy_only``; for each
+    machine it may run on, in name order, whether the fault hits it there: the first such machine)."""
+    layout = layout_of(u)
+    f = u[t]
+    hit: list[tuple[str, z3.BoolRef]] = []
+    earlier: list[z3.BoolRef] = []
+    for node in layout.prefixes:
+        if pod not in on(layout, node):
+            continue
+        rc = _sb(node, pod, container)
+        here = z3.And(f[f"{rc}/running"], f[f"{rc}/healthy"]) if healthy_only else f[f"{rc}/running"]
+        hit.append((node, z3.And(here, *(z3.Not(e) for e in earlier))))
+        earlier.append(here)
+    return z3.Or(earlier or [z3.BoolVal(False)]), hit
+
+
+def exit_container(pod: str, container: str, code: int) -> Encoded:
     """ContainerExit: a running container's process exits with ``code`` (a fault, counted against its budget)."""
 
     def guard(u: Unrolling, t: int) -> z3.BoolRef:
         layout = layout_of(u)
-        f = u[t]
-        return z3.And(f["budget/container-exit"] < layout.budgets.get("container-exit", 0), f[_sb(node, pod, f"{container}/running")])
+        return z3.And(u[t]["budget/container-exit"] < layout.budgets.get("container-exit", 0), _fault(u, t, pod, container, False)[0])
 
     def effect(u: Unrolling, t: int) -> Terms:
         f = u[t]
-        return {
-            "budget/container-exit": f["budget/container-exit"] + 1,
-            _sb(node, pod, f"{container}/running"): z3.BoolVal(False),
-            _sb(node, pod, f"{container}/exit"): z3.IntVal(code),
-            _sb(node, pod, f"{container}/finished"): clock(u, t),
-        }
+        out: Terms = {"budget/container-exit": f["budget/container-exit"] + 1}
+        for node, there in _fault(u, t, pod, container, False)[1]:
+            rc = _sb(node, pod, container)
+            changes = {f"{rc}/running": z3.BoolVal(False), f"{rc}/exit": z3.IntVal(code), f"{rc}/finished": clock(u, t)}
+            out |= {name: z3.If(there, term, f[name]) for name, term in changes.items()}
+        return out
 
     return Encoded(Action("fault", "ContainerExit", (("pod", pod), ("container", container), ("code", code))), guard, effect)
+
+
+def make_unhealthy(pod: str, container: str) -> Encoded:
+    """ContainerUnhealthy: a running container's application stops answering its probes (a fault, counted against its budget)."""
+
+    def guard(u: Unrolling, t: int) -> z3.BoolRef:
+        layout = layout_of(u)
+        return z3.And(u[t]["budget/container-unhealthy"] < layout.budgets.get("container-unhealthy", 0), _fault(u, t, pod, container, True)[0])
+
+    def effect(u: Unrolling, t: int) -> Terms:
+        f = u[t]
+        out: Terms = {"budget/container-unhealthy": f["budget/container-unhealthy"] + 1}
+        for node, there in _fault(u, t, pod, container, True)[1]:
+            name = _sb(node, pod, f"{container}/healthy")
+            out[name] = z3.If(there, z3.BoolVal(False), f[name])
+        return out
+
+    return Encoded(Action("fault", "ContainerUnhealthy", (("pod", pod), ("container", container))), guard, effect)
+
+
+def _probed(u: Unrolling, t: int, node: str, pod: str, container: str) -> z3.BoolRef:
+    """kl._running for one container: the machine is up, the pod in the kubelet's cache and its container running."""
+    return z3.And(machine_up(u, t, node), _cached(u, t, node, pod)[0], u[t][_sb(node, pod, f"{container}/running")])
+
+
+def probe(node: str, pod: str, container: str) -> Encoded:
+    """KubeletProbeReadiness: a running container's readiness result (none counts as failure) becomes its health."""
+
+    def guard(u: Unrolling, t: int) -> z3.BoolRef:
+        f = u[t]
+        healthy = f[_sb(node, pod, f"{container}/healthy")]
+        return z3.And(_probed(u, t, node, pod, container), (f[_kl(node, f"probe/{pod}/{container}")] == 1) != healthy)
+
+    def effect(u: Unrolling, t: int) -> Terms:
+        return {_kl(node, f"probe/{pod}/{container}"): z3.If(u[t][_sb(node, pod, f"{container}/healthy")], 1, 0)}
+
+    return Encoded(Action(instance(node), "KubeletProbeReadiness", (("pod", pod), ("container", container))), guard, effect)
+
+
+def kill_unlive(node: str, pod: str, container: str) -> Encoded:
+    """KubeletLivenessKill: a running container of a pod not being deleted fails its liveness probe and is killed (exit 137)."""
+
+    def guard(u: Unrolling, t: int) -> z3.BoolRef:
+        f = u[t]
+        deleting = _cached(u, t, node, pod)[1]
+        return z3.And(_probed(u, t, node, pod, container), z3.Not(f[_sb(node, pod, f"{container}/healthy")]), z3.Not(deleting))
+
+    def effect(u: Unrolling, t: int) -> Terms:
+        rc = _sb(node, pod, container)
+        return {f"{rc}/running": z3.BoolVal(False), f"{rc}/exit": z3.IntVal(kl.SIGKILL_EXIT), f"{rc}/finished": clock(u, t)}
+
+    return Encoded(Action(instance(node), "KubeletLivenessKill", (("pod", pod), ("container", container))), guard, effect)
+
+
+def probes(layout: Layout, node: str, pod: str) -> list[Encoded]:
+    """The probe actions of a pod slot's containers that have probes."""
+    out: list[Encoded] = []
+    for c in layout.pod_objects[pod].spec.containers:
+        out += [probe(node, pod, c.name)] if c.readiness_probe else []
+        out += [kill_unlive(node, pod, c.name)] if c.liveness_probe else []
+    return [attrs.evolve(e, born=layout.born(pod)) for e in out]
+
+
+def faults(layout: Layout) -> list[Encoded]:
+    """The container faults that have a budget: exits with code 0 or 1, and (for containers with a probe) unhealthiness."""
+    out: list[Encoded] = []
+    for pod in layout.pods:
+        for c in layout.pod_objects[pod].spec.containers:
+            if layout.budgets.get("container-exit", 0) > 0:
+                out += [exit_container(pod, c.name, code) for code in (0, 1)]
+            if (c.readiness_probe or c.liveness_probe) and layout.budgets.get("container-unhealthy", 0) > 0:
+                out.append(make_unhealthy(pod, c.name))
+    return [attrs.evolve(e, born=layout.born(str(e.action.param("pod")))) for e in out]
+
+
+def unprobed(layout: Layout) -> list[str]:
+    """The probe actions no pod slot's container can take: it has no such probe (so none is listed as left out)."""
+    containers = [c for p in layout.pod_objects.values() for c in p.spec.containers]
+    out = [] if any(c.readiness_probe for c in containers) else ["KubeletProbeReadiness"]
+    return out + ([] if any(c.liveness_probe for c in containers) else ["KubeletLivenessKill"])
 
 
 def start(node: str, pod: str, container: str) -> Encoded:
@@ -805,7 +903,7 @@ def left_out(layout: Layout, s: State) -> list[str]:
 
 
 def actions(layout: Layout, s: State) -> list[Encoded]:
-    """The kubelets' encoded actions and the container exits (none where :func:`covered` is false)."""
+    """The kubelets' encoded actions and the container faults (none where :func:`covered` is false)."""
     if not covered(layout, s):
         return []
     out: list[Encoded] = []
@@ -818,15 +916,8 @@ def actions(layout: Layout, s: State) -> list[Encoded]:
         for pod in on(layout, node):
             out += [attrs.evolve(start(node, pod, c.name), born=layout.born(pod)) for c in layout.pod_objects[pod].spec.containers]
         out += [attrs.evolve(sync_status(node, pod), born=layout.born(pod)) for pod in _status_slots(layout, node)]
-    if layout.budgets.get("container-exit", 0) > 0:
-        for node in layout.prefixes:
-            out += [
-                attrs.evolve(exit_container(node, pod, c.name, code), born=layout.born(pod))
-                for pod in on(layout, node)
-                for c in layout.pod_objects[pod].spec.containers
-                for code in (0, 1)
-            ]
-    return out
+        out += [e for pod in on(layout, node) for e in probes(layout, node, pod)]
+    return out + faults(layout)
 
 
 def shared_pod_ip(u: Unrolling, t: int) -> z3.BoolRef:

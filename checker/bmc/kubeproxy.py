@@ -2,8 +2,9 @@
 
 Cells: each machine's NAT rules, one rule per port of each Service slot
 (``<service>:<port>``): whether it is there, the ClusterIP it matches (a
-code, ``layout.ip_code``) and, for each pod slot the Service's Endpoints can
-list, whether that pod's ``ip:targetPort`` is a backend. The node port is 0
+code, ``layout.ip_code``) and, for each pod IP the run can hand out
+(``layout.pod_ips``), how many times ``ip:targetPort`` is among its backends
+(the backends are a sorted list, so the counts are the list). The node port is 0
 (no Service here is of type NodePort). kube-proxy's caches are read off the
 unrolling (``checker.bmc.informer``); its watches have no handler.
 
@@ -57,9 +58,9 @@ def cells(layout: Layout) -> list[Cell]:
     """Each kube-proxy machine's rule cells."""
     out: list[Cell] = []
     for node in nodes(layout):
-        for rule, key, _ in rules(layout):
+        for rule, _, _ in rules(layout):
             out += [Cell(rule_cell(node, rule, "present"), boolean=True), Cell(rule_cell(node, rule, "ip"))]
-            out += [Cell(rule_cell(node, rule, f"backend/{pod}"), boolean=True) for pod in listed(layout, key)]
+            out += [Cell(rule_cell(node, rule, f"backend/{ip}")) for ip in layout.pod_ips]
     return out
 
 
@@ -68,12 +69,13 @@ def abstract(layout: Layout, s: State) -> dict[str, int | bool]:
     out: dict[str, int | bool] = {}
     for node in nodes(layout):
         held = s.machines[node].proxy_rules
-        for rule, key, port in rules(layout):
+        for rule, _, port in rules(layout):
             have = held.get(rule)
             code = NONE if have is None else layout_ip(have.cluster_ip)
             out |= {rule_cell(node, rule, "present"): have is not None, rule_cell(node, rule, "ip"): code}
-            for pod, ip in listed(layout, key).items():
-                out[rule_cell(node, rule, f"backend/{pod}")] = have is not None and f"{ip}:{port}" in have.backends
+            backends = [layout.pod_ip_code(b.removesuffix(f":{port}")) for b in have.backends] if have is not None else []
+            assert set(backends) <= set(layout.pod_ips), f"{rule}: a backend other than a pod IP's and the target port"
+            out |= {rule_cell(node, rule, f"backend/{ip}"): backends.count(ip) for ip in layout.pod_ips}
     return out
 
 
@@ -85,17 +87,31 @@ def layout_ip(ip: str) -> int:
 
 
 def desired(u: Unrolling, t: int, view: View) -> dict[str, Terms]:
-    """The rules ``view``'s Services and Endpoints call for (kubeproxy.desired_rules), each as its cells' values without the machine."""
-    layout = layout_of(u)
-    out: dict[str, Terms] = {}
-    for rule, key, _ in rules(layout):
-        present = view.read(u, t, SERVICE, f"service/{key}/exists")
-        eps = view.read(u, t, ENDPOINTS, cell(key, "exists"))
-        terms: Terms = {"present": present, "ip": z3.If(present, view.read(u, t, SERVICE, f"service/{key}/ip"), NONE)}
-        for pod in listed(layout, key):
-            terms[f"backend/{pod}"] = z3.And(present, eps, view.read(u, t, ENDPOINTS, cell(key, f"addr/{pod}")) == READY)
-        out[rule] = terms
-    return out
+    """The rules ``view``'s Services and Endpoints call for (kubeproxy.desired_rules), each as its cells' values without the machine.
+
+    (A count is 0 for an IP no sandbox can hold by frame t, and only the
+    addresses of pod slots that can show an IP by then are counted.)
+    """
+
+    def build() -> dict[str, Terms]:
+        layout = layout_of(u)
+        out: dict[str, Terms] = {}
+        for rule, key, _ in rules(layout):
+            present = view.read(u, t, SERVICE, f"service/{key}/exists")
+            eps = view.read(u, t, ENDPOINTS, cell(key, "exists"))
+            terms: Terms = {"present": present, "ip": z3.If(present, view.read(u, t, SERVICE, f"service/{key}/ip"), NONE)}
+            ready = [
+                (view.read(u, t, ENDPOINTS, cell(key, f"addr/{pod}")) == READY, view.read(u, t, ENDPOINTS, cell(key, f"ip/{pod}")))
+                for pod in listed(layout, key)
+                if layout.shows_ip_from[pod] <= t
+            ]
+            for ip, since in layout.pod_ips.items():
+                count = z3.Sum([z3.If(z3.And(is_ready, at == ip), 1, 0) for is_ready, at in ready] or [z3.IntVal(0)])
+                terms[f"backend/{ip}"] = z3.If(z3.And(present, eps), count, 0) if since <= t and ready else z3.IntVal(0)
+            out[rule] = terms
+        return out
+
+    return u.memo(("kube-proxy desired", t, view.instance), build)
 
 
 def _written(u: Unrolling, t: int, node: str) -> Terms:

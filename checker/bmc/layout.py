@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 import attrs
@@ -136,9 +136,14 @@ class Layout:
     """each node's Lease key (in kube-node-lease)"""
     service_objects: dict[str, Service]
     """each Service slot's object, as it is (initial) or would be created"""
-    addresses: dict[str, dict[str, str]] | None
-    """for each Service slot, the pod slots whose address its Endpoints can list, each with its IP; None where Endpoints are not encodable
+    addresses: dict[str, tuple[str, ...]] | None
+    """for each Service slot, the pod slots whose address its Endpoints can list; None where Endpoints are not encodable
     (see :func:`_addresses`)"""
+    pod_ips: dict[int, int]
+    """the codes of every pod IP a sandbox can hold in the run, each with the first frame it can (see :func:`_pod_ips`)"""
+    shows_ip_from: dict[str, int]
+    """for each pod slot whose status can show an IP in the run, the first frame it can (``STATUS_LEAD`` after its creation; 0 for an
+    initial pod)"""
 
     def node_code(self, name: str) -> int:
         """A node name as a pod's node cell holds it (0 for none)."""
@@ -306,44 +311,43 @@ STATUS_LEAD = {True: 3, False: 6}
 cycle and its Binding for an unbound pod; then the kubelet's delivery, its admission and the write"""
 
 
-def _status_slots(ctx: Context, initial: State, pods: dict[str, Pod], unwritten: frozenset[str]) -> frozenset[str]:
-    """The pod slots whose status may change in the encoded runs: neither ``unwritten`` nor selected by a Service; none where pods/binding rebinds.
+def _status_slots(ctx: Context, pods: dict[str, Pod], unwritten: frozenset[str]) -> frozenset[str]:
+    """The pod slots whose status may change in the encoded runs: those not ``unwritten``; none where pods/binding rebinds.
 
-    (The Endpoints encoding lists a constant address for each pod a Service
-    selects, ``_addresses``; a rebound pod leaves its kubelet's selection,
-    which the kubelet's encoding does not cover.)
+    (A rebound pod leaves its kubelet's selection, which the kubelet's
+    encoding does not cover.)
     """
     if ctx.flag(api.REBIND):
         return frozenset()
-    services = [*initial.api.objects.services.values(), *ctx.scenario.user.services]
-
-    def selected(pod: Pod) -> bool:
-        return any(
-            s.spec.selector is not None and s.meta.namespace == pod.meta.namespace and set_matches(s.spec.selector, pod.meta.labels) for s in services
-        )
-
-    return frozenset(key for key, p in pods.items() if key not in unwritten and not selected(p))
+    return frozenset(key for key in pods if key not in unwritten)
 
 
 def _steady(ctx: Context, initial: State, pod: Pod) -> bool:
     """An initial pod whose status no encoded action changes: admitted, its containers running, its status the one its kubelet generates.
 
-    Where no container exits and no machine crashes, nothing the encoding
-    runs changes what the status manager generates for such a pod (a
-    deletion leaves it running: the kubelet's termination is not encoded,
-    nor are probes and the node lifecycle controller's MarkPodNotReady).
+    Where no container exits or stops answering its probes, no machine
+    crashes and every readiness probe's last result is the container's
+    health, nothing the encoding runs changes what the status manager
+    generates for such a pod (a deletion leaves it running: the kubelet's
+    termination is not encoded, nor is the node lifecycle controller's
+    MarkPodNotReady).
     """
     budgets = ctx.scenario.bounds.budgets
     node, me = pod.spec.node_name, f"{kubelet.NAME}/{pod.spec.node_name}"
-    if budgets.get("container-exit", 0) > 0 or budgets.get("node-crash", 0) > 0 or me not in initial.views or node not in initial.machines:
+    faults = ("container-exit", "container-unhealthy", "node-crash")
+    if any(budgets.get(fault, 0) > 0 for fault in faults) or me not in initial.views or node not in initial.machines:
         return False
     memory = initial.views[me].memory
     sandbox = initial.machines[node].sandboxes.get(pod.meta.uid)
     if not isinstance(memory, kubelet.KubeletMemory) or pod.meta.uid not in memory.admitted or pod.meta.key in memory.written or sandbox is None:
         return False
     running = all((rc := sandbox.containers.get(c.name)) is not None and rc.running for c in pod.spec.containers)
+    probed = running and all(
+        not c.readiness_probe or memory.probes.get(f"{pod.meta.uid}/{c.name}", False) == sandbox.containers[c.name].healthy
+        for c in pod.spec.containers
+    )
     cached = initial.views[me].cache.pods.get(pod.meta.key) == pod
-    return running and cached and kubelet.desired_status(ctx, initial, me, pod) == pod.status
+    return probed and cached and kubelet.desired_status(ctx, initial, me, pod) == pod.status
 
 
 def _late(pods: dict[str, Pod], born: dict[str, int], depth: int) -> frozenset[str]:
@@ -444,40 +448,69 @@ def _service_objects(ctx: Context, initial: State) -> dict[str, Service] | None:
     return dict(sorted(out.items()))
 
 
-def _addresses(
-    initial: State, services: dict[str, Service] | None, pods: dict[str, Pod], varying: frozenset[str], fixed: frozenset[str]
-) -> dict[str, dict[str, str]] | None:
-    """For each Service slot, the pod slots its Endpoints can list, with their IPs; None where the encoding cannot say.
+def _pod_ips(
+    initial: State, pods: dict[str, Pod], dynamic: frozenset[str], sandbox_from: dict[str, int], code: Callable[[str], int | None]
+) -> dict[int, int] | None:
+    """The codes of every IP a sandbox can hold in the run, each with the first frame it can; None where one has no code.
 
-    An address is a pod's IP, node and uid, so the Endpoints (and kube-proxy's
-    backends) are encoded where no pod a Service selects has a ``varying``
-    status (a status slot), and each either never has an IP (its constant
-    status has none) or has a ``fixed`` node and uid too, the fixed IPs differ, and the initial Endpoints and rules
-    are made of them. No Service is of type NodePort here.
+    Machine.free_ip hands out the lowest address from .2 no sandbox holds, so
+    a machine holds ``.k`` only while k - 1 sandboxes exist there, each of a
+    pod slot that may be bound to it (from frame ``sandbox_from``) or an
+    initial one (from frame 0); and the initial sandboxes' addresses.
     """
-    if services is None or any(s.spec.type == "NodePort" or any(p.node_port for p in s.spec.ports) for s in services.values()):
+    out: dict[int | None, int] = {}
+    for name, machine in sorted(initial.machines.items()):
+        slots = {key: when for key, when in sandbox_from.items() if key in dynamic or pods[key].spec.node_name == name}
+        frames = sorted([0] * sum(1 for sb in machine.sandboxes.values() if sb.pod not in slots) + list(slots.values()))
+        for k, when in enumerate(frames, start=2):
+            out[code(f"{machine.pod_cidr_prefix}.{k}")] = min(when, out.get(code(f"{machine.pod_cidr_prefix}.{k}"), when))
+        out |= {code(sandbox.ip): 0 for sandbox in machine.sandboxes.values() if sandbox.ip}
+    if None in out:
         return None
-    out: dict[str, dict[str, str]] = {}
+    return {c: when for c, when in sorted(out.items()) if c is not None}
+
+
+def _addresses(
+    initial: State,
+    services: dict[str, Service] | None,
+    pods: dict[str, Pod],
+    shown: frozenset[str],
+    user: Sequence[str],
+    ips: dict[int, int] | None,
+    code: Callable[[str], int | None],
+) -> dict[str, tuple[str, ...]] | None:
+    """For each Service slot, the pod slots its Endpoints can list; None where the encoding cannot say.
+
+    An address is a pod's IP, node and uid: the Endpoints hold each listed
+    slot's IP and node as cells, and its uid is the slot's. So the Endpoints
+    (and kube-proxy's backends, a count per pod IP) are encoded where no pod
+    a Service selects is the user's (its uid is a cell), every pod IP has a
+    code (``ips``), no Service is of type NodePort, and the initial Endpoints
+    and rules are made of those slots and IPs. Only the slots that can show
+    an IP in the run (``shown``) are listed.
+    """
+    if services is None or ips is None or any(s.spec.type == "NodePort" or any(p.node_port for p in s.spec.ports) for s in services.values()):
+        return None
+    out: dict[str, tuple[str, ...]] = {}
     for key, svc in services.items():
-        out[key] = {}
-        for pkey, pod in pods.items():
-            if svc.spec.selector is None or pod.meta.namespace != svc.meta.namespace or not set_matches(svc.spec.selector, pod.meta.labels):
-                continue
-            if pkey in varying or (pod.status.pod_ip and pkey not in fixed):
-                return None
-            if pod.status.pod_ip:
-                out[key][pkey] = pod.status.pod_ip
-    ips = {pkey: ip for listed in out.values() for pkey, ip in listed.items()}
-    if len(set(ips.values())) != len(ips) or not set(initial.api.objects.endpoints) <= set(services):
+        selected = [
+            pkey
+            for pkey, pod in pods.items()
+            if svc.spec.selector is not None and pod.meta.namespace == svc.meta.namespace and set_matches(svc.spec.selector, pod.meta.labels)
+        ]
+        if any(pkey in user for pkey in selected):
+            return None
+        out[key] = tuple(pkey for pkey in selected if pkey in shown)
+    if not set(initial.api.objects.endpoints) <= set(services):
         return None
     for key, eps in initial.api.objects.endpoints.items():
         listed = [*eps.addresses, *eps.not_ready_addresses]
-        if any(out[key].get(a.pod) != a.ip or a.uid != pods[a.pod].meta.uid or a.node_name != pods[a.pod].spec.node_name for a in listed):
+        if any(a.pod not in out[key] or a.uid != pods[a.pod].meta.uid or code(a.ip) not in ips for a in listed):
             return None
-    backends = {f"{ip}:{p.target_port}" for key, listed in out.items() for ip in listed.values() for p in services[key].spec.ports}
     keys = {f"{key}:{p.port}" for key, svc in services.items() for p in svc.spec.ports}
     rules = [(key, rule) for m in initial.machines.values() for key, rule in m.proxy_rules.items()]
-    return out if all(key in keys and set(rule.backends) <= backends and ip_code(rule.cluster_ip) is not None for key, rule in rules) else None
+    backends = [code(backend.rpartition(":")[0]) for _, rule in rules for backend in rule.backends]
+    return out if all(key in keys and ip_code(rule.cluster_ip) is not None for key, rule in rules) and set(backends) <= set(ips) else None
 
 
 def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
@@ -499,13 +532,13 @@ def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
     }
     born = dict.fromkeys(user_pods, 1) | {key: p.meta.uid - initial.api.next_uid + 1 for key, p in generated.items()}
     unwritten = _late(pods, born, depth) | {key for key, p in initial.api.objects.pods.items() if _steady(ctx, initial, p)}
-    status = _status_slots(ctx, initial, pods, unwritten)
+    status = _status_slots(ctx, pods, unwritten)
     dynamic = frozenset(key for key, p in pods.items() if not p.spec.node_name or ctx.flag(api.REBIND))
-    fixed = frozenset(key for key in pods if key not in status and key not in dynamic and key not in user_pods)
+    shown = frozenset(key for key, p in pods.items() if key in status or p.status.pod_ip)
     service_objects = _service_objects(ctx, initial)
     heartbeats = _heartbeats(ctx, initial)
     rejections, rejection_codes = _rejection_tables(initial, pods, status, heartbeats)
-    return Layout(
+    layout = Layout(
         ctx=ctx,
         kinds={k: i + 1 for i, k in enumerate(kinds)},
         services=tuple(services),
@@ -550,5 +583,13 @@ def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
         leases={lease.holder: key for key, lease in sorted(initial.api.objects.leases.items())},
         partitioned={name: m.partitioned for name, m in sorted(initial.machines.items())},
         service_objects=service_objects or {},
-        addresses=_addresses(initial, service_objects, pods, status, fixed),
+        addresses=None,
+        pod_ips={},
+        shows_ip_from={},
     )
+    lead = {key: when + STATUS_LEAD[bool(pods[key].spec.node_name)] for key, when in born.items()}
+    sandbox_from = {key: lead.get(key, 1) - 1 for key in pods if lead.get(key, 1) - 1 <= depth}
+    ips = _pod_ips(initial, pods, dynamic, sandbox_from, layout.pod_ip_code)
+    addresses = _addresses(initial, service_objects, pods, shown, layout.user_pods, ips, layout.pod_ip_code)
+    shows = {key: lead.get(key, 0) for key in sorted(shown)}
+    return attrs.evolve(layout, addresses=addresses, pod_ips=ips or {}, shows_ip_from=shows)
