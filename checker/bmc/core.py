@@ -118,7 +118,6 @@ class Unrolling:
         choice = z3.Int(f"action@{t}")
         self.choices.append(choice)
         cur = self.frames[t]
-        nxt = {name: cell.declare(t + 1) for name, cell in self.cells.items()}
         chosen = [choice == i for i in range(len(self.actions))]
         enabled = [z3.And(chosen[i], enc.guard(self, t)) for i, enc in enumerate(self.actions) if enc.born <= t]
         values: dict[str, z3.ExprRef] = {name: cell.literal(0) if cell.history else cur[name] for name, cell in self.cells.items()}
@@ -131,10 +130,14 @@ class Unrolling:
             for name in sorted(effect):
                 if not effect[name].eq(values[name]):
                     values[name] = z3.If(chosen[i], effect[name], values[name])
+        # a cell no action of the step can change keeps its term (a constant stays one): no new variable, no equation
+        kept = {name for name, value in values.items() if value.eq(cur[name]) or z3.is_int_value(value) or z3.is_true(value) or z3.is_false(value)}
+        nxt = {name: values[name] if name in kept else cell.declare(t + 1) for name, cell in self.cells.items()}
         self.frames.append(nxt)
-        state_cells = [name for name in sorted(self.cells) if not self.cells[name].history]
-        changes = z3.Or([nxt[name] != cur[name] for name in state_cells])  # a step that changes nothing is a stutter, not an action
-        return [z3.Or(enabled) if enabled else z3.BoolVal(False), changes, *(nxt[name] == values[name] for name in sorted(self.cells))]
+        state_cells = [name for name in sorted(self.cells) if not self.cells[name].history and not nxt[name].eq(cur[name])]
+        changes = z3.Or([nxt[name] != cur[name] for name in state_cells] or [z3.BoolVal(False)])  # a step that changes nothing is a stutter
+        ties = [nxt[name] == values[name] for name in sorted(self.cells) if name not in kept]
+        return [z3.Or(enabled) if enabled else z3.BoolVal(False), changes, *ties]
 
     def known(self, choice: int, values: Mapping[str, CellValue]) -> None:
         """Append a step whose choice and next frame are known constants (how the differential test follows a run of the executable spec)."""

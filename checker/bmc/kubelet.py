@@ -471,16 +471,17 @@ def kill_unlive(node: str, pod: str, container: str) -> Encoded:
 
 
 def probes(layout: Layout, node: str, pod: str) -> list[Encoded]:
-    """The probe actions of a pod slot's containers that have probes."""
+    """The probe actions of a pod slot's containers that have probes (from the first frame a container of the slot can run in)."""
     out: list[Encoded] = []
     for c in layout.pod_objects[pod].spec.containers:
         out += [probe(node, pod, c.name)] if c.readiness_probe else []
         out += [kill_unlive(node, pod, c.name)] if c.liveness_probe else []
-    return [attrs.evolve(e, born=layout.born(pod)) for e in out]
+    return [attrs.evolve(e, born=layout.after(pod, layout.lead(pod))) for e in out]
 
 
 def faults(layout: Layout) -> list[Encoded]:
-    """The container faults that have a budget: exits with code 0 or 1, and (for containers with a probe) unhealthiness."""
+    """The container faults that have a budget: exits with code 0 or 1, and (for containers with a probe) unhealthiness; each from the first
+    frame a container of its slot can run in."""
     out: list[Encoded] = []
     for pod in layout.pods:
         for c in layout.pod_objects[pod].spec.containers:
@@ -488,7 +489,8 @@ def faults(layout: Layout) -> list[Encoded]:
                 out += [exit_container(pod, c.name, code) for code in (0, 1)]
             if (c.readiness_probe or c.liveness_probe) and layout.budgets.get("container-unhealthy", 0) > 0:
                 out.append(make_unhealthy(pod, c.name))
-    return [attrs.evolve(e, born=layout.born(str(e.action.param("pod")))) for e in out]
+    started = {key: layout.after(key, layout.lead(key)) for key in layout.pods}
+    return [attrs.evolve(e, born=started[str(e.action.param("pod"))]) for e in out]
 
 
 def unprobed(layout: Layout) -> list[str]:
@@ -912,10 +914,11 @@ def actions(layout: Layout, s: State) -> list[Encoded]:
             continue
         out.append(deliver_pods(node))
         out += heartbeats(layout, node)
-        out += [attrs.evolve(admit(node, pod), born=layout.born(pod)) for pod in on(layout, node)]
+        out += [attrs.evolve(admit(node, pod), born=layout.after(pod, layout.lead(pod) - 2)) for pod in on(layout, node)]
         for pod in on(layout, node):
-            out += [attrs.evolve(start(node, pod, c.name), born=layout.born(pod)) for c in layout.pod_objects[pod].spec.containers]
-        out += [attrs.evolve(sync_status(node, pod), born=layout.born(pod)) for pod in _status_slots(layout, node)]
+            after = layout.after(pod, layout.lead(pod) - 1)
+            out += [attrs.evolve(start(node, pod, c.name), born=after) for c in layout.pod_objects[pod].spec.containers]
+        out += [attrs.evolve(sync_status(node, pod), born=layout.after(pod, layout.lead(pod) - 1)) for pod in _status_slots(layout, node)]
         out += [e for pod in on(layout, node) for e in probes(layout, node, pod)]
     return out + faults(layout)
 

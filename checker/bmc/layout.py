@@ -14,7 +14,7 @@ from spec import apiserver as api
 from spec import informer, kubelet, scheduler
 from spec.component import Context, Watch, node_of
 from spec.controllers import nodelifecycle as nlc
-from spec.controllers.replicaset import pod_from_template
+from spec.controllers.replicaset import ReplicaSetMemory, pod_from_template
 from spec.frozen import replace
 from spec.labels import set_matches
 from spec.objects import (
@@ -85,6 +85,9 @@ class Layout:
     """each pod slot's object as it is (initial) or would be created, apart from its resourceVersion and deletion"""
     generated: dict[str, str]
     """a ReplicaSet's pod slot: the ReplicaSet's key"""
+    first_create: int
+    """the first frame a ReplicaSet's pod can exist in: 1 where a sync is in progress at the start, else 2 (a ReplicaSetSync, then the
+    ReplicaSetWrite that creates it)"""
     user_pods: tuple[str, ...]
     """the pods the user may create (their uid is a cell: the API server hands it out at the create)"""
     prefixes: dict[str, str]
@@ -158,10 +161,21 @@ class Layout:
         return key in self.dynamic or self.pod_objects[key].spec.node_name == node
 
     def born(self, key: str) -> int:
-        """The first frame in which the pod of slot ``key`` can exist: 0 for an initial pod, 1 for the user's, 1 + j for the j-th next uid."""
+        """The first frame in which the pod of slot ``key`` can exist: 0 for an initial pod, 1 for the user's; for the j-th next uid, 1 + j
+        (a step hands out at most one uid) and not before ``first_create``."""
         if key in self.generated:
-            return self.pod_objects[key].meta.uid - self.next_uid + 1
+            return max(self.pod_objects[key].meta.uid - self.next_uid + 1, self.first_create)
         return 1 if key in self.user_pods else 0
+
+    def after(self, key: str, steps: int) -> int:
+        """The first frame an action of pod slot ``key`` can be enabled in if it needs ``steps`` steps after the pod's creation (see
+        ``STATUS_LEAD``); 0 for an initial pod, which may be at any stage."""
+        born = self.born(key)
+        return born + steps if born else 0
+
+    def lead(self, key: str) -> int:
+        """``STATUS_LEAD`` of pod slot ``key``: bound at creation or not."""
+        return STATUS_LEAD[bool(self.pod_objects[key].spec.node_name)]
 
     def slot(self, kind: str, key: str) -> int:
         """The code of an object slot in the history cells (1, 2, ... within its kind; 0 for an object without a slot)."""
@@ -308,7 +322,8 @@ def _generated(ctx: Context, initial: State, depth: int) -> dict[str, Pod]:
 
 STATUS_LEAD = {True: 3, False: 6}
 """the fewest steps from a pod's creation to a status write of its kubelet, bound at creation or not: the scheduler's watch delivery, its
-cycle and its Binding for an unbound pod; then the kubelet's delivery, its admission and the write"""
+cycle and its Binding for an unbound pod; then the kubelet's delivery, its admission and the write (so the admission can come
+``STATUS_LEAD - 2`` steps after the creation, a container start or status write ``- 1``, a probe or container fault ``STATUS_LEAD``)"""
 
 
 def _status_slots(ctx: Context, pods: dict[str, Pod], unwritten: frozenset[str]) -> frozenset[str]:
@@ -530,7 +545,8 @@ def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
     history = {
         r: {key: service_fields(informer.store_at(initial, SERVICE, r).get(key)) for key in services} for r in range(oldest, initial.api.revision)
     }
-    born = dict.fromkeys(user_pods, 1) | {key: p.meta.uid - initial.api.next_uid + 1 for key, p in generated.items()}
+    first_create = 1 if any(isinstance(v.memory, ReplicaSetMemory) and v.memory.syncs for v in initial.views.values()) else 2
+    born = dict.fromkeys(user_pods, 1) | {key: max(p.meta.uid - initial.api.next_uid + 1, first_create) for key, p in generated.items()}
     unwritten = _late(pods, born, depth) | {key for key, p in initial.api.objects.pods.items() if _steady(ctx, initial, p)}
     status = _status_slots(ctx, pods, unwritten)
     dynamic = frozenset(key for key, p in pods.items() if not p.spec.node_name or ctx.flag(api.REBIND))
@@ -553,6 +569,7 @@ def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
         pods=tuple(pods),
         pod_objects=pods,
         generated={key: f"{p.meta.namespace}/{ref.name}" for key, p in generated.items() if (ref := p.meta.controller_ref()) is not None},
+        first_create=first_create,
         user_pods=tuple(user_pods),
         prefixes={name: m.pod_cidr_prefix for name, m in sorted(initial.machines.items())},
         images=tuple(sorted(images)),
