@@ -39,6 +39,8 @@ and clean-up are not encoded yet, and are listed as such.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import attrs
 import z3
 
@@ -399,41 +401,40 @@ def _fault(u: Unrolling, t: int, pod: str, container: str, healthy_only: bool) -
     return z3.Or(earlier or [z3.BoolVal(False)]), hit
 
 
-def exit_container(pod: str, container: str, code: int) -> Encoded:
-    """ContainerExit: a running container's process exits with ``code`` (a fault, counted against its budget)."""
+def _container_fault(action: Action, budget: str, healthy_only: bool, changes: Callable[[Unrolling, int, str], Terms]) -> Encoded:
+    """A container fault of ``budget``: enabled while the budget lasts and some machine runs the action's container; ``changes`` (of frame
+    t, on a machine) on the first such machine (``_fault``)."""
+    pod, container = str(action.param("pod")), str(action.param("container"))
+    spent = f"budget/{budget}"
 
     def guard(u: Unrolling, t: int) -> z3.BoolRef:
-        layout = layout_of(u)
-        return z3.And(u[t]["budget/container-exit"] < layout.budgets.get("container-exit", 0), _fault(u, t, pod, container, False)[0])
+        return z3.And(u[t][spent] < layout_of(u).budgets.get(budget, 0), _fault(u, t, pod, container, healthy_only)[0])
 
     def effect(u: Unrolling, t: int) -> Terms:
         f = u[t]
-        out: Terms = {"budget/container-exit": f["budget/container-exit"] + 1}
-        for node, there in _fault(u, t, pod, container, False)[1]:
-            rc = _sb(node, pod, container)
-            changes = {f"{rc}/running": z3.BoolVal(False), f"{rc}/exit": z3.IntVal(code), f"{rc}/finished": clock(u, t)}
-            out |= {name: z3.If(there, term, f[name]) for name, term in changes.items()}
+        out: Terms = {spent: f[spent] + 1}
+        for node, there in _fault(u, t, pod, container, healthy_only)[1]:
+            out |= {name: z3.If(there, term, f[name]) for name, term in changes(u, t, node).items()}
         return out
 
-    return Encoded(Action("fault", "ContainerExit", (("pod", pod), ("container", container), ("code", code))), guard, effect)
+    return Encoded(action, guard, effect)
+
+
+def exit_container(pod: str, container: str, code: int) -> Encoded:
+    """ContainerExit: a running container's process exits with ``code`` (a fault, counted against its budget)."""
+
+    def changes(u: Unrolling, t: int, node: str) -> Terms:
+        rc = _sb(node, pod, container)
+        return {f"{rc}/running": z3.BoolVal(False), f"{rc}/exit": z3.IntVal(code), f"{rc}/finished": clock(u, t)}
+
+    action = Action("fault", "ContainerExit", (("pod", pod), ("container", container), ("code", code)))
+    return _container_fault(action, "container-exit", False, changes)
 
 
 def make_unhealthy(pod: str, container: str) -> Encoded:
     """ContainerUnhealthy: a running container's application stops answering its probes (a fault, counted against its budget)."""
-
-    def guard(u: Unrolling, t: int) -> z3.BoolRef:
-        layout = layout_of(u)
-        return z3.And(u[t]["budget/container-unhealthy"] < layout.budgets.get("container-unhealthy", 0), _fault(u, t, pod, container, True)[0])
-
-    def effect(u: Unrolling, t: int) -> Terms:
-        f = u[t]
-        out: Terms = {"budget/container-unhealthy": f["budget/container-unhealthy"] + 1}
-        for node, there in _fault(u, t, pod, container, True)[1]:
-            name = _sb(node, pod, f"{container}/healthy")
-            out[name] = z3.If(there, z3.BoolVal(False), f[name])
-        return out
-
-    return Encoded(Action("fault", "ContainerUnhealthy", (("pod", pod), ("container", container))), guard, effect)
+    action = Action("fault", "ContainerUnhealthy", (("pod", pod), ("container", container)))
+    return _container_fault(action, "container-unhealthy", True, lambda u, t, node: {_sb(node, pod, f"{container}/healthy"): z3.BoolVal(False)})
 
 
 def _probed(u: Unrolling, t: int, node: str, pod: str, container: str) -> z3.BoolRef:
