@@ -477,8 +477,7 @@ def _pod_ips(
     for name, machine in sorted(initial.machines.items()):
         slots = {key: when for key, when in sandbox_from.items() if key in dynamic or pods[key].spec.node_name == name}
         frames = sorted([0] * sum(1 for sb in machine.sandboxes.values() if sb.pod not in slots) + list(slots.values()))
-        for k, when in enumerate(frames, start=2):
-            out[code(f"{machine.pod_cidr_prefix}.{k}")] = min(when, out.get(code(f"{machine.pod_cidr_prefix}.{k}"), when))
+        out |= {code(f"{machine.pod_cidr_prefix}.{k}"): when for k, when in enumerate(frames, start=2)}
         out |= {code(sandbox.ip): 0 for sandbox in machine.sandboxes.values() if sandbox.ip}
     if None in out:
         return None
