@@ -585,12 +585,13 @@ def test_default_holds_and_says_what_was_left_out(tmp_path: Path, capsys: pytest
     assert progress == [f"  ... every run of {d} steps refuted" for d in range(7)]
     assert "holds        unique-cluster-ip" in output and "holds        proxy-converges" in output
     assert "not encoded  pod-runs-once" in output
-    assert "not encoded, so left out of the runs: WatchDeliver kind=" in output and "KubeletSyncStatus" in output
+    assert "not encoded, so left out of the runs: WatchDeliver kind=" in output and "KubeletKillPod" in output
+    assert "KubeletSyncStatus" not in output  # the steady pod's status cannot change, a new pod's no sooner than 8 steps in: not left out
     assert "a bounded search, not a proof" in output
     run = json.loads((tmp_path / "r.json").read_text())["runs"][0]
     assert run["engine"] == "z3" and run["depth"] == 6 and run["judged"] == JUDGED
     assert "user UserCreate kind=Service name=default/web" in run["encoded"]
-    assert "kubelet/node-1 KubeletSyncStatus" in run["not_encoded"] and "kubelet/node-1 WatchDeliver kind=Node" in run["not_encoded"]
+    assert "kubelet/node-1 KubeletKillPod" in run["not_encoded"] and "kubelet/node-1 WatchDeliver kind=Node" in run["not_encoded"]
     assert "kubelet/node-1 WatchDeliver kind=Pod" not in run["not_encoded"] and "scheduler SchedulerBind" not in run["not_encoded"]
     assert run["verdicts"]["pod-runs-once"] == "not encoded"
     cases = {c.get("name"): c for c in ET.parse(tmp_path / "r.xml").getroot().iter("testcase")}

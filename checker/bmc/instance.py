@@ -46,7 +46,7 @@ def _replicaset_actions(layout: Layout) -> list[Encoded]:
 def _not_encoded(model: KubeModel, encoded: list[Encoded], impossible: Sequence[str] = ()) -> tuple[str, ...]:
     """The catalogue's actions the scenario can take that the encoding leaves out (UserCreate by object, WatchDeliver by watch, others by kind).
 
-    ``impossible``: action names no instance can take in this scenario (a probe of containers without one).
+    ``impossible``: action names no instance can take in this scenario and bound (``kubelet.impossible``).
     """
     ctx = model.ctx
     done = {str(e.action) for e in encoded}
@@ -110,6 +110,6 @@ def build(model: KubeModel, depth: int = 0) -> Instance:
         actions=tuple(actions),
         invariants=invariants.encoded(services, bool(controller), bool(kubelets), bool(schedulers), beats, (addresses, proxies)),
         abstract=abstract,
-        not_encoded=_not_encoded(model, actions, kubelet.unprobed(layout)) + tuple(kubelet.left_out(layout, initial) if kubelets else ()),
+        not_encoded=_not_encoded(model, actions, kubelet.impossible(layout)) + tuple(kubelet.left_out(layout, initial) if kubelets else ()),
         data=layout,
     )

@@ -494,11 +494,13 @@ def faults(layout: Layout) -> list[Encoded]:
     return [attrs.evolve(e, born=started[str(e.action.param("pod"))]) for e in out]
 
 
-def unprobed(layout: Layout) -> list[str]:
-    """The probe actions no pod slot's container can take: it has no such probe (so none is listed as left out)."""
+def impossible(layout: Layout) -> list[str]:
+    """The kubelet actions no pod slot can take in the bound (so none is listed as left out): a probe no container has; a status write
+    where every slot's status is constant because no encoded action can change it (``layout.unwritten``)."""
     containers = [c for p in layout.pod_objects.values() for c in p.spec.containers]
     out = [] if any(c.readiness_probe for c in containers) else ["KubeletProbeReadiness"]
-    return out + ([] if any(c.liveness_probe for c in containers) else ["KubeletLivenessKill"])
+    out += [] if any(c.liveness_probe for c in containers) else ["KubeletLivenessKill"]
+    return out + ([] if set(layout.pods) - layout.unwritten else ["KubeletSyncStatus"])
 
 
 def start(node: str, pod: str, container: str) -> Encoded:
