@@ -96,6 +96,10 @@ UNLISTED: dict[str, int] = {"addr": NOT_LISTED, "ip": NONE, "node": 0}
 """the fields of a slot the Endpoints do not list"""
 
 
+def _unlisted() -> Address:
+    return {field: z3.IntVal(value) for field, value in UNLISTED.items()}
+
+
 def abstract(layout: Layout, s: State) -> dict[str, int | bool]:
     """The Endpoints cells of a state."""
     out: dict[str, int | bool] = {}
@@ -132,7 +136,7 @@ def _desired(u: Unrolling, t: int, key: str, view: View) -> dict[str, Address]:
     out: dict[str, Address] = {}
     for pod in listed(layout, key):
         if layout.shows_ip_from[pod] > t:
-            out[pod] = {field: z3.IntVal(value) for field, value in UNLISTED.items()}
+            out[pod] = _unlisted()
             continue
         ip = view.status(u, t, pod, "ip")
         present = z3.And(view.read(u, t, POD, f"pod/{pod}/exists"), ip != NONE, z3.Not(status.terminal_phase(view.status(u, t, pod, "phase"))))
@@ -184,7 +188,7 @@ def _sync(u: Unrolling, t: int, key: str) -> Terms:
     f = u[t]
     view = View(NAME)
     stored = f[cell(key, "exists")]
-    none = {pod: {field: z3.IntVal(value) for field, value in UNLISTED.items()} for pod in listed(layout, key)}
+    none = {pod: _unlisted() for pod in listed(layout, key)}
     namespace = layout.service_objects[key].meta.namespace in layout.namespaces
     current = z3.And(stored, f[cell(key, "rv")] == view.read(u, t, ENDPOINTS, cell(key, "rv")))
     svc = view.read(u, t, SERVICE, f"service/{key}/exists")

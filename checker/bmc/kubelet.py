@@ -387,18 +387,22 @@ def _rejection(u: Unrolling, t: int, node: str, pod: str) -> z3.ArithRef:
 def _fault(u: Unrolling, t: int, pod: str, container: str, healthy_only: bool) -> tuple[z3.BoolRef, list[tuple[str, z3.BoolRef]]]:
     """A container fault's reach (environment._with_container): (some machine runs the container, healthy if ``healthy_only``; for each
     machine it may run on, in name order, whether the fault hits it there: the first such machine)."""
-    layout = layout_of(u)
-    f = u[t]
-    hit: list[tuple[str, z3.BoolRef]] = []
-    earlier: list[z3.BoolRef] = []
-    for node in layout.prefixes:
-        if pod not in on(layout, node):
-            continue
-        rc = _sb(node, pod, container)
-        here = z3.And(f[f"{rc}/running"], f[f"{rc}/healthy"]) if healthy_only else f[f"{rc}/running"]
-        hit.append((node, z3.And(here, *(z3.Not(e) for e in earlier))))
-        earlier.append(here)
-    return z3.Or(earlier or [z3.BoolVal(False)]), hit
+
+    def build() -> tuple[z3.BoolRef, list[tuple[str, z3.BoolRef]]]:
+        layout = layout_of(u)
+        f = u[t]
+        hit: list[tuple[str, z3.BoolRef]] = []
+        earlier: list[z3.BoolRef] = []
+        for node in layout.prefixes:
+            if pod not in on(layout, node):
+                continue
+            rc = _sb(node, pod, container)
+            here = z3.And(f[f"{rc}/running"], f[f"{rc}/healthy"]) if healthy_only else f[f"{rc}/running"]
+            hit.append((node, z3.And(here, *(z3.Not(e) for e in earlier))))
+            earlier.append(here)
+        return z3.Or(earlier or [z3.BoolVal(False)]), hit
+
+    return u.memo(("container fault", t, pod, container, healthy_only), build)
 
 
 def _container_fault(action: Action, budget: str, healthy_only: bool, changes: Callable[[Unrolling, int, str], Terms]) -> Encoded:
@@ -420,15 +424,16 @@ def _container_fault(action: Action, budget: str, healthy_only: bool, changes: C
     return Encoded(action, guard, effect)
 
 
+def _exited(u: Unrolling, t: int, node: str, pod: str, container: str, code: int) -> Terms:
+    """A container's process ends with ``code`` at frame t's tick (runtime: running false, exit code and finish time recorded)."""
+    rc = _sb(node, pod, container)
+    return {f"{rc}/running": z3.BoolVal(False), f"{rc}/exit": z3.IntVal(code), f"{rc}/finished": clock(u, t)}
+
+
 def exit_container(pod: str, container: str, code: int) -> Encoded:
     """ContainerExit: a running container's process exits with ``code`` (a fault, counted against its budget)."""
-
-    def changes(u: Unrolling, t: int, node: str) -> Terms:
-        rc = _sb(node, pod, container)
-        return {f"{rc}/running": z3.BoolVal(False), f"{rc}/exit": z3.IntVal(code), f"{rc}/finished": clock(u, t)}
-
     action = Action("fault", "ContainerExit", (("pod", pod), ("container", container), ("code", code)))
-    return _container_fault(action, "container-exit", False, changes)
+    return _container_fault(action, "container-exit", False, lambda u, t, node: _exited(u, t, node, pod, container, code))
 
 
 def make_unhealthy(pod: str, container: str) -> Encoded:
@@ -464,11 +469,8 @@ def kill_unlive(node: str, pod: str, container: str) -> Encoded:
         deleting = _cached(u, t, node, pod)[1]
         return z3.And(_probed(u, t, node, pod, container), z3.Not(f[_sb(node, pod, f"{container}/healthy")]), z3.Not(deleting))
 
-    def effect(u: Unrolling, t: int) -> Terms:
-        rc = _sb(node, pod, container)
-        return {f"{rc}/running": z3.BoolVal(False), f"{rc}/exit": z3.IntVal(kl.SIGKILL_EXIT), f"{rc}/finished": clock(u, t)}
-
-    return Encoded(Action(instance(node), "KubeletLivenessKill", (("pod", pod), ("container", container))), guard, effect)
+    action = Action(instance(node), "KubeletLivenessKill", (("pod", pod), ("container", container)))
+    return Encoded(action, guard, lambda u, t: _exited(u, t, node, pod, container, kl.SIGKILL_EXIT))
 
 
 def probes(layout: Layout, node: str, pod: str) -> list[Encoded]:
@@ -485,13 +487,14 @@ def faults(layout: Layout) -> list[Encoded]:
     frame a container of its slot can run in."""
     out: list[Encoded] = []
     for pod in layout.pods:
+        mine: list[Encoded] = []
         for c in layout.pod_objects[pod].spec.containers:
             if layout.budgets.get("container-exit", 0) > 0:
-                out += [exit_container(pod, c.name, code) for code in (0, 1)]
+                mine += [exit_container(pod, c.name, code) for code in (0, 1)]
             if (c.readiness_probe or c.liveness_probe) and layout.budgets.get("container-unhealthy", 0) > 0:
-                out.append(make_unhealthy(pod, c.name))
-    started = {key: layout.after(key, layout.lead(key)) for key in layout.pods}
-    return [attrs.evolve(e, born=started[str(e.action.param("pod"))]) for e in out]
+                mine.append(make_unhealthy(pod, c.name))
+        out += [attrs.evolve(e, born=layout.after(pod, layout.lead(pod))) for e in mine]
+    return out
 
 
 def impossible(layout: Layout) -> list[str]:
