@@ -55,6 +55,7 @@ def cells(layout: Layout) -> list[Cell]:
             out += [Cell(f"pod/{key}/{name}", boolean=boolean) for name, boolean in status.store_fields(layout, key)]
     out += [Cell(f"pod/{key}/uid") for key in layout.user_pods]
     out += [Cell(f"pod/{key}/created") for key in layout.pods if timed(layout, key)]
+    out += [Cell(f"pod/{key}/deadline") for key in layout.pods if layout.clocked]
     for key in layout.replicasets:
         out += [Cell(f"rs/{key}/{field}") for field in ("replicas", "generation", "rv")]
         out += [Cell(f"rs/{key}/status/{field}") for field in RS_STATUS]
@@ -129,6 +130,9 @@ def abstract(layout: Layout, s: State) -> dict[str, int | bool]:
             out[f"pod/{key}/uid"] = pod.meta.uid if pod is not None else 0
         if timed(layout, key):
             out[f"pod/{key}/created"] = pod.meta.creation_timestamp if pod is not None else 0
+        if layout.clocked:
+            deadline = pod.meta.deletion_timestamp if pod is not None else None
+            out[f"pod/{key}/deadline"] = NONE if deadline is None else deadline
     for key in layout.replicasets:
         rs = s.api.objects.replicasets[key]
         out |= {f"rs/{key}/replicas": rs.spec.replicas, f"rs/{key}/generation": rs.meta.generation, f"rs/{key}/rv": rs.meta.resource_version}
@@ -364,6 +368,7 @@ def _created(layout: Layout, key: str, f: Terms, now: z3.ArithRef) -> Terms:
     """The cells of a pod slot as its POST stores it at tick ``now`` (resourceVersion: the next revision)."""
     pod = layout.pod_objects[key]
     stamp: Terms = {f"pod/{key}/created": now} if timed(layout, key) else {}
+    stamp |= {f"pod/{key}/deadline": z3.IntVal(NONE)} if layout.clocked else {}
     return (
         stamp
         | {
@@ -411,24 +416,31 @@ def delete_pod(u: Unrolling, t: int, key: str) -> tuple[z3.BoolRef, Terms]:
     """DELETE of a pod with its own grace period: (whether it was found, the cells it changes) (apiserver._delete_pod).
 
     A bound pod that is not terminal and has a grace period is marked
-    deleting; a second DELETE is a no-op (the clock does not move here, so
-    the deadline cannot be brought forward); any other pod goes at once (no
-    pod here has finalizers).
+    deleting, its deadline now + grace; a second DELETE is a no-op (with
+    the same grace the deadline cannot be brought forward); any other pod
+    goes at once (no pod here has finalizers).
     """
     layout = layout_of(u)
     f = u[t]
     exists, deleting = f[f"pod/{key}/exists"], f[f"pod/{key}/deleting"]
-    pod = layout.pod_objects[key]
-    graceful = z3.And(f[f"pod/{key}/node"] != 0, z3.Not(terminal(u, t, key)), z3.BoolVal(pod.spec.termination_grace_period_seconds > 0))
+    grace = layout.pod_objects[key].spec.termination_grace_period_seconds
+    graceful = z3.And(f[f"pod/{key}/node"] != 0, z3.Not(terminal(u, t, key)), z3.BoolVal(grace > 0))
     marked: Terms = {f"pod/{key}/deleting": z3.BoolVal(True), f"pod/{key}/rv": f["rev"] + 1}
+    marked |= {f"pod/{key}/deadline": clock(u, t) + grace} if layout.clocked else {}
+    mark = commit(u, t, POD, layout.slot(POD, key), marked, pod_selected(u, t, key, marked))
+    out = choose(u, t, [(z3.And(exists, graceful, z3.Not(deleting)), mark), (z3.And(exists, z3.Not(graceful)), remove_pod(u, t, key))])
+    return exists, out
+
+
+def remove_pod(u: Unrolling, t: int, key: str) -> Terms:
+    """The pod of slot ``key`` leaves the store (a DELETE with grace 0, or of a pod that needs none): its cells as before it was created."""
+    layout = layout_of(u)
     removed: Terms = {f"pod/{key}/exists": z3.BoolVal(False), f"pod/{key}/rv": z3.IntVal(0), f"pod/{key}/deleting": z3.BoolVal(False)}
     removed |= {f"pod/{key}/node": z3.IntVal(0), f"pod/{key}/scheduled": z3.BoolVal(False), f"pod/{key}/unschedulable": z3.IntVal(0)}
     removed |= _status_cells(layout, key, status.fresh(layout, key))
     removed |= {f"pod/{key}/created": z3.IntVal(0)} if timed(layout, key) else {}
-    mark = commit(u, t, POD, layout.slot(POD, key), marked, pod_selected(u, t, key, marked))
-    remove = commit(u, t, POD, layout.slot(POD, key), removed, pod_selected(u, t, key, removed))
-    out = choose(u, t, [(z3.And(exists, graceful, z3.Not(deleting)), mark), (z3.And(exists, z3.Not(graceful)), remove)])
-    return exists, out
+    removed |= {f"pod/{key}/deadline": z3.IntVal(NONE)} if layout.clocked else {}
+    return commit(u, t, POD, layout.slot(POD, key), removed, pod_selected(u, t, key, removed))
 
 
 def choose(u: Unrolling, t: int, options: list[tuple[z3.BoolRef, Terms]]) -> Terms:

@@ -6,7 +6,19 @@ from collections.abc import Sequence
 
 import attrs
 
-from checker.bmc import apiserver, endpoints, environment, invariants, kubelet, kubeproxy, nodelifecycle, replicaset, scheduler, tainteviction
+from checker.bmc import (
+    apiserver,
+    endpoints,
+    environment,
+    garbagecollector,
+    invariants,
+    kubelet,
+    kubeproxy,
+    nodelifecycle,
+    replicaset,
+    scheduler,
+    tainteviction,
+)
 from checker.bmc.core import CellValue, Encoded, Instance
 from checker.bmc.layout import Layout, build_layout, ip_code
 from spec.catalogue import WATCH_DELIVER, action_defs
@@ -81,6 +93,7 @@ def build(model: KubeModel, depth: int = 0) -> Instance:
     beats = bool(kubelets) and layout.heartbeats
     lifecycle = [*nodelifecycle.actions(layout), *tainteviction.actions(layout), environment.tick()] if beats else []
     schedulers = scheduler.actions(layout, initial)
+    collector = garbagecollector.actions(layout, initial)
     users = [environment.create_pod(key) for key in layout.user_pods] if kubelets and layout.budgets.get("create", 0) > 0 else []
     users += (
         [attrs.evolve(environment.delete_pod(key), born=layout.born(key)) for key in layout.pods] if layout.budgets.get("delete-pod", 0) > 0 else []
@@ -88,16 +101,18 @@ def build(model: KubeModel, depth: int = 0) -> Instance:
     addresses = services and endpoints.encodable(layout)
     proxies = addresses and kubeproxy.encodable(layout)
     published = [*(endpoints.actions(layout) if addresses else []), *(kubeproxy.actions(layout) if proxies else [])]
-    actions = [*_service_actions(layout, services), *users, *controller, *schedulers, *lifecycle, *kubelets, *published]
+    actions = [*_service_actions(layout, services), *users, *controller, *collector, *schedulers, *lifecycle, *kubelets, *published]
     cells = [*apiserver.cells(layout), *environment.cells(layout), *replicaset.cells(layout)]
     cells += [*endpoints.cells(layout), *(kubeproxy.cells(layout) if proxies else [])] if addresses else []
     cells += scheduler.cells(layout) if schedulers else []
+    cells += garbagecollector.cells(layout) if collector else []
     cells += kubelet.cells(layout) if kubelets else []
     cells += nodelifecycle.cells(layout) if beats else []
 
     def abstract(s: State) -> dict[str, CellValue]:
         out = apiserver.abstract(layout, s) | environment.abstract(layout, s) | replicaset.abstract(layout, s)
         out |= scheduler.abstract(layout, s) if schedulers else {}
+        out |= garbagecollector.abstract(layout, s) if collector else {}
         out |= nodelifecycle.abstract(layout, s) if beats else {}
         out |= endpoints.abstract(layout, s) if addresses else {}
         out |= kubeproxy.abstract(layout, s) if proxies else {}
@@ -110,6 +125,7 @@ def build(model: KubeModel, depth: int = 0) -> Instance:
         actions=tuple(actions),
         invariants=invariants.encoded(services, bool(controller), bool(kubelets), bool(schedulers), beats, (addresses, proxies)),
         abstract=abstract,
-        not_encoded=_not_encoded(model, actions, kubelet.impossible(layout)) + tuple(kubelet.left_out(layout, initial) if kubelets else ()),
+        not_encoded=_not_encoded(model, actions, [*kubelet.impossible(layout), *garbagecollector.impossible(layout, initial)])
+        + tuple(kubelet.left_out(layout, initial) if kubelets else ()),
         data=layout,
     )

@@ -11,9 +11,10 @@ the pods not bound to its node then (``checker.bmc.informer``; the watch's
 selection of each event is a history cell, since a Binding brings a pod
 into it).
 
-A pod slot stands for one uid: the encoded runs never delete a pod the
-kubelet watches nor create one of the same name again, so a sandbox keyed
-by uid is the sandbox of its slot. :func:`covered` checks what the encoding
+A pod slot stands for one uid: an initial pod's name is never created
+again, a ReplicaSet's pod's name is made from its uid, and a user's pod
+the kubelet knows is never removed by the encoded runs, so a sandbox
+keyed by uid is the sandbox of its slot. :func:`covered` checks what the encoding
 takes for granted of the scenario (every status written and not yet seen
 is one it has codes for, every sandbox of a known pod, no pod leaving a
 node's selection: not with ``apiserver-rebind``).
@@ -32,9 +33,15 @@ partitioned machine keeps running what it has; its kubelet neither writes
 nor receives events. Where the clock runs (``layout.heartbeats``), the
 kubelet renews its Lease, watches its own Node (its cache: the store as
 of its cursor) and posts Ready=True, and its admission reads the node
-lifecycle controller's NoExecute taints from that cache. The status writes
-of the other slots (none but where pods/binding rebinds), pod termination
-and clean-up are not encoded yet, and are listed as such.
+lifecycle controller's NoExecute taints from that cache. A deleted or
+finished pod's sandbox runs its preStop hooks, is killed (exit 0 by the
+deletion's deadline, 137 after: the deadline is a store cell where the
+clock runs), and once the pod's terminal status is reported the kubelet
+deletes it with grace 0; the DELETED event makes it forget the pod, and
+the clean-up removes the sandbox. The status writes of the other slots
+(none but where pods/binding rebinds) and the final delete and clean-up
+of a user's pod (its name may come back with a new uid) are not encoded
+yet, and are listed as such.
 """
 
 from __future__ import annotations
@@ -140,14 +147,19 @@ def cells(layout: Layout) -> list[Cell]:
 
 
 def _uid(layout: Layout, s: State, pod: str) -> int | None:
-    """The uid a pod slot stands for in ``s``: an initial pod's own; for a pod created in the run, the stored one's (None before it exists).
+    """The uid a pod slot stands for in ``s``: an initial or a ReplicaSet's pod's own (its name is made from it); a user's pod's, the stored
+    one's (None while it does not exist).
 
-    (A generated slot's uid may be handed to another object, such as a pod the user creates, when the ReplicaSet does not take it.)
+    (A generated slot's uid may be handed to another object, such as a pod the user creates, when the ReplicaSet does not take it: None
+    then.)
     """
-    if pod in layout.user_pods or pod in layout.generated:
-        stored = s.api.objects.pods.get(pod)
+    stored = s.api.objects.pods.get(pod)
+    if pod in layout.user_pods:
         return stored.meta.uid if stored is not None else None
-    return layout.pod_objects[pod].meta.uid
+    uid = layout.pod_objects[pod].meta.uid
+    if pod in layout.generated and stored is None and any(p.meta.uid == uid for p in s.api.objects.pods.values()):
+        return None  # the ReplicaSet did not take the uid; another object did
+    return uid
 
 
 def _container_values(rc: RuntimeContainer | None) -> dict[str, int | bool]:
@@ -230,7 +242,8 @@ def _finished(u: Unrolling, t: int, node: str, pod: str) -> z3.BoolRef:
 
 
 def deliver_pods(node: str) -> Encoded:
-    """WatchDeliver of the kubelet's pod watch (spec.nodeName=<node>); its handler forgets a written status the event shows (no pod goes here)."""
+    """WatchDeliver of the kubelet's pod watch (spec.nodeName=<node>); its handler forgets a written status the event shows, and all it
+    holds of a pod whose DELETED event it is (kl._on_event, _forget_pod)."""
 
     def guard(u: Unrolling, t: int) -> z3.BoolRef:
         return z3.And(reachable(u, t, node), deliver(u, t, instance(node), POD)[0])
@@ -240,15 +253,16 @@ def deliver_pods(node: str) -> Encoded:
         f = u[t]
         _, revision, out = deliver(u, t, instance(node), POD)
         kind, slot = event_at(u, t, revision)
-        for pod in _status_slots(layout, node):
+        for pod in on(layout, node):
+            mine = z3.And(kind == layout.kinds[POD], slot == layout.slot(POD, pod))
+            deleted = z3.And(mine, z3.Not(apiserver.value_at(u, t, revision, f"pod/{pod}/exists")))
+            if pod in layout.deletable or pod in layout.dynamic:
+                out |= {name: z3.If(deleted, value, f[name]) for name, value in _forgotten_pod(layout, node, pod).items()}
+            if pod not in layout.status_slots:
+                continue
             shown = {name: apiserver.pod_status(u, t, pod, name, revision) for name, _ in status.fields(layout, pod)}
-            seen = z3.And(
-                kind == layout.kinds[POD],
-                slot == layout.slot(POD, pod),
-                f[_written(node, pod)],
-                z3.Not(status.differs(_written_terms(u, t, node, pod), shown)),
-            )
-            out |= {name: z3.If(seen, value, f[name]) for name, value in _forgotten(layout, node, pod).items()}
+            seen = z3.And(mine, f[_written(node, pod)], z3.Not(status.differs(_written_terms(u, t, node, pod), shown)))
+            out |= {name: z3.If(z3.Or(seen, deleted), value, f[name]) for name, value in _forgotten(layout, node, pod).items()}
         return out
 
     return Encoded(Action(instance(node), "WatchDeliver", (("kind", POD),)), guard, effect)
@@ -264,6 +278,15 @@ def _forgotten(layout: Layout, node: str, pod: str) -> Terms:
     fresh = status.fresh(layout, pod)
     out: Terms = {_written(node, pod): z3.BoolVal(False)}
     return out | {_written(node, pod, name): z3.BoolVal(v) if isinstance(v, bool) else z3.IntVal(v) for name, v in fresh.items()}
+
+
+def _forgotten_pod(layout: Layout, node: str, pod: str) -> Terms:
+    """kl._forget_pod for a pod slot: neither admitted nor rejected, no probe result or back-off (the written status: ``_forgotten``)."""
+    out: Terms = {_kl(node, f"admitted/{pod}"): z3.BoolVal(False), _kl(node, f"rejected/{pod}"): z3.BoolVal(False)}
+    out |= {_kl(node, f"rejection/{pod}"): z3.IntVal(0)} if pod in layout.status_slots else {}
+    for c in layout.pod_objects[pod].spec.containers:
+        out |= {_kl(node, f"backoff/{pod}/{c.name}"): z3.IntVal(NONE), _kl(node, f"probe/{pod}/{c.name}"): z3.IntVal(NONE)}
+    return out
 
 
 def _waiting(u: Unrolling, t: int, node: str, pod: str) -> z3.BoolRef:
@@ -499,10 +522,15 @@ def faults(layout: Layout) -> list[Encoded]:
 
 def impossible(layout: Layout) -> list[str]:
     """The kubelet actions no pod slot can take in the bound (so none is listed as left out): a probe no container has; a status write
-    where every slot's status is constant because no encoded action can change it (``layout.unwritten``)."""
+    where every slot's status is constant because no encoded action can change it (``layout.unwritten``); a preStop hook no deletable
+    pod has; a kill where no pod can be deleted or end, a final delete and a clean-up where none can be deleted."""
     containers = [c for p in layout.pod_objects.values() for c in p.spec.containers]
     out = [] if any(c.readiness_probe for c in containers) else ["KubeletProbeReadiness"]
     out += [] if any(c.liveness_probe for c in containers) else ["KubeletLivenessKill"]
+    out += [] if any(_hooked(layout, pod) for pod in layout.deletable) else ["KubeletRunPreStop"]
+    ending = any(p.spec.restart_policy != "Always" for p in layout.pod_objects.values())
+    out += [] if layout.deletable or ending else ["KubeletKillPod"]
+    out += [] if layout.deletable else ["KubeletDeletePod", "KubeletCleanupPod"]
     return out + ([] if set(layout.pods) - layout.unwritten else ["KubeletSyncStatus"])
 
 
@@ -798,6 +826,123 @@ def sync_status(node: str, pod: str) -> Encoded:
     return Encoded(Action(instance(node), "KubeletSyncStatus", (("pod", pod),)), guard, effect)
 
 
+# ------------------------------------------------------------ termination (kubelet_pods.go, pod_workers.go, status_manager.go)
+
+
+def _some_running(u: Unrolling, t: int, node: str, pod: str) -> z3.BoolRef:
+    """Sandbox.running: some container of the slot's sandbox on the machine runs (false without a sandbox)."""
+    containers = layout_of(u).pod_objects[pod].spec.containers
+    return z3.Or([u[t][_sb(node, pod, f"{c.name}/running")] for c in containers] or [z3.BoolVal(False)])
+
+
+def _hooked(layout: Layout, pod: str) -> bool:
+    """Some container of the pod has a preStop hook."""
+    return any(c.pre_stop for c in layout.pod_objects[pod].spec.containers)
+
+
+def run_prestop(node: str, pod: str) -> Encoded:
+    """KubeletRunPreStop: a deleted pod's running sandbox, not yet stopping, runs its preStop hooks; its containers keep running."""
+
+    def guard(u: Unrolling, t: int) -> z3.BoolRef:
+        f = u[t]
+        there, deleting = _cached(u, t, node, pod)
+        sandbox = z3.And(f[_sb(node, pod, "exists")], z3.Not(f[_sb(node, pod, "stopping")]), _some_running(u, t, node, pod))
+        return z3.And(machine_up(u, t, node), there, deleting, sandbox)
+
+    return Encoded(Action(instance(node), "KubeletRunPreStop", (("pod", pod),)), guard, lambda u, t: {_sb(node, pod, "stopping"): z3.BoolVal(True)})
+
+
+@per_frame
+def _ends(u: Unrolling, t: int, node: str, pod: str) -> z3.BoolRef:
+    """kl._kill_guard's case of a pod not being deleted: rejected, or the status the kubelet generates has a terminal phase."""
+    layout = layout_of(u)
+    f = u[t]
+    if pod in layout.status_slots:
+        return z3.Or(f[_kl(node, f"rejected/{pod}")], status.terminal_phase(_desired(u, t, node, pod)["phase"]))
+    if layout.pod_objects[pod].spec.restart_policy == "Always":
+        return f[_kl(node, f"rejected/{pod}")]  # kl.get_phase: such a pod is terminal only once deleted
+    previous = {name: status.constant(layout, pod, name) for name, _ in status.fields(layout, pod)}
+    return z3.Or(f[_kl(node, f"rejected/{pod}")], status.terminal_phase(_from_runtime(u, t, node, pod, previous)["phase"]))
+
+
+def kill_pod(node: str, pod: str) -> Encoded:
+    """KubeletKillPod: a sandbox with an IP whose pod is deleted (after its preStop hooks, if it has any and a container runs) or ends
+    (``_ends``): every running container stops, with exit code 0 by the deletion's deadline and 137 after it; the network goes."""
+
+    def guard(u: Unrolling, t: int) -> z3.BoolRef:
+        layout = layout_of(u)
+        f = u[t]
+        there, deleting = _cached(u, t, node, pod)
+        after_hooks = z3.Or(f[_sb(node, pod, "stopping")], z3.BoolVal(not _hooked(layout, pod)), z3.Not(_some_running(u, t, node, pod)))
+        networked = z3.And(f[_sb(node, pod, "exists")], f[_sb(node, pod, "ip")] != NONE)
+        return z3.And(machine_up(u, t, node), there, networked, z3.If(deleting, after_hooks, _ends(u, t, node, pod)))
+
+    def effect(u: Unrolling, t: int) -> Terms:
+        layout = layout_of(u)
+        f = u[t]
+        code: z3.ArithRef = z3.IntVal(0)
+        if layout.clocked:
+            at = cache_revision(u, t, instance(node), POD)
+            late = z3.And(_cached(u, t, node, pod)[1], clock(u, t) > apiserver.value_at(u, t, at, f"pod/{pod}/deadline"))
+            code = z3.If(late, kl.SIGKILL_EXIT, 0)
+        out: Terms = {_sb(node, pod, "stopping"): z3.BoolVal(True), _sb(node, pod, "ip"): z3.IntVal(NONE)}
+        for c in layout.pod_objects[pod].spec.containers:
+            rc = _sb(node, pod, c.name)
+            running = f[f"{rc}/running"]
+            out |= {f"{rc}/running": z3.BoolVal(False), f"{rc}/exit": z3.If(running, code, f[f"{rc}/exit"])}
+            out[f"{rc}/finished"] = z3.If(running, clock(u, t), f[f"{rc}/finished"])
+        return out
+
+    return Encoded(Action(instance(node), "KubeletKillPod", (("pod", pod),)), guard, effect)
+
+
+def final_delete(node: str, pod: str) -> Encoded:
+    """KubeletDeletePod: a deleted pod whose terminal status is reported (in the cache or the status written last) and whose containers
+    have stopped is deleted with grace 0 and its UID (canBeDeleted; the UID matches: a slot stands for one uid); NotFound changes nothing."""
+
+    def guard(u: Unrolling, t: int) -> z3.BoolRef:
+        layout = layout_of(u)
+        f = u[t]
+        there, deleting = _cached(u, t, node, pod)
+        terminal = apiserver.terminal(u, t, pod, cache_revision(u, t, instance(node), POD))
+        if pod in layout.status_slots:
+            terminal = z3.Or(terminal, z3.And(f[_written(node, pod)], status.terminal_phase(f[_written(node, pod, "phase")])))
+        return z3.And(reachable(u, t, node), there, deleting, terminal, z3.Not(_some_running(u, t, node, pod)))
+
+    def effect(u: Unrolling, t: int) -> Terms:
+        return apiserver.choose(u, t, [(u[t][f"pod/{pod}/exists"], apiserver.remove_pod(u, t, pod))])
+
+    return Encoded(Action(instance(node), "KubeletDeletePod", (("pod", pod),)), guard, effect)
+
+
+def cleanup(node: str, pod: str, uid: int) -> Encoded:
+    """KubeletCleanupPod (HandlePodCleanups): the sandbox (of ``uid``) of a pod slot the kubelet's cache no longer holds is killed and
+    removed."""
+
+    def guard(u: Unrolling, t: int) -> z3.BoolRef:
+        return z3.And(machine_up(u, t, node), u[t][_sb(node, pod, "exists")], z3.Not(_cached(u, t, node, pod)[0]))
+
+    def effect(u: Unrolling, t: int) -> Terms:
+        return _no_sandbox(layout_of(u), node, pod)
+
+    return Encoded(Action(instance(node), "KubeletCleanupPod", (("uid", uid),)), guard, effect)
+
+
+def termination(layout: Layout, node: str, pod: str) -> list[Encoded]:
+    """The termination actions of a pod slot on ``node`` that it can take: preStop and the final delete for a slot that can be deleted
+    (not a user's pod: its name may be created again, with a new uid), a kill also for one that can end; each from the first frame a
+    container of the slot can run in."""
+    out: list[Encoded] = []
+    deletable = pod in layout.deletable
+    if deletable and _hooked(layout, pod):
+        out.append(run_prestop(node, pod))
+    if deletable or layout.pod_objects[pod].spec.restart_policy != "Always":
+        out.append(kill_pod(node, pod))
+    if deletable and pod not in layout.user_pods:
+        out += [final_delete(node, pod), cleanup(node, pod, layout.pod_objects[pod].meta.uid)]
+    return [attrs.evolve(e, born=layout.after(pod, layout.lead(pod))) for e in out]
+
+
 # ------------------------------------------------------------ node heartbeats (pkg/kubelet/nodelease, kubelet_node_status.go)
 
 
@@ -881,33 +1026,44 @@ def lost(layout: Layout, node: str) -> Terms:
     """The kubelet's memory and the machine's sandboxes after a crash (kl.KubeletMemory(), no sandbox); images stay on disk."""
     out: Terms = {}
     for pod in on(layout, node):
-        out |= {_kl(node, f"admitted/{pod}"): z3.BoolVal(False), _kl(node, f"rejected/{pod}"): z3.BoolVal(False)}
-        out |= {_sb(node, pod, "exists"): z3.BoolVal(False), _sb(node, pod, "ip"): z3.IntVal(NONE), _sb(node, pod, "stopping"): z3.BoolVal(False)}
-        for c in layout.pod_objects[pod].spec.containers:
-            out |= {_kl(node, f"backoff/{pod}/{c.name}"): z3.IntVal(NONE), _kl(node, f"probe/{pod}/{c.name}"): z3.IntVal(NONE)}
-            values = _container_values(None)
-            out |= {_sb(node, pod, f"{c.name}/{field}"): z3.BoolVal(v) if field in BOOLEAN else z3.IntVal(int(v)) for field, v in values.items()}
+        out |= _forgotten_pod(layout, node, pod) | _no_sandbox(layout, node, pod)
     for pod in _status_slots(layout, node):
-        out |= {_kl(node, f"rejection/{pod}"): z3.IntVal(0)} | _forgotten(layout, node, pod)
+        out |= _forgotten(layout, node, pod)
     if layout.heartbeats:
         out[_kl(node, "last_renew")] = z3.IntVal(kl.KubeletMemory().last_renew)
     return out
 
 
-def left_out(layout: Layout, s: State) -> list[str]:
-    """The status writes of pods outside the status slots, on nodes where the status manager is encoded for others (kept as constants).
+def _no_sandbox(layout: Layout, node: str, pod: str) -> Terms:
+    """A pod slot's sandbox cells on a machine that holds no sandbox for it."""
+    out: Terms = {_sb(node, pod, "exists"): z3.BoolVal(False), _sb(node, pod, "ip"): z3.IntVal(NONE), _sb(node, pod, "stopping"): z3.BoolVal(False)}
+    values = _container_values(None)
+    for c in layout.pod_objects[pod].spec.containers:
+        out |= {_sb(node, pod, f"{c.name}/{field}"): z3.BoolVal(v) if field in BOOLEAN else z3.IntVal(int(v)) for field, v in values.items()}
+    return out
 
-    (Not those of pods whose status no encoded action can change: ``layout.unwritten``.)
+
+def left_out(layout: Layout, s: State) -> list[str]:
+    """The status writes of pods outside the status slots, on nodes where the status manager is encoded for others (kept as constants); the
+    final delete and clean-up of a user's pod that can be deleted (its name may be created again, with another uid, which a pod slot's
+    cells do not cover).
+
+    (Not the status writes of pods whose status no encoded action can change: ``layout.unwritten``.)
     """
     if not covered(layout, s):
         return []
-    return [
+    out = [
         f"{instance(node)} KubeletSyncStatus pod={pod}"
         for node in layout.prefixes
         if _status_slots(layout, node)
         for pod in on(layout, node)
         if pod not in layout.status_slots and pod not in layout.unwritten
     ]
+    for node in layout.prefixes:
+        deleted = [pod for pod in on(layout, node) if pod in layout.user_pods and pod in layout.deletable]
+        out += [f"{instance(node)} KubeletDeletePod pod={pod}" for pod in deleted]
+        out += [f"{instance(node)} KubeletCleanupPod (the sandbox of pod={pod})" for pod in deleted]
+    return out
 
 
 def actions(layout: Layout, s: State) -> list[Encoded]:
@@ -926,6 +1082,7 @@ def actions(layout: Layout, s: State) -> list[Encoded]:
             out += [attrs.evolve(start(node, pod, c.name), born=after) for c in layout.pod_objects[pod].spec.containers]
         out += [attrs.evolve(sync_status(node, pod), born=layout.after(pod, layout.lead(pod) - 1)) for pod in _status_slots(layout, node)]
         out += [e for pod in on(layout, node) for e in probes(layout, node, pod)]
+        out += [e for pod in on(layout, node) for e in termination(layout, node, pod)]
     return out + faults(layout)
 
 

@@ -119,6 +119,8 @@ class Layout:
     unwritten: frozenset[str]
     """the pod slots whose status no encoded action can change: created too late in the bound for their kubelet to write one, or steady
     (see :func:`_steady`)"""
+    deletable: frozenset[str]
+    """the pod slots an encoded action can mark deleting or remove (see :func:`_deletable`)"""
     status_slots: frozenset[str]
     """the pod slots whose status the kubelet's status manager writes here (see :func:`_status_slots`); the others' status is constant"""
     rejections: dict[str, tuple[tuple[str, str], ...]]
@@ -337,16 +339,32 @@ def _status_slots(ctx: Context, pods: dict[str, Pod], unwritten: frozenset[str])
     return frozenset(key for key in pods if key not in unwritten)
 
 
-def _steady(ctx: Context, initial: State, pod: Pod) -> bool:
+def _deletable(ctx: Context, pods: dict[str, Pod], heartbeats: bool) -> frozenset[str]:
+    """The pod slots an encoded action may delete: every one with the user's delete-pod budget; a ReplicaSet's pods (its controller deletes
+    surplus ones, and must not be assumed never to overshoot); where the heartbeats are encoded, a pod that does not tolerate the node
+    lifecycle controller's NoExecute taints forever (taint eviction)."""
+    if ctx.scenario.bounds.budgets.get("delete-pod", 0) > 0:
+        return frozenset(pods)
+    execute = [Taint(key=key, effect=effect) for key, effect in MANAGED_TAINTS if effect == NO_EXECUTE]
+
+    def evictable(pod: Pod) -> bool:
+        return heartbeats and not all(any(t.tolerates(x) and t.toleration_seconds is None for t in pod.spec.tolerations) for x in execute)
+
+    return frozenset(key for key, p in pods.items() if p.meta.controller_ref() is not None or evictable(p))
+
+
+def _steady(ctx: Context, initial: State, pod: Pod, deletable: frozenset[str]) -> bool:
     """An initial pod whose status no encoded action changes: admitted, its containers running, its status the one its kubelet generates.
 
     Where no container exits or stops answering its probes, no machine
-    crashes and every readiness probe's last result is the container's
+    crashes, nothing can delete the pod (its termination would end its
+    containers) and every readiness probe's last result is the container's
     health, nothing the encoding runs changes what the status manager
-    generates for such a pod (a deletion leaves it running: the kubelet's
-    termination is not encoded, nor is the node lifecycle controller's
-    MarkPodNotReady).
+    generates for such a pod (the node lifecycle controller's
+    MarkPodNotReady is not encoded).
     """
+    if pod.meta.key in deletable:
+        return False
     budgets = ctx.scenario.bounds.budgets
     node, me = pod.spec.node_name, f"{kubelet.NAME}/{pod.spec.node_name}"
     faults = ("container-exit", "container-unhealthy", "node-crash")
@@ -546,12 +564,13 @@ def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
     }
     first_create = 1 if any(isinstance(v.memory, ReplicaSetMemory) and v.memory.syncs for v in initial.views.values()) else 2
     born = dict.fromkeys(user_pods, 1) | {key: max(p.meta.uid - initial.api.next_uid + 1, first_create) for key, p in generated.items()}
-    unwritten = _late(pods, born, depth) | {key for key, p in initial.api.objects.pods.items() if _steady(ctx, initial, p)}
+    heartbeats = _heartbeats(ctx, initial)
+    deletable = _deletable(ctx, pods, heartbeats)
+    unwritten = _late(pods, born, depth) | {key for key, p in initial.api.objects.pods.items() if _steady(ctx, initial, p, deletable)}
     status = _status_slots(ctx, pods, unwritten)
     dynamic = frozenset(key for key, p in pods.items() if not p.spec.node_name or ctx.flag(api.REBIND))
     shown = frozenset(key for key, p in pods.items() if key in status or p.status.pod_ip)
     service_objects = _service_objects(ctx, initial)
-    heartbeats = _heartbeats(ctx, initial)
     rejections, rejection_codes = _rejection_tables(initial, pods, status, heartbeats)
     layout = Layout(
         ctx=ctx,
@@ -588,6 +607,7 @@ def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
         fit_errors={key: _fit_errors(p, list(initial.api.objects.nodes.values())) for key, p in pods.items() if not p.spec.node_name},
         schedulers=tuple(inst for inst, ctype in ctx.components if ctype.kind == "scheduler"),
         unwritten=unwritten,
+        deletable=deletable,
         status_slots=status,
         rejections=rejections,
         rejection_codes=rejection_codes,
