@@ -227,10 +227,15 @@ def _cached(u: Unrolling, t: int, node: str, pod: str) -> tuple[z3.BoolRef, z3.B
 
 
 def _finished(u: Unrolling, t: int, node: str, pod: str) -> z3.BoolRef:
-    """kl.finished: terminal in the kubelet's cache or in the status written last; never with phase-regress."""
-    layout = layout_of(u)
-    if layout.ctx.flag(kl.PHASE_REGRESS):
+    """kl.finished: ``_reported_terminal``; never with phase-regress."""
+    if layout_of(u).ctx.flag(kl.PHASE_REGRESS):
         return z3.BoolVal(False)
+    return _reported_terminal(u, t, node, pod)
+
+
+def _reported_terminal(u: Unrolling, t: int, node: str, pod: str) -> z3.BoolRef:
+    """The pod's phase is terminal in the kubelet's cache or in the status it wrote last (a constant for a slot whose status is)."""
+    layout = layout_of(u)
     if pod not in layout.status_slots:
         return z3.BoolVal(layout.pod_objects[pod].status.phase in TERMINAL_PHASES)
     f = u[t]
@@ -254,6 +259,8 @@ def deliver_pods(node: str) -> Encoded:
         _, revision, out = deliver(u, t, instance(node), POD)
         kind, slot = event_at(u, t, revision)
         for pod in on(layout, node):
+            if pod not in layout.deletable and pod not in layout.dynamic and pod not in layout.status_slots:
+                continue  # nothing of it to forget
             mine = z3.And(kind == layout.kinds[POD], slot == layout.slot(POD, pod))
             deleted = z3.And(mine, z3.Not(apiserver.value_at(u, t, revision, f"pod/{pod}/exists")))
             if pod in layout.deletable or pod in layout.dynamic:
@@ -901,12 +908,8 @@ def final_delete(node: str, pod: str) -> Encoded:
     have stopped is deleted with grace 0 and its UID (canBeDeleted; the UID matches: a slot stands for one uid); NotFound changes nothing."""
 
     def guard(u: Unrolling, t: int) -> z3.BoolRef:
-        layout = layout_of(u)
-        f = u[t]
         there, deleting = _cached(u, t, node, pod)
-        terminal = apiserver.terminal(u, t, pod, cache_revision(u, t, instance(node), POD))
-        if pod in layout.status_slots:
-            terminal = z3.Or(terminal, z3.And(f[_written(node, pod)], status.terminal_phase(f[_written(node, pod, "phase")])))
+        terminal = _reported_terminal(u, t, node, pod)
         return z3.And(reachable(u, t, node), there, deleting, terminal, z3.Not(_some_running(u, t, node, pod)))
 
     def effect(u: Unrolling, t: int) -> Terms:
