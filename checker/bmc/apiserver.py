@@ -64,6 +64,8 @@ def cells(layout: Layout) -> list[Cell]:
             out += [Cell(f"node/{n}/{field}") for field in NODE_FIELDS]
             out += [c for i in range(len(MANAGED_TAINTS)) for c in (Cell(taint_cell(n, i), boolean=True), Cell(taint_cell(n, i, "added")))]
             out += [Cell(f"lease/{n}/{field}") for field in ("renew", "rv")]
+    if layout.quiet:
+        out += [c for n in layout.nodes for c in (Cell(f"lease/{n}/exists", boolean=True), Cell(f"lease/{n}/renew"), Cell(f"lease/{n}/rv"))]
     out += [Cell(cursor(w.instance, w.kind)) for w in layout.watchers]
     out += [Cell(selected(w.instance, w.kind), boolean=True, history=True) for w in layout.watchers if layout.filtered(w)]
     return out
@@ -142,6 +144,11 @@ def abstract(layout: Layout, s: State) -> dict[str, int | bool]:
             out |= {f"node/{n}/{field}": value for field, value in node_values(s.api.objects.nodes[n]).items()}
             lease = s.api.objects.leases[layout.leases[n]]
             out |= {f"lease/{n}/renew": lease.renew_time, f"lease/{n}/rv": lease.meta.resource_version}
+    if layout.quiet:
+        for n in layout.nodes:
+            held = s.api.objects.leases.get(layout.leases[n])
+            out |= {f"lease/{n}/exists": held is not None, f"lease/{n}/renew": held.renew_time if held is not None else NONE}
+            out[f"lease/{n}/rv"] = held.meta.resource_version if held is not None else 0
     for w in layout.watchers:
         per_kind = s.channels.cursors.get(w.instance)
         out[cursor(w.instance, w.kind)] = per_kind.get(w.kind, NONE) if per_kind is not None else NONE
@@ -544,9 +551,14 @@ def write_node(u: Unrolling, t: int, node: str, changes: Terms) -> Terms:
 
 
 def write_lease(u: Unrolling, t: int, node: str, renew: z3.ArithRef) -> Terms:
-    """PUT of the node's Lease with a new renewTime; nothing if it holds that time already (apiserver._write_update)."""
+    """PUT of the node's Lease with a new renewTime, nothing if it holds that time already (apiserver._write_update); where the Leases are
+    created in the run (``layout.quiet``), a POST with the next uid if the Lease does not exist yet (apiserver.create)."""
     layout = layout_of(u)
     f = u[t]
     written = commit(u, t, LEASE, layout.slot(LEASE, layout.leases[node]), {f"lease/{node}/renew": renew, f"lease/{node}/rv": f["rev"] + 1})
     differs = renew != f[f"lease/{node}/renew"]
-    return {name: z3.If(differs, term, unchanged(u, t, name)) for name, term in written.items()}
+    if not layout.quiet:
+        return {name: z3.If(differs, term, unchanged(u, t, name)) for name, term in written.items()}
+    exists = f[f"lease/{node}/exists"]
+    created = written | {f"lease/{node}/exists": z3.BoolVal(True), "next_uid": f["next_uid"] + 1}
+    return {name: z3.If(exists, z3.If(differs, written.get(name, f[name]), unchanged(u, t, name)), term) for name, term in created.items()}

@@ -88,6 +88,8 @@ class BmcCoverage:
             line += f"; {self.ruled_out} runs ruled out that end in a state Z3 takes for quiescent and the spec does not"
         if self.not_encoded:
             line += f"; not encoded, so left out of the runs: {grouped(self.not_encoded)}"
+        elif self.encoded:
+            line += "; every action the scenario can take in the bound is encoded"
         return line
 
     def as_json(self) -> dict[str, object]:

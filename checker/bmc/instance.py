@@ -58,7 +58,8 @@ def _replicaset_actions(layout: Layout) -> list[Encoded]:
 def _not_encoded(model: KubeModel, encoded: list[Encoded], impossible: Sequence[str] = ()) -> tuple[str, ...]:
     """The catalogue's actions the scenario can take that the encoding leaves out (UserCreate by object, WatchDeliver by watch, others by kind).
 
-    ``impossible``: action names no instance can take in this scenario and bound (``kubelet.impossible``).
+    ``impossible``: action names no instance can take in this scenario and bound (``kubelet.impossible``), and ``WatchDeliver kind=K``
+    where no watch of kind K has an event to deliver.
     """
     ctx = model.ctx
     done = {str(e.action) for e in encoded}
@@ -76,7 +77,8 @@ def _not_encoded(model: KubeModel, encoded: list[Encoded], impossible: Sequence[
                     if label not in done:
                         out.append(label)
             elif adef.name == WATCH_DELIVER:
-                out += [label for w in ctype.watches if (label := f"{instance} {WATCH_DELIVER} kind={w.kind}") not in done]
+                labels = [f"{instance} {WATCH_DELIVER} kind={w.kind}" for w in ctype.watches if f"{WATCH_DELIVER} kind={w.kind}" not in impossible]
+                out += [label for label in labels if label not in done]
             elif (instance, adef.name) not in done_kinds:
                 out.append(f"{instance} {adef.name}")
     return tuple(out)
@@ -92,6 +94,7 @@ def build(model: KubeModel, depth: int = 0) -> Instance:
     kubelets += environment.faults(layout, initial) if kubelets else []
     beats = bool(kubelets) and layout.heartbeats
     lifecycle = [*nodelifecycle.actions(layout), *tainteviction.actions(layout), environment.tick()] if beats else []
+    lifecycle += [*nodelifecycle.actions(layout), *tainteviction.actions(layout)] if layout.quiet else []
     schedulers = scheduler.actions(layout, initial)
     collector = garbagecollector.actions(layout, initial)
     users = [environment.create_pod(key) for key in layout.user_pods] if kubelets and layout.budgets.get("create", 0) > 0 else []
@@ -109,6 +112,9 @@ def build(model: KubeModel, depth: int = 0) -> Instance:
     cells += kubelet.cells(layout) if kubelets else []
     cells += nodelifecycle.cells(layout) if beats else []
 
+    impossible = [*kubelet.impossible(layout), *garbagecollector.impossible(layout, initial)]
+    impossible += [*nodelifecycle.impossible(layout), *tainteviction.impossible(layout)]
+
     def abstract(s: State) -> dict[str, CellValue]:
         out = apiserver.abstract(layout, s) | environment.abstract(layout, s) | replicaset.abstract(layout, s)
         out |= scheduler.abstract(layout, s) if schedulers else {}
@@ -123,9 +129,8 @@ def build(model: KubeModel, depth: int = 0) -> Instance:
         initial=initial,
         cells=tuple(cells),
         actions=tuple(actions),
-        invariants=invariants.encoded(services, bool(controller), bool(kubelets), bool(schedulers), beats, (addresses, proxies)),
+        invariants=invariants.encoded(services, bool(controller), bool(kubelets), bool(schedulers), beats or layout.quiet, (addresses, proxies)),
         abstract=abstract,
-        not_encoded=_not_encoded(model, actions, [*kubelet.impossible(layout), *garbagecollector.impossible(layout, initial)])
-        + tuple(kubelet.left_out(layout, initial) if kubelets else ()),
+        not_encoded=_not_encoded(model, actions, impossible) + tuple(kubelet.left_out(layout, initial) if kubelets else ()),
         data=layout,
     )

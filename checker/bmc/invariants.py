@@ -86,6 +86,8 @@ def encoded(
     ``addresses``: whether the Endpoints controller, and kube-proxy, are encoded.
     """
     out = [EncodedInvariant("pod-bound-once", scheduler.moved)] if schedulers else []
+    if kubelets:
+        out += [EncodedInvariant("pod-runs-once", kubelet.runs_elsewhere), EncodedInvariant("identity-runs-once", kubelet.identity_twice)]
     out += [EncodedInvariant("rs-no-overshoot", replicaset.overshoot)] if replicasets else []
     out += [EncodedInvariant("scheduler-fit", scheduler.overbooked)] if schedulers else []
     out += [EncodedInvariant("node-capacity", kubelet.over_capacity)] if kubelets else []

@@ -33,7 +33,10 @@ partitioned machine keeps running what it has; its kubelet neither writes
 nor receives events. Where the clock runs (``layout.heartbeats``), the
 kubelet renews its Lease, watches its own Node (its cache: the store as
 of its cursor) and posts Ready=True, and its admission reads the node
-lifecycle controller's NoExecute taints from that cache. A deleted or
+lifecycle controller's NoExecute taints from that cache. Where the clock
+stands still and no Node can be written (``layout.quiet``), it renews
+(creates) its Lease once, and posting a status or a Node event to deliver
+are impossible. A deleted or
 finished pod's sandbox runs its preStop hooks, is killed (exit 0 by the
 deletion's deadline, 137 after: the deadline is a store cell where the
 clock runs), and once the pod's terminal status is reported the kubelet
@@ -142,7 +145,7 @@ def cells(layout: Layout) -> list[Cell]:
         for pod in _status_slots(layout, node):
             out += [Cell(_kl(node, f"rejection/{pod}")), Cell(_written(node, pod), boolean=True)]
             out += [Cell(_written(node, pod, name), boolean=boolean) for name, boolean in status.fields(layout, pod)]
-        out += [Cell(_kl(node, "last_renew"))] if layout.heartbeats else []
+        out += [Cell(_kl(node, "last_renew"))] if layout.renews else []
     return out
 
 
@@ -207,7 +210,7 @@ def abstract(layout: Layout, s: State) -> dict[str, int | bool]:
             out[_written(node, pod)] = written is not None
             given = status.values(layout, pod, written) if written is not None else status.fresh(layout, pod)
             out |= {_written(node, pod, name): value for name, value in (given or {}).items()}
-        if layout.heartbeats:
+        if layout.renews:
             out[_kl(node, "last_renew")] = memory.last_renew
     return out
 
@@ -530,7 +533,8 @@ def faults(layout: Layout) -> list[Encoded]:
 def impossible(layout: Layout) -> list[str]:
     """The kubelet actions no pod slot can take in the bound (so none is listed as left out): a probe no container has; a status write
     where every slot's status is constant because no encoded action can change it (``layout.unwritten``); a preStop hook no deletable
-    pod has; a kill where no pod can be deleted or end, a final delete and a clean-up where none can be deleted."""
+    pod has; a kill where no pod can be deleted or end, a final delete and a clean-up where none can be deleted; a Node status post where
+    no Node can be written (``layout.quiet``: every cached Node stays Ready)."""
     containers = [c for p in layout.pod_objects.values() for c in p.spec.containers]
     out = [] if any(c.readiness_probe for c in containers) else ["KubeletProbeReadiness"]
     out += [] if any(c.liveness_probe for c in containers) else ["KubeletLivenessKill"]
@@ -538,6 +542,7 @@ def impossible(layout: Layout) -> list[str]:
     ending = any(p.spec.restart_policy != "Always" for p in layout.pod_objects.values())
     out += [] if layout.deletable or ending else ["KubeletKillPod"]
     out += [] if layout.deletable else ["KubeletDeletePod", "KubeletCleanupPod"]
+    out += ["KubeletPostNodeStatus"] if layout.quiet else []
     return out + ([] if set(layout.pods) - layout.unwritten else ["KubeletSyncStatus"])
 
 
@@ -961,7 +966,8 @@ def _lease_due(u: Unrolling, t: int, node: str) -> z3.BoolRef:
 
 
 def renew_lease(node: str) -> Encoded:
-    """KubeletRenewLease: the node's Lease gets renewTime = now (it exists: layout.heartbeats), and the kubelet remembers when."""
+    """KubeletRenewLease: the node's Lease gets renewTime = now (created if it does not exist yet: layout.quiet), and the kubelet remembers
+    when."""
 
     def guard(u: Unrolling, t: int) -> z3.BoolRef:
         return _lease_due(u, t, node)
@@ -1001,8 +1007,11 @@ def post_node_status(node: str) -> Encoded:
 
 
 def heartbeats(layout: Layout, node: str) -> list[Encoded]:
-    """The kubelet's heartbeats and its Node watch, where they are encoded."""
-    return [renew_lease(node), deliver_nodes(node), post_node_status(node)] if layout.heartbeats else []
+    """The kubelet's heartbeats and its Node watch, where they are encoded; where no Node is ever written (``layout.quiet``), the Lease's
+    renewals alone (its Node status post and Node watch delivery are impossible: ``impossible``)."""
+    if layout.heartbeats:
+        return [renew_lease(node), deliver_nodes(node), post_node_status(node)]
+    return [renew_lease(node)] if layout.quiet else []
 
 
 def timers(u: Unrolling, t: int) -> list[z3.BoolRef]:
@@ -1032,7 +1041,7 @@ def lost(layout: Layout, node: str) -> Terms:
         out |= _forgotten_pod(layout, node, pod) | _no_sandbox(layout, node, pod)
     for pod in _status_slots(layout, node):
         out |= _forgotten(layout, node, pod)
-    if layout.heartbeats:
+    if layout.renews:
         out[_kl(node, "last_renew")] = z3.IntVal(kl.KubeletMemory().last_renew)
     return out
 
@@ -1101,6 +1110,46 @@ def shared_pod_ip(u: Unrolling, t: int) -> z3.BoolRef:
                 ip = f[_sb(node, a, "ip")]
                 pairs.append(z3.And(f[_sb(node, a, "exists")], f[_sb(node, b, "exists")], ip != NONE, ip == f[_sb(node, b, "ip")]))
     return z3.Or(pairs) if pairs else z3.BoolVal(False)
+
+
+@per_frame
+def _runs(u: Unrolling, t: int, node: str, pod: str) -> z3.BoolRef:
+    """The machine holds a sandbox of the pod slot's uid with a running container (runtime.Sandbox.running)."""
+    f = u[t]
+    containers = layout_of(u).pod_objects[pod].spec.containers
+    return z3.And(f[_sb(node, pod, "exists")], z3.Or([f[_sb(node, pod, f"{c.name}/running")] for c in containers] or [z3.BoolVal(False)]))
+
+
+def _runs_twice(u: Unrolling, t: int) -> list[z3.BoolRef]:
+    """A pod slot's sandbox runs on two machines (a slot's sandboxes on every machine are of the slot's one uid, and its name's)."""
+    layout = layout_of(u)
+    out = []
+    for pod in layout.pods:
+        nodes = [node for node in layout.prefixes if layout.can_be_on(pod, node)]
+        out += [z3.And(_runs(u, t, a, pod), _runs(u, t, b, pod)) for i, a in enumerate(nodes) for b in nodes[i + 1 :]]
+    return out
+
+
+def runs_elsewhere(u: Unrolling, t: int) -> z3.BoolRef:
+    """pod-runs-once broken: a pod uid runs on two machines, or on one its stored pod is not bound to.
+
+    (A sandbox of a removed pod breaks neither; the encoded runs remove no pod while its sandbox runs: a pod bound and not terminal is
+    deleted gracefully, and the final delete waits for the containers to stop.)
+    """
+    layout = layout_of(u)
+    f = u[t]
+    out = _runs_twice(u, t)
+    for node in layout.prefixes:
+        for pod in on(layout, node):
+            out.append(z3.And(_runs(u, t, node, pod), f[f"pod/{pod}/exists"], f[f"pod/{pod}/node"] != layout.node_code(node)))
+    return z3.Or(out) if out else z3.BoolVal(False)
+
+
+def identity_twice(u: Unrolling, t: int) -> z3.BoolRef:
+    """identity-runs-once broken: two running sandboxes of one pod name. A name is a slot, and a machine holds one sandbox per slot in
+    the encoded runs (a pod is removed only once its sandbox cannot run again, and a user's pod's name comes back only after that)."""
+    out = _runs_twice(u, t)
+    return z3.Or(out) if out else z3.BoolVal(False)
 
 
 def over_capacity(u: Unrolling, t: int) -> z3.BoolRef:

@@ -23,6 +23,7 @@ from spec.objects import (
     NO_EXECUTE,
     NO_SCHEDULE,
     NODE,
+    NODE_LEASE_NAMESPACE,
     POD,
     REPLICASET,
     SERVICE,
@@ -137,6 +138,8 @@ class Layout:
     """machines may be partitioned (the partition budget): whether each is partitioned is a cell"""
     heartbeats: bool
     """the clock may advance and the heartbeats are encodable (:func:`_heartbeats`): Nodes (Ready, managed taints) and Leases are cells"""
+    quiet: bool
+    """the clock stands still and no Node can be written (:func:`_quiet`): the Leases are cells (each may be created), the Nodes constants"""
     leases: dict[str, str]
     """each node's Lease key (in kube-node-lease)"""
     service_objects: dict[str, Service]
@@ -193,6 +196,11 @@ class Layout:
     def ticks(self) -> range:
         """The clock's values the run can reach: from the initial tick to the limit where the clock runs, else the initial tick alone."""
         return range(self.clock, max(self.clock, self.clock_limit) + 1 if self.clocked else self.clock + 1)
+
+    @property
+    def renews(self) -> bool:
+        """The kubelets' Lease renewals are encoded (with the clock running or standing still): each kubelet's last renewal is a cell."""
+        return self.heartbeats or self.quiet
 
     @property
     def lease_keys(self) -> tuple[str, ...]:
@@ -471,6 +479,44 @@ def _heartbeats(ctx: Context, initial: State) -> bool:
     return set(initial.machines) <= set(initial.api.objects.nodes)
 
 
+def _quiet(ctx: Context, initial: State) -> bool:
+    """The clock stands still and no Node is ever written: only the kubelets' first Lease renewals and the deliveries of Leases and pods
+    to the node lifecycle and taint eviction controllers can happen of their part of the model.
+
+    Every Node is Ready=True in the store and, with no Node event pending,
+    in every cache, so no kubelet posts a status (KubeletPostNodeStatus
+    needs a cached Node not Ready); the node lifecycle controller has no
+    pod queued, every probe timestamp it holds is within the grace period
+    of the clock that does not move (an event's probe is the clock), and
+    every node carries the managed taints its conditions call for, so it
+    never marks a node Unknown, a pod not ready or taints a node; with no
+    NoExecute taint the taint eviction controller never evicts. Nothing then
+    writes a Node, so every Node watch's delivery is impossible too. Each
+    existing Lease is its node's (``kube-node-lease/<node>``).
+    """
+    if ctx.scenario.bounds.clock_limit > 0:
+        return False
+    nodes = initial.api.objects.nodes
+    if any(n.status.ready != "True" or any(t.effect == NO_EXECUTE for t in n.spec.taints) for n in nodes.values()):
+        return False
+    for inst, w in ctx.watchers:
+        cache = initial.views[inst].cache.nodes
+        if w.kind == NODE and (NODE in initial.channels.cursors.get(inst, {}) or any(nodes.get(k) != n for k, n in cache.items())):
+            return False
+    if any(key != f"{NODE_LEASE_NAMESPACE}/{lease.holder}" or lease.holder not in nodes for key, lease in initial.api.objects.leases.items()):
+        return False
+    for inst, ctype in ctx.components:
+        if ctype.kind != nlc.NAME:
+            continue
+        memory: nlc.NodeLifecycleMemory = initial.views[inst].memory
+        expired = any(h.probe_timestamp + ctx.timing.node_monitor_grace < initial.clock for h in memory.health.values())
+        if memory.mark_not_ready or expired:
+            return False
+        if any(nlc.taint_keys(nlc.desired_taints(n, False, initial.clock)) != nlc.taint_keys(n.spec.taints) for n in nodes.values()):
+            return False
+    return True
+
+
 def _service_objects(ctx: Context, initial: State) -> dict[str, Service] | None:
     """Each Service slot's object: the initial one or the user's (None where a slot would hold two different Services)."""
     out: dict[str, Service] = dict(initial.api.objects.services.items())
@@ -565,6 +611,9 @@ def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
     first_create = 1 if any(isinstance(v.memory, ReplicaSetMemory) and v.memory.syncs for v in initial.views.values()) else 2
     born = dict.fromkeys(user_pods, 1) | {key: max(p.meta.uid - initial.api.next_uid + 1, first_create) for key, p in generated.items()}
     heartbeats = _heartbeats(ctx, initial)
+    quiet = _quiet(ctx, initial)
+    leases = {lease.holder: key for key, lease in sorted(initial.api.objects.leases.items())}
+    leases |= {n: f"{NODE_LEASE_NAMESPACE}/{n}" for n in sorted(initial.api.objects.nodes) if n not in leases} if quiet else {}
     deletable = _deletable(ctx, pods, heartbeats)
     unwritten = _late(pods, born, depth) | {key for key, p in initial.api.objects.pods.items() if _steady(ctx, initial, p, deletable)}
     status = _status_slots(ctx, pods, unwritten)
@@ -616,7 +665,8 @@ def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
         clock_limit=ctx.scenario.bounds.clock_limit,
         partitionable=ctx.scenario.bounds.budgets.get("partition", 0) > 0,
         heartbeats=heartbeats,
-        leases={lease.holder: key for key, lease in sorted(initial.api.objects.leases.items())},
+        quiet=quiet,
+        leases=dict(sorted(leases.items())),
         partitioned={name: m.partitioned for name, m in sorted(initial.machines.items())},
         service_objects=service_objects or {},
         addresses=None,

@@ -11,7 +11,10 @@ transition queues the node's pods), NodeLifecycleMarkUnknown
 (tryUpdateNodeHealth: Ready=Unknown once the grace period passes without a
 heartbeat) and NodeLifecycleTaint (the NoSchedule and NoExecute tainting
 passes, with handleDisruption: no NoExecute taint while every node is not
-ready, unless ``nodelifecycle-no-disruption-mode``). The queue is kept as
+ready, unless ``nodelifecycle-no-disruption-mode``). Where the clock
+stands still and no Node is ever written (``layout.quiet``), its memory is
+not encoded: only the Lease and pod deliveries are possible, and they move
+its cursors (what they do to its memory no possible action reads). The queue is kept as
 a set (the order of the queue only matters to NodeLifecycleMarkPodNotReady,
 which writes pod statuses and is not encoded yet, and is listed as such).
 """
@@ -77,6 +80,8 @@ def deliver_event(kind: str) -> Encoded:
 
     def effect(u: Unrolling, t: int) -> Terms:
         _, revision, out = deliver(u, t, NAME, kind)
+        if not layout_of(u).heartbeats:
+            return out
         if kind == LEASE:
             return out | _on_lease(u, t, revision)
         if kind == NODE:
@@ -205,11 +210,23 @@ def taint(node: str) -> Encoded:
 
 
 def actions(layout: Layout) -> list[Encoded]:
-    """The controller's encoded actions (where the heartbeats are encoded)."""
+    """The controller's encoded actions: all of them where the heartbeats are encoded; where no Node is ever written (``layout.quiet``),
+    its Lease and pod deliveries, which move its cursors (the rest is impossible: ``impossible``)."""
+    if layout.quiet:
+        return [deliver_event(LEASE), deliver_event(POD)]
     if not layout.heartbeats:
         return []
     out = [deliver_event(kind) for kind in (NODE, LEASE, POD)]
     return out + [a for node in layout.nodes for a in (mark_unknown(node), taint(node))]
+
+
+def impossible(layout: Layout) -> list[str]:
+    """Where no Node is ever written (``layout.quiet``): no node is marked Unknown (the clock stands still within every grace period), no
+    Ready -> not-Ready transition queues a pod, and every node has the taints its conditions call for. No Node watch has an event to
+    deliver then either (the entry covers every component's)."""
+    if not layout.quiet:
+        return []
+    return ["NodeLifecycleMarkUnknown", "NodeLifecycleMarkPodNotReady", "NodeLifecycleTaint", f"WatchDeliver kind={NODE}"]
 
 
 # ------------------------------------------------------------ time and the invariant
@@ -235,8 +252,8 @@ def urgent(u: Unrolling, t: int) -> z3.BoolRef:
 def eviction_storm(u: Unrolling, t: int) -> z3.BoolRef:
     """no-eviction-storm broken by step t-1: a managed NoExecute taint added while the store and the controller's cache show every node not Ready."""
     layout = layout_of(u)
-    if t == 0 or not layout.nodes:
-        return z3.BoolVal(False)
+    if t == 0 or not layout.nodes or not layout.heartbeats:
+        return z3.BoolVal(False)  # without the heartbeats, no taint is ever written (layout.quiet)
     before, after = u[t - 1], u[t]
     in_store = z3.And([before[f"node/{node}/ready"] != TRUE for node in layout.nodes])
     in_cache = z3.And([cached_node(u, t - 1, node, "ready") != TRUE for node in layout.nodes])

@@ -8,7 +8,9 @@ taint's timeAdded plus the smallest tolerationSeconds of the matching
 tolerations has come, at once if some taint is not tolerated, never if
 every matching toleration is unbounded (``tainteviction.eviction_time``).
 The NoExecute taints here are the node lifecycle controller's (a scenario
-whose Nodes start with one is not encoded: ``layout._heartbeats``).
+whose Nodes start with one is not encoded: ``layout._heartbeats``). Where
+no Node is ever written (``layout.quiet``), only its pod deliveries are
+possible.
 """
 
 from __future__ import annotations
@@ -102,10 +104,18 @@ def evict(pod: str) -> Encoded:
 
 
 def actions(layout: Layout) -> list[Encoded]:
-    """The controller's encoded actions (where the heartbeats are encoded)."""
+    """The controller's encoded actions: all of them where the heartbeats are encoded; where no Node is ever written (``layout.quiet``),
+    its pod deliveries (the rest is impossible: ``impossible``)."""
+    if layout.quiet:
+        return [deliver_event(POD)]
     if not layout.heartbeats:
         return []
     return [deliver_event(NODE), deliver_event(POD), *(attrs.evolve(evict(pod), born=layout.born(pod)) for pod in layout.pods)]
+
+
+def impossible(layout: Layout) -> list[str]:
+    """Where no Node is ever written (``layout.quiet``), no NoExecute taint ever appears, so no pod is evicted."""
+    return ["TaintEvictPod"] if layout.quiet else []
 
 
 def timers(u: Unrolling, t: int) -> list[z3.BoolRef]:

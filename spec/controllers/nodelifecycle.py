@@ -174,11 +174,12 @@ def _taint_guard(ctx: Context, s: State, me: str) -> Iterator[tuple[Param, ...]]
     nodes = s.views[me].cache.nodes
     disrupted = _disruption_mode(ctx, nodes)
     for name, node in nodes.items():
-        if _taint_keys(desired_taints(node, disrupted, s.clock)) != _taint_keys(node.spec.taints):
+        if taint_keys(desired_taints(node, disrupted, s.clock)) != taint_keys(node.spec.taints):
             yield (name,)
 
 
-def _taint_keys(taints: tuple[Taint, ...]) -> list[tuple[str, str]]:
+def taint_keys(taints: tuple[Taint, ...]) -> list[tuple[str, str]]:
+    """The (key, effect) of each taint, sorted: what the tainting passes compare."""
     return sorted((t.key, t.effect) for t in taints)
 
 
