@@ -62,9 +62,8 @@ STORE = View()
 def encodable(layout: Layout) -> bool:
     """The Endpoints are cells here: there are Service slots, their addresses can be encoded (``layout.addresses``) and the controller runs.
 
-    (Without a Service, the controller's and kube-proxy's watch deliveries
-    would bear on no encoded invariant and only add interleavings: they are
-    left out, and listed.)
+    (Where no Service can ever exist, only the controller's pod deliveries
+    are possible, and they are encoded by themselves: :func:`serviceless`.)
     """
     return bool(layout.services) and layout.addresses is not None and any(inst == NAME for inst, _ in layout.ctx.components)
 
@@ -217,6 +216,29 @@ def actions(layout: Layout) -> list[Encoded]:
     """The controller's encoded actions, in catalogue order."""
     kinds = [w.kind for inst, w in layout.ctx.watchers if inst == NAME]
     return [*(deliver_kind(kind) for kind in kinds), *(sync(key) for key in layout.services)]
+
+
+def serviceless(layout: Layout, initial: State) -> bool:
+    """No Service ever exists (none at the start, none the user may create) and nothing of one is left: no Endpoints, no NAT rule, no
+    Service or Endpoints in a cache or an event pending. Then only the controller's pod deliveries can happen of the Services' part of the
+    model: EndpointsSync needs a Service or an orphan Endpoints, KubeProxySyncRules rules that differ from none, and no Service or
+    Endpoints is ever written for a watch to deliver."""
+    if layout.services or initial.api.objects.endpoints or any(m.proxy_rules for m in initial.machines.values()):
+        return False
+    for inst, w in layout.ctx.watchers:
+        cache = initial.views[inst].cache
+        if w.kind in (SERVICE, ENDPOINTS) and (w.kind in initial.channels.cursors.get(inst, {}) or cache.services or cache.endpoints):
+            return False
+    return any(inst == NAME for inst, _ in layout.ctx.components)
+
+
+def serviceless_actions() -> list[Encoded]:
+    """Where no Service ever exists (:func:`serviceless`): the controller's pod deliveries, which move its cursor."""
+    return [deliver_kind(POD)]
+
+
+SERVICELESS_IMPOSSIBLE = ("EndpointsSync", "KubeProxySyncRules", f"WatchDeliver kind={SERVICE}", f"WatchDeliver kind={ENDPOINTS}")
+"""what no run can take where no Service ever exists (:func:`serviceless`)"""
 
 
 def _multisets_differ(a: list[tuple[z3.ArithRef, z3.ArithRef]], b: list[tuple[z3.ArithRef, z3.ArithRef]]) -> z3.BoolRef:

@@ -104,6 +104,8 @@ def build(model: KubeModel, depth: int = 0) -> Instance:
     addresses = services and endpoints.encodable(layout)
     proxies = addresses and kubeproxy.encodable(layout)
     published = [*(endpoints.actions(layout) if addresses else []), *(kubeproxy.actions(layout) if proxies else [])]
+    serviceless = endpoints.serviceless(layout, initial)
+    published += endpoints.serviceless_actions() if serviceless else []
     actions = [*_service_actions(layout, services), *users, *controller, *collector, *schedulers, *lifecycle, *kubelets, *published]
     cells = [*apiserver.cells(layout), *environment.cells(layout), *replicaset.cells(layout)]
     cells += [*endpoints.cells(layout), *(kubeproxy.cells(layout) if proxies else [])] if addresses else []
@@ -114,6 +116,7 @@ def build(model: KubeModel, depth: int = 0) -> Instance:
 
     impossible = [*kubelet.impossible(layout), *garbagecollector.impossible(layout, initial)]
     impossible += [*nodelifecycle.impossible(layout), *tainteviction.impossible(layout)]
+    impossible += endpoints.SERVICELESS_IMPOSSIBLE if serviceless else ()
 
     def abstract(s: State) -> dict[str, CellValue]:
         out = apiserver.abstract(layout, s) | environment.abstract(layout, s) | replicaset.abstract(layout, s)
