@@ -258,6 +258,7 @@ def test_eventually_converges_finds_a_doomed_state_of_kube_proxy_keep_stale(tmp_
     assert "violation reproduces at step" in capsys.readouterr().out
 
 
+@pytest.mark.slow  # about 18 s; the default run checks liveness on kube-proxy-keep-stale and the small models
 def test_eventually_binds_finds_the_pod_a_scheduler_that_misses_a_delete_strands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """scheduler-missed-delete on replace: the deleted pod's requests stay in the cache, so its replacement is never bound.
 
