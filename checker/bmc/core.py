@@ -72,6 +72,13 @@ class Encoded:
     effect: Effect
     born: int = 0
     """the first frame in which the guard can hold (a pod slot's actions wait for the earliest step that can create it): before, not built"""
+    free: str = ""
+    """the name of a number parameter Z3 chooses at each step (``Unrolling.arg``), appended to ``action``'s parameters when decoded (such
+    as WatchReset's revision); "" for none"""
+
+    def decoded(self, arg: int) -> Action:
+        """The catalogue action this instance takes with its free parameter at ``arg``."""
+        return attrs.evolve(self.action, params=(*self.action.params, (self.free, arg))) if self.free else self.action
 
 
 @attrs.frozen
@@ -92,6 +99,8 @@ class Unrolling:
         """what the encodings need besides the frames (the instance)"""
         self.frames: list[Terms] = [{name: cell.literal(initial.get(name, 0)) for name, cell in self.cells.items()}]
         self.choices: list[z3.ArithRef] = []
+        self.fixed: dict[int, int] = {}
+        """the free parameter of steps whose value is known (the differential test's)"""
         self._memo: dict[tuple[object, ...], object] = {}
 
     def memo(self, key: tuple[object, ...], build: Callable[[], T], *terms: z3.ExprRef) -> T:
@@ -103,6 +112,10 @@ class Unrolling:
         if full not in self._memo:
             self._memo[full] = (build(), terms)
         return self._memo[full][0]  # type: ignore[index, no-any-return]
+
+    def arg(self, t: int) -> z3.ArithRef:
+        """The number the action of step t chooses for its free parameter (0 where it has none)."""
+        return z3.IntVal(self.fixed[t]) if t in self.fixed else z3.Int(f"arg@{t}")
 
     def __getitem__(self, frame: int) -> Terms:
         return self.frames[frame]
@@ -137,21 +150,30 @@ class Unrolling:
         state_cells = [name for name in sorted(self.cells) if not self.cells[name].history and not nxt[name].eq(cur[name])]
         changes = z3.Or([nxt[name] != cur[name] for name in state_cells] or [z3.BoolVal(False)])  # a step that changes nothing is a stutter
         ties = [nxt[name] == values[name] for name in sorted(self.cells) if name not in kept]
-        return [z3.Or(enabled) if enabled else z3.BoolVal(False), changes, *ties]
+        free = [chosen[i] for i, enc in enumerate(self.actions) if enc.free and enc.born <= t]
+        pinned = z3.Or(*free, self.arg(t) == 0) if free else self.arg(t) == 0  # a step without a free parameter leaves it 0: one model per run
+        return [z3.Or(enabled) if enabled else z3.BoolVal(False), changes, pinned, *ties]
 
-    def known(self, choice: int, values: Mapping[str, CellValue]) -> None:
-        """Append a step whose choice and next frame are known constants (how the differential test follows a run of the executable spec)."""
+    def known(self, choice: int, values: Mapping[str, CellValue], arg: int = 0) -> None:
+        """Append a step whose choice (and free parameter) and next frame are known constants (how the differential test follows a run of the
+        executable spec)."""
+        self.fixed[self.depth] = arg
         self.choices.append(z3.IntVal(choice))
         self.frames.append({name: cell.literal(values.get(name, 0)) for name, cell in self.cells.items()})
 
-    def successor(self, index: int) -> dict[str, CellValue] | None:
-        """With every frame so far constant: the next frame action ``index`` leads to, or None if it is not enabled (or would change nothing)."""
+    def successor(self, index: int, arg: int = 0) -> dict[str, CellValue] | None:
+        """With every frame so far constant: the next frame action ``index`` leads to (with its free parameter at ``arg``), or None if it is
+        not enabled (or would change nothing)."""
         t = self.depth
         enc = self.actions[index]
-        if enc.born > t or not z3.is_true(z3.simplify(enc.guard(self, t))):
-            return None
-        values = {name: _constant(self.frames[t][name]) if not cell.history else 0 for name, cell in self.cells.items()}
-        values |= {name: _constant(term) for name, term in enc.effect(self, t).items()}
+        self.fixed[t] = arg
+        try:
+            if enc.born > t or not z3.is_true(z3.simplify(enc.guard(self, t))):
+                return None
+            values = {name: _constant(self.frames[t][name]) if not cell.history else 0 for name, cell in self.cells.items()}
+            values |= {name: _constant(term) for name, term in enc.effect(self, t).items()}
+        finally:
+            del self.fixed[t]
         changed = any(values[name] != _constant(self.frames[t][name]) for name, cell in self.cells.items() if not cell.history)
         return values if changed else None
 

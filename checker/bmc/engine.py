@@ -253,8 +253,12 @@ def _decode(inst: Instance, u: Unrolling, monitor: Monitor, m: z3.ModelRef, judg
 
 
 def _actions(inst: Instance, u: Unrolling, m: z3.ModelRef) -> tuple[Action, ...]:
-    """The catalogue actions of a model's choices."""
-    return tuple(inst.actions[m.eval(choice, model_completion=True).as_long()].action for choice in u.choices)
+    """The catalogue actions of a model's choices (and of the free parameters of those that have one)."""
+    out = []
+    for t, choice in enumerate(u.choices):
+        enc = inst.actions[m.eval(choice, model_completion=True).as_long()]
+        out.append(enc.decoded(m.eval(u.arg(t), model_completion=True).as_long()))
+    return tuple(out)
 
 
 def _busy_in_encoding(inst: Instance, state: State, kinds: set[str]) -> None:
@@ -268,5 +272,6 @@ def _busy_in_encoding(inst: Instance, state: State, kinds: set[str]) -> None:
 
 
 def _ruled_out(u: Unrolling, m: z3.ModelRef) -> z3.BoolRef:
-    """Not this model's run: some step chooses another action."""
-    return z3.Or([choice != m.eval(choice, model_completion=True) for choice in u.choices]) if u.choices else z3.BoolVal(False)
+    """Not this model's run: some step chooses another action, or another value of its free parameter."""
+    steps = [z3.Or(c != m.eval(c, model_completion=True), u.arg(t) != m.eval(u.arg(t), model_completion=True)) for t, c in enumerate(u.choices)]
+    return z3.Or(steps) if steps else z3.BoolVal(False)

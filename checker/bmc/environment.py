@@ -4,17 +4,21 @@ Requests: kubectl create and delete of Services, creates of pods, scaling.
 A request spends its budget whether or not the API server accepts it, as in
 the executable spec: a create the allocator refuses changes only the count.
 Faults: a container exits (``checker.bmc.kubelet``), a machine crashes and
-restarts, is partitioned from the API server and heals. The clock ticks
+restarts, is partitioned from the API server and heals, a component's
+process restarts, a watch breaks and relists. The clock ticks
 (environment._tick_guard) where the scenario lets it run and the timers
 it waits for are encoded.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 import z3
 
 from checker.bmc import apiserver, kubelet, nodelifecycle, tainteviction
-from checker.bmc.core import NONE, Cell, Encoded, Terms, Unrolling
+from checker.bmc.core import NONE, Cell, CellValue, Encoded, Terms, Unrolling
+from checker.bmc.informer import next_cursor
 from checker.bmc.layout import Layout, clock, layout_of, partitioned_cell, reachable, up_cell
 from spec.apiserver import CLUSTERIP_LAG
 from spec.component import Action
@@ -22,7 +26,10 @@ from spec.objects import POD, SERVICE, Service
 from spec.state import State
 
 USER = "user"
-BUDGETS = ("create", "delete-service", "delete-pod", "scale", "container-exit", "container-unhealthy", "node-crash", "partition")
+BUDGETS = (
+    *("create", "delete-service", "delete-pod", "scale"),
+    *("container-exit", "container-unhealthy", "node-crash", "partition", "component-restart", "watch-reset"),
+)
 """the budgets the encoded requests spend"""
 
 
@@ -174,6 +181,59 @@ def heal(node: str) -> Encoded:
         return {partitioned_cell(node): z3.BoolVal(False)}
 
     return Encoded(Action(FAULT, "NodeHeal", (("node", node),)), guard, effect)
+
+
+def component_restart(instance: str, node: str, fresh: Mapping[str, CellValue]) -> Encoded:
+    """ComponentRestart (consistent relist): the process starts over with a fresh one's memory and every watch lists the store (a quorum
+    read, so nothing is pending); a per-node component (``node``) only where its machine is reachable (environment._restartable).
+
+    ``fresh``: the values of the component's memory cells once it has
+    started and listed (the abstraction of informer.fresh_view's state;
+    constants, since a fresh memory's handlers keep nothing of what a list
+    delivers in the components whose restart is encoded).
+    """
+
+    def guard(u: Unrolling, t: int) -> z3.BoolRef:
+        left = _left(u, t, "component-restart")
+        return z3.And(left, reachable(u, t, node)) if node else left
+
+    def effect(u: Unrolling, t: int) -> Terms:
+        layout = layout_of(u)
+        out = _spend(u, t, "component-restart")
+        out |= {apiserver.cursor(w.instance, w.kind): z3.IntVal(NONE) for w in layout.watchers if w.instance == instance}
+        return out | {name: u.cells[name].literal(value) for name, value in fresh.items()}
+
+    return Encoded(Action(FAULT, "ComponentRestart", (("component", instance),)), guard, effect)
+
+
+Relisted = Callable[[Unrolling, int, z3.ArithRef, z3.ArithRef], Terms]
+"""a component's handlers of a relist, from its cache as of one revision to the store as of another (informer._diff_handlers)"""
+
+
+def watch_reset(instance: str, kind: str, node: str, relisted: Relisted | None) -> Encoded:
+    """WatchReset: a watch with an event pending breaks and relists from a watch cache at a revision Z3 chooses (``Unrolling.arg``):
+    after what the cache has seen, within the watch cache's window, not after the store's; the handlers see the differences
+    (``relisted``: None for a component whose memory they leave alone), and the watch resumes after the list.
+
+    (environment._watch_reset_guard: the oldest revision a watch cache
+    can serve is the window's start, since the history keeps every event
+    a watch has still to deliver.)
+    """
+
+    def guard(u: Unrolling, t: int) -> z3.BoolRef:
+        layout = layout_of(u)
+        f = u[t]
+        c, revision = f[apiserver.cursor(instance, kind)], u.arg(t)
+        window = revision >= f["rev"] - layout.ctx.scenario.bounds.watch_cache_window
+        ok = z3.And(_left(u, t, "watch-reset"), c != NONE, revision > c, window, revision <= f["rev"])
+        return z3.And(ok, reachable(u, t, node)) if node else ok
+
+    def effect(u: Unrolling, t: int) -> Terms:
+        c, revision = u[t][apiserver.cursor(instance, kind)], u.arg(t)
+        out = _spend(u, t, "watch-reset") | {apiserver.cursor(instance, kind): next_cursor(u, t, instance, kind, revision)}
+        return out | (relisted(u, t, c, revision) if relisted is not None else {})
+
+    return Encoded(Action(FAULT, "WatchReset", (("component", instance), ("kind", kind))), guard, effect, free="revision")
 
 
 def faults(layout: Layout, s: State) -> list[Encoded]:

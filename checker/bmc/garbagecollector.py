@@ -95,6 +95,17 @@ def deliver_replicasets() -> Encoded:
     return Encoded(Action(NAME, "WatchDeliver", (("kind", REPLICASET),)), guard, effect)
 
 
+def relisted_replicasets(u: Unrolling, t: int, before: z3.ArithRef, after: z3.ArithRef) -> Terms:
+    """The handler of a relist of the ReplicaSet watch from the cache as of ``before`` to the store as of ``after``: a ReplicaSet written in
+    between is an event, and no longer noted (none is created or deleted here: ``covered``)."""
+    layout = layout_of(u)
+    out: Terms = {}
+    for key in layout.replicasets:
+        changed = apiserver.value_at(u, t, before, f"rs/{key}/rv") != apiserver.value_at(u, t, after, f"rs/{key}/rv")
+        out[_solid(key)] = z3.And(u[t][_solid(key)], z3.Not(changed))
+    return out
+
+
 def collect(pod: str, rs: str, created: int) -> Encoded:
     """GarbageCollectPod: a live pod in the collector's cache whose owner its ReplicaSet cache does not hold yet (nor its memory); the live
     GET finds the owner, so the collector notes it and deletes nothing."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import attrs
 
@@ -19,11 +19,18 @@ from checker.bmc import (
     scheduler,
     tainteviction,
 )
-from checker.bmc.core import CellValue, Encoded, Instance
-from checker.bmc.layout import Layout, build_layout, ip_code
+from checker.bmc.core import Cell, CellValue, Encoded, Instance
+from checker.bmc.layout import Layout, Watcher, build_layout, ip_code
+from spec import informer
+from spec import kubelet as kl
+from spec import scheduler as sch
 from spec.catalogue import WATCH_DELIVER, action_defs
+from spec.component import node_of
+from spec.controllers import garbagecollector as gc
+from spec.controllers import nodelifecycle as nlc
+from spec.controllers import replicaset as rc
 from spec.model import KubeModel
-from spec.objects import Obj, Service
+from spec.objects import POD, REPLICASET, Obj, Service
 from spec.state import State
 
 
@@ -55,6 +62,64 @@ def _replicaset_actions(layout: Layout) -> list[Encoded]:
     return scale + controller
 
 
+MEMORY = {rc.NAME: "rc/", gc.NAME: "gc/", sch.NAME: "sch/{instance}/", kl.NAME: "kl/{node}/", nlc.NAME: "nlc/"}
+"""the prefix of each component's memory cells, by its kind (the others' memory has no cells)"""
+
+
+def _restarts(model: KubeModel, cells: Sequence[Cell], abstract: Callable[[State], dict[str, CellValue]], beats: bool) -> list[Encoded]:
+    """ComponentRestart of each component that relists consistently: its memory cells (``MEMORY``; a component whose encoding is not
+    built has none) take a fresh process's values, its cursors none.
+
+    Not the node lifecycle controller where the heartbeats are encoded
+    (``beats``: a list refills its memory with the clock's time, not a
+    constant), nor a kubelet that lists from a lagging cache
+    (``kubelet-stale-relist``).
+    """
+    ctx, initial = model.ctx, model.initial_states()[0]
+    if not ctx.scenario.bounds.budgets.get("component-restart", 0):
+        return []
+    out = []
+    for instance, ctype in ctx.components:
+        stale = ctype.stale_relist_flag is not None and ctx.flag(ctype.stale_relist_flag)
+        node = node_of(instance) if ctype.per_node else ""
+        if not ctype.watches or stale or (beats and ctype.kind == nlc.NAME) or (node and not initial.machines[node].up):
+            continue
+        fresh = abstract(informer.fresh_view(ctx, initial, instance))
+        prefix = MEMORY.get(ctype.kind, "").format(instance=instance, node=node)
+        memory = {c.name: fresh[c.name] for c in cells if prefix and c.name.startswith(prefix)}
+        out.append(environment.component_restart(instance, node, memory))
+    return out
+
+
+def _relisted(kind: str, watcher: Watcher) -> environment.Relisted | None:
+    """The handlers of a relist of ``watcher`` for a component of ``kind``, where they touch its memory's cells."""
+    if watcher.kind == POD:
+        handlers = {rc.NAME: replicaset.relisted_pods, sch.NAME: scheduler.relisted_pods(watcher.instance)}
+        return kubelet.relisted_pods(watcher.node) if kind == kl.NAME else handlers.get(kind)
+    return garbagecollector.relisted_replicasets if (kind, watcher.kind) == (gc.NAME, REPLICASET) else None
+
+
+def _resets(model: KubeModel, layout: Layout, encoded: Sequence[Encoded], impossible: Sequence[str], beats: bool) -> list[Encoded]:
+    """WatchReset of each watch whose deliveries are encoded (or impossible), where the initial state has no event pending (so every
+    revision a cache is as of is one the run wrote: ``apiserver.value_at`` is exact there).
+
+    Not the node lifecycle controller's where the heartbeats are encoded
+    (its handlers refill its memory with the clock's time).
+    """
+    ctx, initial = model.ctx, model.initial_states()[0]
+    if not ctx.scenario.bounds.budgets.get("watch-reset", 0) or initial.channels.cursors:
+        return []
+    delivered = {str(e.action) for e in encoded}
+    out = []
+    for w in layout.watchers:
+        kind = ctx.type_of(w.instance).kind
+        if f"{w.instance} {WATCH_DELIVER} kind={w.kind}" not in delivered and f"{WATCH_DELIVER} kind={w.kind}" not in impossible:
+            continue
+        if not (beats and kind == nlc.NAME):
+            out.append(environment.watch_reset(w.instance, w.kind, w.node, _relisted(kind, w)))
+    return out
+
+
 def _not_encoded(model: KubeModel, encoded: list[Encoded], impossible: Sequence[str] = ()) -> tuple[str, ...]:
     """The catalogue's actions the scenario can take that the encoding leaves out (UserCreate by object, WatchDeliver by watch, others by kind).
 
@@ -76,6 +141,11 @@ def _not_encoded(model: KubeModel, encoded: list[Encoded], impossible: Sequence[
                     label = f"{instance} UserCreate kind={obj.kind} name={obj.meta.key}"
                     if label not in done:
                         out.append(label)
+            elif adef.name == "ComponentRestart":
+                labels = [f"{instance} ComponentRestart component={name}" for name, restarted in ctx.components if restarted.watches]
+                out += [label for label in labels if label not in done]
+            elif adef.name == "WatchReset":
+                out += [label for name, w in ctx.watchers if (label := f"{instance} WatchReset component={name} kind={w.kind}") not in done]
             elif adef.name == WATCH_DELIVER:
                 labels = [f"{instance} {WATCH_DELIVER} kind={w.kind}" for w in ctype.watches if f"{WATCH_DELIVER} kind={w.kind}" not in impossible]
                 out += [label for label in labels if label not in done]
@@ -126,6 +196,8 @@ def build(model: KubeModel, depth: int = 0) -> Instance:
         out |= endpoints.abstract(layout, s) if addresses else {}
         out |= kubeproxy.abstract(layout, s) if proxies else {}
         return out | kubelet.abstract(layout, s) if kubelets else out
+
+    actions += _restarts(model, cells, abstract, beats) + _resets(model, layout, actions, impossible, beats)
 
     return Instance(
         model=model,

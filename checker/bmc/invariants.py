@@ -74,7 +74,12 @@ def _at_quiescence(bad: Callable[[Unrolling, int], z3.BoolRef], component: str) 
     return lambda u, t: z3.And(quiescent(u, t, parts), bad(u, t))
 
 
-QUIESCENT = {"endpoints-converge": endpoints.NAME, "proxy-converges": kubeproxy.NAME}
+QUIESCENT = {
+    "rs-converges": replicaset.NAME,
+    "scheduler-cache-accurate": scheduler.NAME,
+    "endpoints-converge": endpoints.NAME,
+    "proxy-converges": kubeproxy.NAME,
+}
 """the quiescent invariants with an encoding, each with the component whose actions its condition requires idle"""
 
 
@@ -88,9 +93,13 @@ def encoded(
     out = [EncodedInvariant("pod-bound-once", scheduler.moved)] if schedulers else []
     if kubelets:
         out += [EncodedInvariant("pod-runs-once", kubelet.runs_elsewhere), EncodedInvariant("identity-runs-once", kubelet.identity_twice)]
-    out += [EncodedInvariant("rs-no-overshoot", replicaset.overshoot)] if replicasets else []
+    if replicasets:
+        out += [EncodedInvariant("rs-no-overshoot", replicaset.overshoot)]
+        out += [EncodedInvariant("rs-converges", _at_quiescence(replicaset.unconverged, QUIESCENT["rs-converges"]))]
     out += [EncodedInvariant("scheduler-fit", scheduler.overbooked)] if schedulers else []
     out += [EncodedInvariant("node-capacity", kubelet.over_capacity)] if kubelets else []
+    if schedulers:
+        out += [EncodedInvariant("scheduler-cache-accurate", _at_quiescence(scheduler.inaccurate, QUIESCENT["scheduler-cache-accurate"]))]
     if addresses[0]:
         out += [EncodedInvariant("endpoints-converge", _at_quiescence(endpoints.unconverged, QUIESCENT["endpoints-converge"]))]
         out += [EncodedInvariant("endpoints-never-terminating", endpoints.ready_terminating)]

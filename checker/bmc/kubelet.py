@@ -221,12 +221,8 @@ def abstract(layout: Layout, s: State) -> dict[str, int | bool]:
 @per_frame
 def _cached(u: Unrolling, t: int, node: str, pod: str) -> tuple[z3.BoolRef, z3.BoolRef]:
     """(in the kubelet's cache, being deleted there) for a pod slot that may be bound to its node."""
-    layout = layout_of(u)
     at = cache_revision(u, t, instance(node), POD)
-    there = apiserver.value_at(u, t, at, f"pod/{pod}/exists")
-    if pod in layout.dynamic:
-        there = z3.And(there, apiserver.value_at(u, t, at, f"pod/{pod}/node") == layout.node_code(node))
-    return there, apiserver.value_at(u, t, at, f"pod/{pod}/deleting")
+    return _selected_at(u, t, node, pod, at), apiserver.value_at(u, t, at, f"pod/{pod}/deleting")
 
 
 def _finished(u: Unrolling, t: int, node: str, pod: str) -> z3.BoolRef:
@@ -276,6 +272,41 @@ def deliver_pods(node: str) -> Encoded:
         return out
 
     return Encoded(Action(instance(node), "WatchDeliver", (("kind", POD),)), guard, effect)
+
+
+def relisted_pods(node: str) -> Callable[[Unrolling, int, z3.ArithRef, z3.ArithRef], Terms]:
+    """The handler of a relist of the kubelet's pod watch from the cache as of ``before`` to the store as of ``after``: a pod slot that left
+    its selection is forgotten, one whose object differs and shows the written status has it forgotten (kl._on_event as a delivery)."""
+
+    def relisted(u: Unrolling, t: int, before: z3.ArithRef, after: z3.ArithRef) -> Terms:
+        layout = layout_of(u)
+        f = u[t]
+        out: Terms = {}
+        for pod in on(layout, node):
+            if pod not in layout.deletable and pod not in layout.dynamic and pod not in layout.status_slots:
+                continue  # nothing of it to forget
+            old_in, new_in = (_selected_at(u, t, node, pod, r) for r in (before, after))
+            deleted = z3.And(old_in, z3.Not(new_in))
+            if pod in layout.deletable or pod in layout.dynamic:
+                out |= {name: z3.If(deleted, value, f[name]) for name, value in _forgotten_pod(layout, node, pod).items()}
+            if pod not in layout.status_slots:
+                continue
+            written = apiserver.value_at(u, t, before, f"pod/{pod}/rv") != apiserver.value_at(u, t, after, f"pod/{pod}/rv")
+            shown = {name: apiserver.pod_status(u, t, pod, name, after) for name, _ in status.fields(layout, pod)}
+            changed = z3.And(new_in, z3.Or(z3.Not(old_in), written))
+            seen = z3.And(changed, f[_written(node, pod)], z3.Not(status.differs(_written_terms(u, t, node, pod), shown)))
+            out |= {name: z3.If(z3.Or(seen, deleted), value, f[name]) for name, value in _forgotten(layout, node, pod).items()}
+        return out
+
+    return relisted
+
+
+def _selected_at(u: Unrolling, t: int, node: str, pod: str, revision: z3.ArithRef) -> z3.BoolRef:
+    """The pod slot as of ``revision`` is one the kubelet's watch selects (spec.nodeName=<node>)."""
+    there = apiserver.value_at(u, t, revision, f"pod/{pod}/exists")
+    if pod in layout_of(u).dynamic:
+        there = z3.And(there, apiserver.value_at(u, t, revision, f"pod/{pod}/node") == layout_of(u).node_code(node))
+    return there
 
 
 def _written_terms(u: Unrolling, t: int, node: str, pod: str) -> Terms:

@@ -450,8 +450,21 @@ def deliver_kind(kind: str) -> Encoded:
 def _on_pod_event(u: Unrolling, t: int, revision: z3.ArithRef) -> Terms:
     """addPod / updatePod / deletePod for the pod event of ``revision``: creations and deletions observed."""
     layout = layout_of(u)
-    f = u[t]
     _, slot = event_at(u, t, revision)
+    return _observed(u, t, revision - 1, revision, lambda pod: slot == layout.slot(POD, pod), tombstones=False)
+
+
+def relisted_pods(u: Unrolling, t: int, before: z3.ArithRef, after: z3.ArithRef) -> Terms:
+    """The handlers of a relist of the pod watch from the cache as of ``before`` to the store as of ``after`` (informer._diff_handlers): each
+    pod slot that differs is an event; a deletion is a tombstone, which the variant rs-ignore-tombstones ignores."""
+    return _observed(u, t, before, after, lambda pod: z3.BoolVal(True), tombstones=True)
+
+
+def _observed(u: Unrolling, t: int, before: z3.ArithRef, after: z3.ArithRef, which: Callable[[str], z3.BoolRef], tombstones: bool) -> Terms:
+    """rc._on_event for the pod slots ``which`` selects, each changed from its object as of ``before`` to its object as of ``after``."""
+    layout = layout_of(u)
+    f = u[t]
+    ignored = tombstones and layout.ctx.flag(rc.IGNORE_TOMBSTONES)
     out: Terms = {}
     for rs_key, rs in layout.rs_objects.items():
         add = f[_exp(rs_key, "add")]
@@ -460,10 +473,10 @@ def _on_pod_event(u: Unrolling, t: int, revision: z3.ArithRef) -> Terms:
             ref = layout.pod_objects[pod].meta.controller_ref()
             if ref is None or ref.kind != REPLICASET or ref.uid != rs.meta.uid or layout.pod_objects[pod].meta.namespace != rs.meta.namespace:
                 continue
-            this = slot == layout.slot(POD, pod)
-            old_in, new_in = (apiserver.value_at(u, t, r, f"pod/{pod}/exists") for r in (revision - 1, revision))
-            old_del, new_del = (apiserver.value_at(u, t, r, f"pod/{pod}/deleting") for r in (revision - 1, revision))
-            gone = z3.And(old_in, z3.Not(new_in))
+            this = which(pod)
+            old_in, new_in = (apiserver.value_at(u, t, r, f"pod/{pod}/exists") for r in (before, after))
+            old_del, new_del = (apiserver.value_at(u, t, r, f"pod/{pod}/deleting") for r in (before, after))
+            gone = z3.And(old_in, z3.Not(new_in), z3.BoolVal(not ignored))
             marked = z3.And(new_in, new_del, z3.Or(z3.Not(old_in), z3.Not(old_del)))
             added = z3.And(z3.Not(old_in), new_in, z3.Not(new_del))
             name = _exp(rs_key, f"del/{pod}")
@@ -483,9 +496,22 @@ def actions(layout: Layout) -> list[Encoded]:
     return out
 
 
+def _owned_active(u: Unrolling, t: int, key: str) -> list[z3.BoolRef]:
+    """Per pod slot the ReplicaSet owns: whether the store holds it active in frame t (rc: exists, not being deleted, not terminal)."""
+    layout = layout_of(u)
+    f = u[t]
+    uid = layout.rs_objects[key].meta.uid
+    owned = []
+    for pod in layout.pods:
+        obj = layout.pod_objects[pod]
+        ref = obj.meta.controller_ref()
+        if ref is not None and ref.kind == REPLICASET and ref.uid == uid and (pod in layout.status_slots or not obj.is_terminal()):
+            owned.append(z3.And(f[f"pod/{pod}/exists"], z3.Not(f[f"pod/{pod}/deleting"]), z3.Not(apiserver.terminal(u, t, pod))))
+    return owned
+
+
 def overshoot(u: Unrolling, t: int) -> z3.BoolRef:
     """rs-no-overshoot broken by step t-1: a write created a pod while the store held the sync's replicas of active pods the ReplicaSet owns."""
-    layout = layout_of(u)
     if t == 0:
         return z3.BoolVal(False)
     f = u[t - 1]
@@ -494,12 +520,17 @@ def overshoot(u: Unrolling, t: int) -> z3.BoolRef:
         if enc.action.component != NAME or enc.action.name != "ReplicaSetWrite":
             continue
         key = str(enc.action.param("rs"))
-        uid = layout.rs_objects[key].meta.uid
-        owned = []
-        for pod in layout.pods:
-            obj = layout.pod_objects[pod]
-            ref = obj.meta.controller_ref()
-            if ref is not None and ref.kind == REPLICASET and ref.uid == uid and (pod in layout.status_slots or not obj.is_terminal()):
-                owned.append(z3.And(f[f"pod/{pod}/exists"], z3.Not(f[f"pod/{pod}/deleting"]), z3.Not(apiserver.terminal(u, t - 1, pod))))
+        owned = _owned_active(u, t - 1, key)
         bad.append(z3.And(u.choices[t - 1] == i, f[_sync(key, "active")], f[_sync(key, "creates")] > 0, _count(owned) >= f[_sync(key, "replicas")]))
+    return z3.Or(bad) if bad else z3.BoolVal(False)
+
+
+def unconverged(u: Unrolling, t: int) -> z3.BoolRef:
+    """rs-converges broken in frame t (where it is quiescent): a ReplicaSet does not own spec.replicas active pods, or its status.replicas
+    does not count them (none is ever being deleted here: ``covered``)."""
+    f = u[t]
+    bad = []
+    for key in layout_of(u).replicasets:
+        active = _count(_owned_active(u, t, key))
+        bad.append(z3.Or(active != f[f"rs/{key}/replicas"], f[f"rs/{key}/status/replicas"] != active))
     return z3.Or(bad) if bad else z3.BoolVal(False)

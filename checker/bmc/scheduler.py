@@ -22,6 +22,8 @@ has nothing assumed at the start.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import attrs
 import z3
 
@@ -33,6 +35,8 @@ from spec import scheduler as sch
 from spec.component import Action
 from spec.objects import NODE, POD, Resources
 from spec.state import State
+
+NAME = sch.NAME
 
 
 def _cell(instance: str, pod: str, field: str) -> str:
@@ -217,6 +221,34 @@ def deliver_pods(instance: str) -> Encoded:
     return Encoded(Action(instance, "WatchDeliver", (("kind", POD),)), guard, effect)
 
 
+def _watched(u: Unrolling, t: int, pod: str, revision: z3.ArithRef) -> z3.BoolRef:
+    """The pod slot as of ``revision`` is one the scheduler's watch selects: it exists and is not terminal."""
+    return z3.And(apiserver.value_at(u, t, revision, f"pod/{pod}/exists"), z3.Not(apiserver.terminal(u, t, pod, revision)))
+
+
+def relisted_pods(instance: str) -> Callable[[Unrolling, int, z3.ArithRef, z3.ArithRef], Terms]:
+    """The handler of a relist of the scheduler's pod watch from the cache as of ``before`` to the store as of ``after``: each pod slot
+    whose object, as the watch selects it (not terminal), differs is an event, which ends its assumption as a delivered one does."""
+
+    def relisted(u: Unrolling, t: int, before: z3.ArithRef, after: z3.ArithRef) -> Terms:
+        layout = layout_of(u)
+        f = u[t]
+        out: Terms = {}
+        for pod in schedulable(layout):
+            old_in, new_in = (_watched(u, t, pod, r) for r in (before, after))
+            written = apiserver.value_at(u, t, before, f"pod/{pod}/rv") != apiserver.value_at(u, t, after, f"pod/{pod}/rv")
+            changed = z3.Or(old_in != new_in, z3.And(new_in, written))
+            other: z3.BoolRef = z3.BoolVal(False)
+            if pod in layout.user_pods:
+                other = apiserver.value_at(u, t, after, f"pod/{pod}/uid") != f[_cell(instance, pod, "uid")]
+            seen_bound = z3.And(apiserver.value_at(u, t, after, f"pod/{pod}/node") != 0, z3.Not(f[_cell(instance, pod, "binding")]))
+            ends = z3.And(changed, f[_cell(instance, pod, "assumed")], z3.Or(z3.Not(new_in), seen_bound, other))
+            out |= {name: z3.If(ends, u.cells[name].literal(0), f[name]) for name in _fields(instance, pod)}
+        return out
+
+    return relisted
+
+
 def schedule(instance: str, pod: str, node: str) -> Encoded:
     """SchedulerSchedule onto ``node``: the pod is queued, the node feasible and among the best scored; assume the pod there."""
 
@@ -311,6 +343,23 @@ def _bound_to(u: Unrolling, t: int, node: str) -> z3.BoolRef:
         for key in sorted(layout.dynamic)
     ]
     return z3.Or(moved) if moved else z3.BoolVal(False)
+
+
+def inaccurate(u: Unrolling, t: int) -> z3.BoolRef:
+    """scheduler-cache-accurate broken in frame t (where it is quiescent): a scheduler's usage of a node (its cached bound pods and its
+    assumptions, sch.node_usage) is not the requests of the live pods bound there, in pods, cpu or memory."""
+    layout = layout_of(u)
+    f = u[t]
+    bad = []
+    for node in layout.nodes:
+        code = layout.node_code(node)
+        live = [(z3.And(f[f"pod/{key}/exists"], f[f"pod/{key}/node"] == code, z3.Not(apiserver.terminal(u, t, key))), key) for key in layout.pods]
+        truth = [(c, layout.pod_objects[key].spec.requests()) for c, key in live if layout.can_be_on(key, node)]
+        for instance in layout.schedulers:
+            thinks = _view(u, t, instance).usage(node)
+            for field in ("pods", "cpu", "memory"):
+                bad.append(_sum([(c, getattr(r, field)) for c, r in thinks]) != _sum([(c, getattr(r, field)) for c, r in truth]))
+    return z3.Or(bad) if bad else z3.BoolVal(False)
 
 
 def overbooked(u: Unrolling, t: int) -> z3.BoolRef:
