@@ -72,6 +72,10 @@ class Encoded:
     effect: Effect
     born: int = 0
     """the first frame in which the guard can hold (a pod slot's actions wait for the earliest step that can create it): before, not built"""
+    unread: bool = False
+    """the action changes only its own watch's cursor, which nothing reads but the quiescence condition and that watch's own WatchReset
+    (the endpoints controller's pod deliveries where no Service exists): a search that judges no quiescent invariant leaves it out, since
+    a delivery breaks no invariant and a run without it takes the same other steps to the same objects"""
     free: str = ""
     """the name of a number parameter Z3 chooses at each step (``Unrolling.arg``), appended to ``action``'s parameters when decoded (such
     as WatchReset's revision); "" for none"""

@@ -233,8 +233,9 @@ def serviceless(layout: Layout, initial: State) -> bool:
 
 
 def serviceless_actions() -> list[Encoded]:
-    """Where no Service ever exists (:func:`serviceless`): the controller's pod deliveries, which move its cursor."""
-    return [deliver_kind(POD)]
+    """Where no Service ever exists (:func:`serviceless`): the controller's pod deliveries, which move its cursor (and nothing reads it but
+    the quiescence condition: ``unread``)."""
+    return [attrs.evolve(deliver_kind(POD), unread=True)]
 
 
 SERVICELESS_IMPOSSIBLE = ("EndpointsSync", "KubeProxySyncRules", f"WatchDeliver kind={SERVICE}", f"WatchDeliver kind={ENDPOINTS}")

@@ -70,6 +70,8 @@ class BmcCoverage:
     ruled_out: int = 0
     """runs that break a quiescent invariant in a frame Z3 takes for quiescent, whose state the spec finds busy (an action left out of the
     encoding, or a timer, is due): not violations, so ruled out of the search"""
+    unread: tuple[str, ...] = ()
+    """encoded actions left out of the runs because they change only a cursor nothing judged reads (``Encoded.unread``)"""
 
     def describe(self) -> str:
         """One line: the depth covered, over which actions, and what was left out."""
@@ -86,6 +88,8 @@ class BmcCoverage:
         line = f"{extent}; {len(self.encoded)} encoded action instances, {self.seconds:.1f} s"
         if self.ruled_out:
             line += f"; {self.ruled_out} runs ruled out that end in a state Z3 takes for quiescent and the spec does not"
+        if self.unread:
+            line += f"; not in the runs, since they move only a cursor that no judged invariant reads: {grouped(self.unread)}"
         if self.not_encoded:
             line += f"; not encoded, so left out of the runs: {grouped(self.not_encoded)}"
         elif self.encoded:
@@ -105,6 +109,7 @@ class BmcCoverage:
             "unjudged": list(self.unjudged),
             "seconds": round(self.seconds, 3),
             "ruled_out": self.ruled_out,
+            "unread": list(self.unread),
         }
 
 
@@ -146,6 +151,8 @@ def search(
     names = tuple(i.name for i in judged)
 
     quiescent = any(n in invariants.QUIESCENT for n in names) and model.is_quiescent(inst.initial)
+    unread = () if any(n in invariants.QUIESCENT for n in names) else tuple(str(e.action) for e in inst.actions if e.unread)
+    inst = attrs.evolve(inst, actions=tuple(e for e in inst.actions if not (unread and e.unread)))
     ruled_out = 0
 
     def coverage(depth: int, stopped: str) -> BmcCoverage:
@@ -153,7 +160,7 @@ def search(
         unjudged = tuple(n for n in monitor.names if n not in names)
         confirmed = int(quiescent) + int(stopped == "violation" and depth > 0 and any(n in invariants.QUIESCENT for n in names))
         seconds = time.monotonic() - start
-        return BmcCoverage(depth, bound, stopped, encoded, inst.not_encoded, names, unjudged, seconds, confirmed, ruled_out)
+        return BmcCoverage(depth, bound, stopped, (*encoded, *unread), inst.not_encoded, names, unjudged, seconds, confirmed, ruled_out, unread)
 
     if not judged:
         return None, coverage(0, "nothing to judge")
