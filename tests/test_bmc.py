@@ -775,12 +775,13 @@ def test_every_way_of_asking_finds_the_same_shortest_run(fresh_after: int | None
 
 
 def test_deliveries_that_only_move_an_unread_cursor_are_left_out_only_where_nothing_reads_it() -> None:
-    """Where no Service exists, the endpoints controller's pod deliveries move only its cursor: a search for a state or transition invariant
-    leaves them out of the runs (and says so), and still finds the shortest run; one for a quiescent invariant, whose condition reads
-    every cursor, keeps them."""
+    """Where no Service exists, the endpoints controller's pod deliveries move only its cursor (and the garbage collector's, where it can
+    collect nothing, its cursors and notes): a search for a state or transition invariant leaves them out of the runs (and says so), and
+    still finds the shortest run; one for a quiescent invariant, whose condition reads every cursor, keeps them."""
     model = _model("batch", "kubelet-ip-by-running")
     found, coverage = bmc.search(model, Monitor(model.ctx, model.is_quiescent, ["unique-pod-ip"]), 5)
-    assert found is not None and coverage.depth == 5 and coverage.unread == ("endpoints-controller WatchDeliver kind=Pod",)
+    collector = ["garbage-collector WatchDeliver kind=Pod", "garbage-collector WatchDeliver kind=ReplicaSet"]
+    assert found is not None and coverage.depth == 5 and coverage.unread == (*collector, "endpoints-controller WatchDeliver kind=Pod")
     assert "endpoints-controller WatchDeliver kind=Pod" in coverage.encoded and "only a cursor that no judged invariant reads" in coverage.describe()
     relist = _model("relist", "default")  # no Service either
     _, coverage = bmc.search(relist, Monitor(relist.ctx, relist.is_quiescent, ["rs-converges", "unique-pod-ip"]), 1)

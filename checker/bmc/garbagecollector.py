@@ -132,11 +132,13 @@ def _collectable(layout: Layout, initial: State) -> list[tuple[str, str, int]]:
 
 
 def actions(layout: Layout, initial: State) -> list[Encoded]:
-    """The collector's encoded actions (none where :func:`covered` is false)."""
+    """The collector's encoded actions (none where :func:`covered` is false). Where it can collect nothing (``impossible``), its deliveries
+    change only what nothing else reads: its cursors and its notes (``Encoded.unread``)."""
     if not covered(layout, initial):
         return []
-    out = [deliver_pods(), deliver_replicasets()]
-    return out + [attrs.evolve(collect(pod, rs, created), born=layout.born(pod)) for pod, rs, created in _collectable(layout, initial)]
+    collectable = _collectable(layout, initial)
+    out = [attrs.evolve(deliver, unread=not collectable) for deliver in (deliver_pods(), deliver_replicasets())]
+    return out + [attrs.evolve(collect(pod, rs, created), born=layout.born(pod)) for pod, rs, created in collectable]
 
 
 def impossible(layout: Layout, initial: State) -> list[str]:

@@ -21,6 +21,7 @@ which writes pod statuses and is not encoded yet, and is listed as such).
 
 from __future__ import annotations
 
+import attrs
 import z3
 
 from checker.bmc import apiserver
@@ -211,9 +212,10 @@ def taint(node: str) -> Encoded:
 
 def actions(layout: Layout) -> list[Encoded]:
     """The controller's encoded actions: all of them where the heartbeats are encoded; where no Node is ever written (``layout.quiet``),
-    its Lease and pod deliveries, which move its cursors (the rest is impossible: ``impossible``)."""
+    its Lease and pod deliveries, which move its cursors and nothing else reads (``Encoded.unread``; the rest is impossible:
+    ``impossible``)."""
     if layout.quiet:
-        return [deliver_event(LEASE), deliver_event(POD)]
+        return [attrs.evolve(deliver_event(kind), unread=True) for kind in (LEASE, POD)]
     if not layout.heartbeats:
         return []
     out = [deliver_event(kind) for kind in (NODE, LEASE, POD)]

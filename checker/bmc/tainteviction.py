@@ -105,9 +105,9 @@ def evict(pod: str) -> Encoded:
 
 def actions(layout: Layout) -> list[Encoded]:
     """The controller's encoded actions: all of them where the heartbeats are encoded; where no Node is ever written (``layout.quiet``),
-    its pod deliveries (the rest is impossible: ``impossible``)."""
+    its pod deliveries, which move its cursor and nothing reads (``Encoded.unread``; the rest is impossible: ``impossible``)."""
     if layout.quiet:
-        return [deliver_event(POD)]
+        return [attrs.evolve(deliver_event(POD), unread=True)]
     if not layout.heartbeats:
         return []
     return [deliver_event(NODE), deliver_event(POD), *(attrs.evolve(evict(pod), born=layout.born(pod)) for pod in layout.pods)]
