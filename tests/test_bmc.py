@@ -465,7 +465,7 @@ short of the removal, the kubelet's and the controller's at it (the controller n
 @pytest.mark.parametrize("every_step", [False, pytest.param(True, marks=pytest.mark.slow)])
 def test_the_encoding_follows_watches_relisting(variant: str, every_step: bool) -> None:
     """WatchReset, with the revision Z3 chooses: along RELISTED, Z3 leads to the spec's successor at each step (``-m slow``: every encoded
-    action, at every revision of each WatchReset, agrees with the spec at every state); the controller's relist infers the deletion it
+    action, each WatchReset at the revisions ``_args`` picks, agrees with the spec at every state); the controller's relist infers the deletion it
     expects (a tombstone), and rs-ignore-tombstones keeps expecting it."""
     states = _follow_steps("relist", RELISTED, every_step, variant)
     before, after = (s.views[rc.NAME].memory.expectations["default/web"].dels for s in states[-2:])
