@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from checker import trace as tracefmt
 from checker.bmc import apiserver
 from checker.bmc import engine as bmc
+from checker.bmc import environment as bmc_environment
 from checker.bmc import invariants as bmc_invariants
 from checker.bmc import replicaset as bmc_replicaset
 from checker.bmc import status as bmc_status
@@ -195,7 +196,7 @@ def _compare_successors(inst: Instance, u: Unrolling, state: State, t: int) -> l
                 enabled.append((i, arg))
     encoded = {str(enc.action) for enc in inst.actions}
     for action in model.actions(state):
-        assert str(_chosen_by_z3(action)) in encoded or _listed(inst, action), (
+        assert str(bmc_environment.instance_of(action)) in encoded or _listed(inst, action), (
             f"{action} at step {t}: offered by the spec, neither encoded nor listed"
         )
     return enabled
@@ -204,21 +205,16 @@ def _compare_successors(inst: Instance, u: Unrolling, state: State, t: int) -> l
 def _args(enc: Encoded, offered: list[Action], revision: int, window: int) -> list[int]:
     """The values of an action's free parameter worth comparing: those the spec offers, one past each end of them, and the ends of the
     range the watch cache can serve (the guard is a conjunction of bounds on the value: an error in one shows at a boundary)."""
-    mine = [int(a.param(enc.free)) for a in offered if str(_chosen_by_z3(a)) == str(enc.action)]
+    mine = [int(a.param(enc.free)) for a in offered if str(bmc_environment.instance_of(a)) == str(enc.action)]
     edges = {-1, 0, revision - window - 1, revision - window, revision, revision + 1}
     return sorted({*mine, *edges, *((min(mine) - 1, max(mine) + 1) if mine else ())})
-
-
-def _chosen_by_z3(action: Action) -> Action:
-    """The action less the parameter Z3 chooses, if it has one (WatchReset's revision): the label of its encoded instance."""
-    return attrs.evolve(action, params=action.params[:-1]) if action.name == "WatchReset" else action
 
 
 def _listed(inst: Instance, action: Action) -> bool:
     """The action is among those the instance lists as not encoded: by its label, its kind, its watch, or (a user's pod's clean-up, whose
     uid is not known beforehand) its kind with a note."""
     kind = f"{action.component} {action.name}"
-    forms = {str(action), kind, str(_chosen_by_z3(action))}
+    forms = {str(action), kind, str(bmc_environment.instance_of(action))}
     if action.name == "WatchDeliver":
         forms.add(f"{kind} kind={action.param('kind')}")
     return bool(forms & set(inst.not_encoded)) or any(entry.startswith(f"{kind} (") for entry in inst.not_encoded)

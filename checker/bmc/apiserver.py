@@ -213,6 +213,12 @@ def value_at(u: Unrolling, t: int, revision: z3.ArithRef, name: str, before: z3.
     return u.memo(("value_at", t, name), build, revision, *(() if before is None else (before,)))
 
 
+def rewritten(u: Unrolling, t: int, obj: str, before: z3.ArithRef, after: z3.ArithRef) -> z3.BoolRef:
+    """The object of cell prefix ``obj`` (``pod/<key>``, ``rs/<key>``) was written between revisions ``before`` and ``after``: its
+    resourceVersion differs (what a relist's diff compares)."""
+    return value_at(u, t, before, f"{obj}/rv") != value_at(u, t, after, f"{obj}/rv")
+
+
 def services_at(u: Unrolling, t: int, revision: z3.ArithRef) -> dict[str, tuple[z3.ExprRef, z3.ExprRef]]:
     """Each Service slot's (exists, ClusterIP) as of ``revision`` ≤ the revision of frame t (informer.store_at).
 

@@ -61,6 +61,8 @@ class Cell:
 
 Guard = Callable[["Unrolling", int], z3.BoolRef]
 Effect = Callable[["Unrolling", int], Terms]
+Relisted = Callable[["Unrolling", int, z3.ArithRef, z3.ArithRef], Terms]
+"""a component's handlers of a relist, from its cache as of one revision to the store as of another (informer._diff_handlers)"""
 
 
 @attrs.frozen

@@ -150,17 +150,18 @@ def search(
     judged = tuple(i for i in inst.invariants if i.name in selected)
     names = tuple(i.name for i in judged)
 
-    quiescent = any(n in invariants.QUIESCENT for n in names) and model.is_quiescent(inst.initial)
-    unread = () if any(n in invariants.QUIESCENT for n in names) else tuple(str(e.action) for e in inst.actions if e.unread)
+    judges_quiescent = any(n in invariants.QUIESCENT for n in names)
+    quiescent = judges_quiescent and model.is_quiescent(inst.initial)
+    encoded = tuple(str(e.action) for e in inst.actions)
+    unread = () if judges_quiescent else tuple(str(e.action) for e in inst.actions if e.unread)
     inst = attrs.evolve(inst, actions=tuple(e for e in inst.actions if not (unread and e.unread)))
     ruled_out = 0
 
     def coverage(depth: int, stopped: str) -> BmcCoverage:
-        encoded = tuple(str(e.action) for e in inst.actions)
         unjudged = tuple(n for n in monitor.names if n not in names)
-        confirmed = int(quiescent) + int(stopped == "violation" and depth > 0 and any(n in invariants.QUIESCENT for n in names))
+        confirmed = int(quiescent) + int(stopped == "violation" and depth > 0 and judges_quiescent)
         seconds = time.monotonic() - start
-        return BmcCoverage(depth, bound, stopped, (*encoded, *unread), inst.not_encoded, names, unjudged, seconds, confirmed, ruled_out, unread)
+        return BmcCoverage(depth, bound, stopped, encoded, inst.not_encoded, names, unjudged, seconds, confirmed, ruled_out, unread)
 
     if not judged:
         return None, coverage(0, "nothing to judge")

@@ -12,12 +12,13 @@ it waits for are encoded.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
+import attrs
 import z3
 
 from checker.bmc import apiserver, kubelet, nodelifecycle, tainteviction
-from checker.bmc.core import NONE, Cell, CellValue, Encoded, Terms, Unrolling
+from checker.bmc.core import NONE, Cell, CellValue, Encoded, Relisted, Terms, Unrolling
 from checker.bmc.informer import next_cursor
 from checker.bmc.layout import Layout, clock, layout_of, partitioned_cell, reachable, up_cell
 from spec.apiserver import CLUSTERIP_LAG
@@ -206,10 +207,6 @@ def component_restart(instance: str, node: str, fresh: Mapping[str, CellValue]) 
     return Encoded(Action(FAULT, "ComponentRestart", (("component", instance),)), guard, effect)
 
 
-Relisted = Callable[[Unrolling, int, z3.ArithRef, z3.ArithRef], Terms]
-"""a component's handlers of a relist, from its cache as of one revision to the store as of another (informer._diff_handlers)"""
-
-
 def watch_reset(instance: str, kind: str, node: str, relisted: Relisted | None) -> Encoded:
     """WatchReset: a watch with an event pending breaks and relists from a watch cache at a revision Z3 chooses (``Unrolling.arg``):
     after what the cache has seen, within the watch cache's window, not after the store's; the handlers see the differences
@@ -234,6 +231,11 @@ def watch_reset(instance: str, kind: str, node: str, relisted: Relisted | None) 
         return out | (relisted(u, t, c, revision) if relisted is not None else {})
 
     return Encoded(Action(FAULT, "WatchReset", (("component", instance), ("kind", kind))), guard, effect, free="revision")
+
+
+def instance_of(action: Action) -> Action:
+    """The catalogue action less the parameter Z3 chooses, if it has one (WatchReset's revision): the action of its encoded instance."""
+    return attrs.evolve(action, params=action.params[:-1]) if action.name == "WatchReset" else action
 
 
 def faults(layout: Layout, s: State) -> list[Encoded]:

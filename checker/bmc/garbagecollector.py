@@ -101,8 +101,7 @@ def relisted_replicasets(u: Unrolling, t: int, before: z3.ArithRef, after: z3.Ar
     layout = layout_of(u)
     out: Terms = {}
     for key in layout.replicasets:
-        changed = apiserver.value_at(u, t, before, f"rs/{key}/rv") != apiserver.value_at(u, t, after, f"rs/{key}/rv")
-        out[_solid(key)] = z3.And(u[t][_solid(key)], z3.Not(changed))
+        out[_solid(key)] = z3.And(u[t][_solid(key)], z3.Not(apiserver.rewritten(u, t, f"rs/{key}", before, after)))
     return out
 
 

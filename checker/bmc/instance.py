@@ -19,7 +19,7 @@ from checker.bmc import (
     scheduler,
     tainteviction,
 )
-from checker.bmc.core import Cell, CellValue, Encoded, Instance
+from checker.bmc.core import Cell, CellValue, Encoded, Instance, Relisted
 from checker.bmc.layout import Layout, Watcher, build_layout, ip_code
 from spec import informer
 from spec import kubelet as kl
@@ -91,7 +91,7 @@ def _restarts(model: KubeModel, cells: Sequence[Cell], abstract: Callable[[State
     return out
 
 
-def _relisted(kind: str, watcher: Watcher) -> environment.Relisted | None:
+def _relisted(kind: str, watcher: Watcher) -> Relisted | None:
     """The handlers of a relist of ``watcher`` for a component of ``kind``, where they touch its memory's cells."""
     if watcher.kind == POD:
         handlers = {rc.NAME: replicaset.relisted_pods, sch.NAME: scheduler.relisted_pods(watcher.instance)}

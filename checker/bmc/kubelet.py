@@ -55,7 +55,7 @@ import attrs
 import z3
 
 from checker.bmc import apiserver, status
-from checker.bmc.core import NONE, Cell, Encoded, Terms, Unrolling, per_frame
+from checker.bmc.core import NONE, Cell, Encoded, Relisted, Terms, Unrolling, per_frame
 from checker.bmc.informer import cache_revision, cached, deliver, event_at
 from checker.bmc.layout import MANAGED_TAINTS, READY, READY_REASONS, Layout, clock, layout_of, machine_up, reachable
 from checker.bmc.status import CONTAINER_FIELDS, CONTAINER_REASONS, PHASES, POD_REASONS, STATES
@@ -274,7 +274,7 @@ def deliver_pods(node: str) -> Encoded:
     return Encoded(Action(instance(node), "WatchDeliver", (("kind", POD),)), guard, effect)
 
 
-def relisted_pods(node: str) -> Callable[[Unrolling, int, z3.ArithRef, z3.ArithRef], Terms]:
+def relisted_pods(node: str) -> Relisted:
     """The handler of a relist of the kubelet's pod watch from the cache as of ``before`` to the store as of ``after``: a pod slot that left
     its selection is forgotten, one whose object differs and shows the written status has it forgotten (kl._on_event as a delivery)."""
 
@@ -291,7 +291,7 @@ def relisted_pods(node: str) -> Callable[[Unrolling, int, z3.ArithRef, z3.ArithR
                 out |= {name: z3.If(deleted, value, f[name]) for name, value in _forgotten_pod(layout, node, pod).items()}
             if pod not in layout.status_slots:
                 continue
-            written = apiserver.value_at(u, t, before, f"pod/{pod}/rv") != apiserver.value_at(u, t, after, f"pod/{pod}/rv")
+            written = apiserver.rewritten(u, t, f"pod/{pod}", before, after)
             shown = {name: apiserver.pod_status(u, t, pod, name, after) for name, _ in status.fields(layout, pod)}
             changed = z3.And(new_in, z3.Or(z3.Not(old_in), written))
             seen = z3.And(changed, f[_written(node, pod)], z3.Not(status.differs(_written_terms(u, t, node, pod), shown)))
@@ -303,9 +303,10 @@ def relisted_pods(node: str) -> Callable[[Unrolling, int, z3.ArithRef, z3.ArithR
 
 def _selected_at(u: Unrolling, t: int, node: str, pod: str, revision: z3.ArithRef) -> z3.BoolRef:
     """The pod slot as of ``revision`` is one the kubelet's watch selects (spec.nodeName=<node>)."""
+    layout = layout_of(u)
     there = apiserver.value_at(u, t, revision, f"pod/{pod}/exists")
-    if pod in layout_of(u).dynamic:
-        there = z3.And(there, apiserver.value_at(u, t, revision, f"pod/{pod}/node") == layout_of(u).node_code(node))
+    if pod in layout.dynamic:
+        there = z3.And(there, apiserver.value_at(u, t, revision, f"pod/{pod}/node") == layout.node_code(node))
     return there
 
 

@@ -22,13 +22,11 @@ has nothing assumed at the start.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import attrs
 import z3
 
 from checker.bmc import apiserver
-from checker.bmc.core import Cell, Encoded, Terms, Unrolling
+from checker.bmc.core import Cell, Encoded, Relisted, Terms, Unrolling
 from checker.bmc.informer import cache_revision, deliver, event_at
 from checker.bmc.layout import Layout, fit_error_code, layout_of, static_reasons
 from spec import scheduler as sch
@@ -92,7 +90,7 @@ class View:
         self.layout, self.instance, self.f = layout, instance, u[t]
         at = cache_revision(u, t, instance, POD)
         self.pods = [key for key in layout.pods if key in layout.status_slots or not layout.pod_objects[key].is_terminal()]
-        self.exists = {key: z3.And(apiserver.value_at(u, t, at, f"pod/{key}/exists"), z3.Not(apiserver.terminal(u, t, key, at))) for key in self.pods}
+        self.exists = {key: _watched(u, t, key, at) for key in self.pods}
         self.node = {key: self._node(u, t, at, key) for key in self.pods}
         self.queued = set(schedulable(layout))
         self.deleting = {key: apiserver.value_at(u, t, at, f"pod/{key}/deleting") for key in sorted(self.queued)}
@@ -226,7 +224,7 @@ def _watched(u: Unrolling, t: int, pod: str, revision: z3.ArithRef) -> z3.BoolRe
     return z3.And(apiserver.value_at(u, t, revision, f"pod/{pod}/exists"), z3.Not(apiserver.terminal(u, t, pod, revision)))
 
 
-def relisted_pods(instance: str) -> Callable[[Unrolling, int, z3.ArithRef, z3.ArithRef], Terms]:
+def relisted_pods(instance: str) -> Relisted:
     """The handler of a relist of the scheduler's pod watch from the cache as of ``before`` to the store as of ``after``: each pod slot
     whose object, as the watch selects it (not terminal), differs is an event, which ends its assumption as a delivered one does."""
 
@@ -236,7 +234,7 @@ def relisted_pods(instance: str) -> Callable[[Unrolling, int, z3.ArithRef, z3.Ar
         out: Terms = {}
         for pod in schedulable(layout):
             old_in, new_in = (_watched(u, t, pod, r) for r in (before, after))
-            written = apiserver.value_at(u, t, before, f"pod/{pod}/rv") != apiserver.value_at(u, t, after, f"pod/{pod}/rv")
+            written = apiserver.rewritten(u, t, f"pod/{pod}", before, after)
             changed = z3.Or(old_in != new_in, z3.And(new_in, written))
             other: z3.BoolRef = z3.BoolVal(False)
             if pod in layout.user_pods:
