@@ -247,6 +247,13 @@ def faults(layout: Layout, s: State) -> list[Encoded]:
 CLOCK = "clock"
 
 
+def armed(u: Unrolling, t: int) -> z3.BoolRef:
+    """Some timer is armed in frame t: a kubelet's back-off, a node lifecycle grace period or a toleration deadline still to come
+    (environment.armed_timers; the three components that have any)."""
+    timers = kubelet.timers(u, t) + nodelifecycle.timers(u, t) + tainteviction.timers(u, t)
+    return z3.Or(timers) if timers else z3.BoolVal(False)
+
+
 def tick() -> Encoded:
     """Tick: below the clock limit, with some timer armed and nothing urgent (environment._tick_guard).
 
@@ -257,9 +264,8 @@ def tick() -> Encoded:
 
     def guard(u: Unrolling, t: int) -> z3.BoolRef:
         layout = layout_of(u)
-        armed = kubelet.timers(u, t) + nodelifecycle.timers(u, t) + tainteviction.timers(u, t)
         urgent = [*kubelet.urgent(u, t), nodelifecycle.urgent(u, t)]
-        return z3.And(clock(u, t) < layout.clock_limit, z3.Or(armed) if armed else z3.BoolVal(False), z3.Not(z3.Or(urgent)))
+        return z3.And(clock(u, t) < layout.clock_limit, armed(u, t), z3.Not(z3.Or(urgent)))
 
     def effect(u: Unrolling, t: int) -> Terms:
         return {"clock": clock(u, t) + 1}

@@ -184,7 +184,8 @@ def build(model: KubeModel, depth: int = 0) -> Instance:
     cells += kubelet.cells(layout) if kubelets else []
     cells += nodelifecycle.cells(layout) if beats else []
 
-    impossible = [*kubelet.impossible(layout), *garbagecollector.impossible(layout, initial)]
+    impossible = [*kubelet.impossible(layout), *garbagecollector.impossible(layout, initial), *replicaset.impossible(layout)]
+    impossible += scheduler.impossible(layout) if schedulers else []
     impossible += [*nodelifecycle.impossible(layout), *tainteviction.impossible(layout)]
     impossible += endpoints.SERVICELESS_IMPOSSIBLE if serviceless else ()
 

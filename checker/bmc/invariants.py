@@ -17,7 +17,7 @@ import z3
 
 from checker.bmc import endpoints, kubelet, kubeproxy, nodelifecycle, replicaset, scheduler
 from checker.bmc.apiserver import cursor
-from checker.bmc.core import NONE, EncodedInvariant, Unrolling
+from checker.bmc.core import NONE, Encoded, EncodedInvariant, Unrolling
 from checker.bmc.layout import layout_of, reachable
 
 
@@ -34,6 +34,18 @@ def _shared_cluster_ip(u: Unrolling, t: int) -> z3.BoolRef:
     return z3.Or(pairs) if pairs else z3.BoolVal(False)
 
 
+def busy(u: Unrolling, t: int, enc: Encoded) -> z3.BoolRef:
+    """The encoded action is enabled in frame t and changes a cell there (a step that changes nothing is no work left)."""
+
+    def build() -> z3.BoolRef:
+        f = u[t]
+        effect = enc.effect(u, t)
+        changes = [term != f[name] for name, term in sorted(effect.items()) if not u.cells[name].history and not term.eq(f[name])]
+        return z3.And(enc.guard(u, t), z3.Or(changes)) if changes else z3.BoolVal(False)
+
+    return u.memo(("busy", t, str(enc.action), enc.free), build)
+
+
 def quiescent(u: Unrolling, t: int, components: frozenset[str] | None = None) -> z3.BoolRef:
     """Frame t may be quiescent: every watch that can deliver has delivered, and no encoded action of ``components`` (of every component
     when None) is enabled and changes a cell.
@@ -47,16 +59,13 @@ def quiescent(u: Unrolling, t: int, components: frozenset[str] | None = None) ->
     def build() -> z3.BoolRef:
         layout = layout_of(u)
         f = u[t]
-        busy = [z3.And(reachable(u, t, w.node) if w.node else True, f[cursor(w.instance, w.kind)] != NONE) for w in layout.watchers]
+        pending = [z3.And(reachable(u, t, w.node) if w.node else True, f[cursor(w.instance, w.kind)] != NONE) for w in layout.watchers]
+        work = []
         for enc in u.actions:
             kind = layout.ctx.type_of(enc.action.component)
-            if enc.born > t or kind.environment or (components is not None and kind.kind not in components):
-                continue
-            effect = enc.effect(u, t)
-            changes = [term != f[name] for name, term in sorted(effect.items()) if not u.cells[name].history and not term.eq(f[name])]
-            if changes:
-                busy.append(z3.And(enc.guard(u, t), z3.Or(changes)))
-        return z3.Not(z3.Or(busy)) if busy else z3.BoolVal(True)
+            if enc.born <= t and not kind.environment and (components is None or kind.kind in components):
+                work.append(busy(u, t, enc))
+        return z3.Not(z3.Or(pending + work)) if pending or work else z3.BoolVal(True)
 
     return u.memo(("quiescent", t, *sorted(components or ())), build)
 

@@ -28,6 +28,7 @@ import itertools
 import math
 from collections.abc import Callable
 
+import attrs
 import z3
 
 from checker.bmc import apiserver, status
@@ -487,13 +488,25 @@ def _observed(u: Unrolling, t: int, before: z3.ArithRef, after: z3.ArithRef, whi
 
 
 def actions(layout: Layout) -> list[Encoded]:
-    """The controller's encoded actions (none where :func:`covered` is false)."""
-    if not layout.replicasets or not covered(layout):
+    """The controller's encoded actions (none where :func:`covered` is false).
+
+    With no ReplicaSet, its deliveries move only its cursors (an orphan pod
+    matches no ReplicaSet to adopt it), which only the quiescence condition
+    reads (``Encoded.unread``); its syncs are impossible (:func:`impossible`).
+    """
+    if not layout.replicasets:
+        return [attrs.evolve(deliver_kind(kind), unread=True) for kind in (REPLICASET, POD)]
+    if not covered(layout):
         return []
     out = [deliver_kind(REPLICASET), deliver_kind(POD)]
     for key in layout.replicasets:
         out += [sync(key), write(key)]
     return out
+
+
+def impossible(layout: Layout) -> list[str]:
+    """Where no ReplicaSet exists and the user creates none, no sync of one."""
+    return [] if layout.replicasets or layout.ctx.scenario.user.replicasets else ["ReplicaSetSync", "ReplicaSetWrite"]
 
 
 def _owned_active(u: Unrolling, t: int, key: str) -> list[z3.BoolRef]:

@@ -16,8 +16,16 @@ for a given pod the message is determined by how many nodes fail on each
 usage reason.
 
 :func:`covered` says which scenarios this holds for: a scheduler cache that
-loses no event (not ``scheduler-missed-delete``), holds the store's Nodes and
-has nothing assumed at the start.
+holds the store's Nodes and has nothing assumed at the start.
+
+Under ``scheduler-missed-delete`` the cache loses the event that removes a
+pod from the watch's selection (its deletion, or its turn to a terminal
+phase), so it keeps a *ghost*: the pod as it last saw it. A cell per
+scheduler and pod slot holds the ghost's resourceVersion (0: none); the
+cache's copy of the slot is then the store as of that revision rather than
+as of the cursor, until the slot's next event (a pod of the same name) or a
+relist replaces it. A ghost counts in the node's usage and, unbound, stays
+in the queue (sch._loses; eventhandlers.go deletePodFromCache).
 """
 
 from __future__ import annotations
@@ -31,6 +39,8 @@ from checker.bmc.informer import cache_revision, deliver, event_at
 from checker.bmc.layout import Layout, fit_error_code, layout_of, static_reasons
 from spec import scheduler as sch
 from spec.component import Action
+from spec.frozen import EMPTY
+from spec.informer import store_at
 from spec.objects import NODE, POD, Resources
 from spec.state import State
 
@@ -47,13 +57,26 @@ def schedulable(layout: Layout) -> list[str]:
     return [key for key in layout.pods if not pods[key].spec.node_name and sch.responsible(layout.ctx, pods[key]) and not pods[key].is_terminal()]
 
 
+def watchable(layout: Layout) -> list[str]:
+    """The pod slots the scheduler's watch can select at some point: those not terminal, and those whose status can change."""
+    return [key for key in layout.pods if key in layout.status_slots or not layout.pod_objects[key].is_terminal()]
+
+
+def _ghosts(layout: Layout) -> bool:
+    """The scheduler's cache loses the events that remove a pod (``scheduler-missed-delete``), so it can hold ghosts."""
+    return layout.ctx.flag(sch.MISSED_DELETE)
+
+
 def covered(layout: Layout, s: State) -> bool:
-    """Every scheduler's cache is the store as of its cursor (no lost event), holds the stored Nodes with none pending, and nothing is assumed."""
-    if layout.ctx.flag(sch.MISSED_DELETE) or not layout.nodes:
+    """Every scheduler's cache is the store as of its cursor, holds the stored Nodes with none pending, and nothing is assumed; where the
+    cache loses removals, it has no pod event pending and no ghost (so a ghost's revision is one the run wrote or the pod's at the start)."""
+    if not layout.nodes:
         return False
     for instance in layout.schedulers:
         view = s.views[instance]
         if view.memory.assumed or dict(view.cache.nodes) != dict(s.api.objects.nodes) or NODE in s.channels.cursors.get(instance, {}):
+            return False
+        if _ghosts(layout) and (POD in s.channels.cursors.get(instance, {}) or any(_ghost(s, instance, key) for key in watchable(layout))):
             return False
     return True
 
@@ -65,7 +88,20 @@ def cells(layout: Layout) -> list[Cell]:
         for pod in schedulable(layout):
             out += [Cell(_cell(instance, pod, "assumed"), boolean=True), Cell(_cell(instance, pod, "node"))]
             out += [Cell(_cell(instance, pod, "binding"), boolean=True), Cell(_cell(instance, pod, "uid"))]
+        out += [Cell(_cell(instance, pod, "ghost")) for pod in watchable(layout)] if _ghosts(layout) else []
     return out
+
+
+def _ghost(s: State, instance: str, key: str) -> int:
+    """The resourceVersion of the pod the scheduler's cache holds in slot ``key`` where the store as of its cursor does not (0 if none)."""
+    held = s.views[instance].cache.pods.get(key)
+    if held is None:
+        return 0
+    cursor = s.channels.cursors.get(instance, EMPTY).get(POD)
+    listed = store_at(s, POD, s.api.revision if cursor is None else cursor).get(key)
+    if listed is not None and not listed.is_terminal() and listed.meta.resource_version == held.meta.resource_version:
+        return 0
+    return held.meta.resource_version
 
 
 def abstract(layout: Layout, s: State) -> dict[str, int | bool]:
@@ -79,6 +115,7 @@ def abstract(layout: Layout, s: State) -> dict[str, int | bool]:
             out[_cell(instance, pod, "node")] = layout.node_code(entry.node) if entry is not None else 0
             out[_cell(instance, pod, "binding")] = entry is not None and entry.binding
             out[_cell(instance, pod, "uid")] = entry.uid if entry is not None and pod in layout.user_pods else 0
+        out |= {_cell(instance, pod, "ghost"): _ghost(s, instance, pod) for pod in watchable(layout)} if _ghosts(layout) else {}
     return out
 
 
@@ -88,20 +125,26 @@ class View:
     def __init__(self, u: Unrolling, t: int, instance: str) -> None:
         layout = layout_of(u)
         self.layout, self.instance, self.f = layout, instance, u[t]
+        self.u, self.t = u, t
         at = cache_revision(u, t, instance, POD)
-        self.pods = [key for key in layout.pods if key in layout.status_slots or not layout.pod_objects[key].is_terminal()]
-        self.exists = {key: _watched(u, t, key, at) for key in self.pods}
-        self.node = {key: self._node(u, t, at, key) for key in self.pods}
+        self.pods = watchable(layout)
+        self.ghost = {key: _has_ghost(u, t, instance, key) for key in self.pods}
+        self.rev = {key: _cached_revision(u, t, instance, key, at) for key in self.pods}
+        self.exists = {key: z3.Or(self.ghost[key], _watched(u, t, key, at)) for key in self.pods}
+        self.node = {key: self._node(key) for key in self.pods}
         self.queued = set(schedulable(layout))
-        self.deleting = {key: apiserver.value_at(u, t, at, f"pod/{key}/deleting") for key in sorted(self.queued)}
-        self.at = at
+        self.deleting = {key: self.value(key, "deleting") for key in sorted(self.queued)}
         self.assume = not layout.ctx.flag(sch.NO_ASSUME)
         self._used: dict[str, tuple[z3.ArithRef, ...]] = {}
         self._fits: dict[tuple[str, str], tuple[z3.BoolRef, tuple[z3.BoolRef, ...], z3.ArithRef]] = {}
 
-    def _node(self, u: Unrolling, t: int, at: z3.ArithRef, key: str) -> z3.ArithRef:
+    def value(self, pod: str, field: str) -> z3.ExprRef:
+        """A field of the pod as the cache holds it: the store as of the cursor, or as of a ghost's revision."""
+        return apiserver.value_at(self.u, self.t, self.rev[pod], f"pod/{pod}/{field}")
+
+    def _node(self, key: str) -> z3.ArithRef:
         if key in self.layout.dynamic:
-            return apiserver.value_at(u, t, at, f"pod/{key}/node")
+            return self.value(key, "node")
         return z3.IntVal(self.layout.node_code(self.layout.pod_objects[key].spec.node_name))
 
     def memory(self, pod: str, field: str) -> z3.ExprRef:
@@ -165,6 +208,18 @@ class View:
         return feasible, fails, score
 
 
+def _has_ghost(u: Unrolling, t: int, instance: str, pod: str) -> z3.BoolRef:
+    """The scheduler's cache holds a ghost in the pod slot in frame t."""
+    return u[t][_cell(instance, pod, "ghost")] != 0 if _ghosts(layout_of(u)) else z3.BoolVal(False)
+
+
+def _cached_revision(u: Unrolling, t: int, instance: str, pod: str, at: z3.ArithRef) -> z3.ArithRef:
+    """The revision as of which the scheduler's cache holds the pod slot: its ghost's, if it has one, else its cursor's ``at``."""
+    if not _ghosts(layout_of(u)):
+        return at
+    return z3.If(_has_ghost(u, t, instance, pod), u[t][_cell(instance, pod, "ghost")], at)
+
+
 def _view(u: Unrolling, t: int, instance: str) -> View:
     return u.memo(("scheduler view", t, instance), lambda: View(u, t, instance))
 
@@ -194,7 +249,8 @@ def _fields(instance: str, pod: str) -> list[str]:
 
 
 def deliver_pods(instance: str) -> Encoded:
-    """WatchDeliver of the scheduler's pod watch: a deleted pod, a pod seen bound or another uid ends its assumption (sch._on_event)."""
+    """WatchDeliver of the scheduler's pod watch: a pod removed from its selection, a pod seen bound or another uid ends its assumption
+    (sch._on_event); under ``scheduler-missed-delete`` a removal is lost instead, and the cache keeps the pod as a ghost (sch._loses)."""
 
     def guard(u: Unrolling, t: int) -> z3.BoolRef:
         return deliver(u, t, instance, POD)[0]
@@ -205,15 +261,21 @@ def deliver_pods(instance: str) -> Encoded:
         _, revision, moved_cursor = deliver(u, t, instance, POD)
         _, slot = event_at(u, t, revision)
         out: Terms = dict(moved_cursor)
+        lost = {pod: z3.And(z3.BoolVal(_ghosts(layout)), z3.Not(_watched(u, t, pod, revision))) for pod in watchable(layout)}
         for pod in schedulable(layout):
-            exists = apiserver.value_at(u, t, revision, f"pod/{pod}/exists")
             node = apiserver.value_at(u, t, revision, f"pod/{pod}/node")
             other: z3.BoolRef = z3.BoolVal(False)
             if pod in layout.user_pods:
                 other = apiserver.value_at(u, t, revision, f"pod/{pod}/uid") != f[_cell(instance, pod, "uid")]
             seen_bound = z3.And(node != 0, z3.Not(f[_cell(instance, pod, "binding")]))
-            ends = z3.And(slot == layout.slot(POD, pod), f[_cell(instance, pod, "assumed")], z3.Or(z3.Not(exists), seen_bound, other))
+            removed = z3.Not(_watched(u, t, pod, revision))
+            ends = z3.And(slot == layout.slot(POD, pod), z3.Not(lost[pod]), f[_cell(instance, pod, "assumed")], z3.Or(removed, seen_bound, other))
             out |= {name: z3.If(ends, u.cells[name].literal(0), f[name]) for name in _fields(instance, pod)}
+        if _ghosts(layout):
+            for pod, gone in lost.items():
+                name = _cell(instance, pod, "ghost")
+                kept = apiserver.value_at(u, t, revision - 1, f"pod/{pod}/rv")
+                out[name] = z3.If(slot == layout.slot(POD, pod), z3.If(gone, kept, 0), f[name])
         return out
 
     return Encoded(Action(instance, "WatchDeliver", (("kind", POD),)), guard, effect)
@@ -225,16 +287,18 @@ def _watched(u: Unrolling, t: int, pod: str, revision: z3.ArithRef) -> z3.BoolRe
 
 
 def relisted_pods(instance: str) -> Relisted:
-    """The handler of a relist of the scheduler's pod watch from the cache as of ``before`` to the store as of ``after``: each pod slot
-    whose object, as the watch selects it (not terminal), differs is an event, which ends its assumption as a delivered one does."""
+    """The handler of a relist of the scheduler's pod watch from the cache as of ``before`` (or a ghost's revision) to the store as of
+    ``after``: each pod slot whose object, as the watch selects it (not terminal), differs is an event, which ends its assumption as a
+    delivered one does; the list replaces every ghost."""
 
     def relisted(u: Unrolling, t: int, before: z3.ArithRef, after: z3.ArithRef) -> Terms:
         layout = layout_of(u)
         f = u[t]
         out: Terms = {}
         for pod in schedulable(layout):
-            old_in, new_in = (_watched(u, t, pod, r) for r in (before, after))
-            written = apiserver.rewritten(u, t, f"pod/{pod}", before, after)
+            held = _cached_revision(u, t, instance, pod, before)
+            old_in, new_in = z3.Or(_has_ghost(u, t, instance, pod), _watched(u, t, pod, before)), _watched(u, t, pod, after)
+            written = apiserver.value_at(u, t, held, f"pod/{pod}/rv") != apiserver.value_at(u, t, after, f"pod/{pod}/rv")
             changed = z3.Or(old_in != new_in, z3.And(new_in, written))
             other: z3.BoolRef = z3.BoolVal(False)
             if pod in layout.user_pods:
@@ -242,6 +306,8 @@ def relisted_pods(instance: str) -> Relisted:
             seen_bound = z3.And(apiserver.value_at(u, t, after, f"pod/{pod}/node") != 0, z3.Not(f[_cell(instance, pod, "binding")]))
             ends = z3.And(changed, f[_cell(instance, pod, "assumed")], z3.Or(z3.Not(new_in), seen_bound, other))
             out |= {name: z3.If(ends, u.cells[name].literal(0), f[name]) for name in _fields(instance, pod)}
+        if _ghosts(layout):
+            out |= {_cell(instance, pod, "ghost"): z3.IntVal(0) for pod in watchable(layout)}
         return out
 
     return relisted
@@ -260,8 +326,7 @@ def schedule(instance: str, pod: str, node: str) -> Encoded:
 
     def effect(u: Unrolling, t: int) -> Terms:
         layout = layout_of(u)
-        at = cache_revision(u, t, instance, POD)
-        uid = apiserver.value_at(u, t, at, f"pod/{pod}/uid") if pod in layout.user_pods else z3.IntVal(0)
+        uid = _view(u, t, instance).value(pod, "uid") if pod in layout.user_pods else z3.IntVal(0)
         return {
             _cell(instance, pod, "assumed"): z3.BoolVal(True),
             _cell(instance, pod, "node"): z3.IntVal(layout.node_code(node)),
@@ -286,11 +351,11 @@ def unschedulable(instance: str, pod: str) -> Encoded:
 
     def guard(u: Unrolling, t: int) -> z3.BoolRef:
         view, none_fits, code = _fit_error(u, t, instance, pod)
-        return z3.And(view.in_queue(pod), none_fits, apiserver.value_at(u, t, view.at, f"pod/{pod}/unschedulable") != code)
+        return z3.And(view.in_queue(pod), none_fits, view.value(pod, "unschedulable") != code)
 
     def effect(u: Unrolling, t: int) -> Terms:
         view, _, code = _fit_error(u, t, instance, pod)
-        scheduled = apiserver.value_at(u, t, view.at, f"pod/{pod}/scheduled")
+        scheduled = view.value(pod, "scheduled")
         return apiserver.write_pod_status(u, t, pod, {"scheduled": scheduled, "unschedulable": code})
 
     return Encoded(Action(instance, "SchedulerSchedule", (("pod", pod), ("node", ""))), guard, effect)
@@ -315,6 +380,23 @@ def bind(instance: str, pod: str) -> Encoded:
     return Encoded(Action(instance, "SchedulerBind", (("pod", pod),)), guard, effect)
 
 
+def deliver_nodes(instance: str) -> Encoded:
+    """WatchDeliver of the scheduler's Node watch where no pod is ever queued: only its cycles read the Nodes, so it moves the cursor."""
+
+    def guard(u: Unrolling, t: int) -> z3.BoolRef:
+        return deliver(u, t, instance, NODE)[0]
+
+    def effect(u: Unrolling, t: int) -> Terms:
+        return deliver(u, t, instance, NODE)[2]
+
+    return Encoded(Action(instance, "WatchDeliver", (("kind", NODE),)), guard, effect)
+
+
+def impossible(layout: Layout) -> list[str]:
+    """Where no pod slot is ever queued (every pod names its node, or another scheduler), no cycle and no Binding."""
+    return [] if schedulable(layout) else ["SchedulerSchedule", "SchedulerBind"]
+
+
 def actions(layout: Layout, s: State) -> list[Encoded]:
     """The schedulers' encoded actions (none where :func:`covered` is false)."""
     if not layout.schedulers or not covered(layout, s):
@@ -322,6 +404,7 @@ def actions(layout: Layout, s: State) -> list[Encoded]:
     out: list[Encoded] = []
     for instance in layout.schedulers:
         out.append(deliver_pods(instance))
+        out += [] if schedulable(layout) else [attrs.evolve(deliver_nodes(instance), unread=True)]
         for pod in schedulable(layout):
             mine = [schedule(instance, pod, node) for node in layout.nodes] + [unschedulable(instance, pod), bind(instance, pod)]
             out += [attrs.evolve(enc, born=layout.born(pod)) for enc in mine]
