@@ -770,7 +770,9 @@ ENCODED_VARIANTS = [
     pytest.param("services", "kube-proxy-keep-stale", "proxy-converges", 7, marks=pytest.mark.slow),  # test_agreement finds it by 7 too
     ("scale", "rs-no-expectations", "rs-no-overshoot", 7),
     ("batch", "kubelet-ip-by-running", "unique-pod-ip", 5),
-    pytest.param("batch", "scheduler-missed-delete", "scheduler-cache-accurate", 10, marks=[pytest.mark.slow, pytest.mark.timeout(3600)]),
+    LOST_DELETE := pytest.param(
+        "batch", "scheduler-missed-delete", "scheduler-cache-accurate", 10, marks=[pytest.mark.slow, pytest.mark.timeout(3600)]
+    ),
     ("batch", "kubelet-phase-regress", "phase-monotone", 6),
     pytest.param("basic", "apiserver-rebind", "pod-bound-once", 8, marks=pytest.mark.slow),
     pytest.param("outage", "nodelifecycle-no-disruption-mode", "no-eviction-storm", 10, marks=pytest.mark.slow),
@@ -795,9 +797,10 @@ def test_z3_finds_the_variant_at_the_explorers_depth(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("scenario", "variant", "invariant", "depth"), ENCODED_VARIANTS)
+@pytest.mark.parametrize(("scenario", "variant", "invariant", "depth"), [v for v in ENCODED_VARIANTS if v is not LOST_DELETE])
 def test_the_explorers_shortest_run_is_as_long(scenario: str, variant: str, invariant: str, depth: int) -> None:
-    """The breadth-first explorer's shortest counterexample has the depth Z3 finds (the explorer takes about 12 s on scale)."""
+    """The breadth-first explorer's shortest counterexample has the depth Z3 finds (the explorer takes about 12 s on scale; on batch under
+    scheduler-missed-delete it takes 21 minutes and 990,553 states to reach 10, so that one is measured, not tested: README)."""
     model = _model(scenario, variant)
     monitor = Monitor(model.ctx, model.is_quiescent, [invariant])
     explored = explore(model, KubeProperties(model, monitor), limits=Limits(depth=depth))

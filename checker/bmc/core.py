@@ -80,7 +80,8 @@ class Encoded:
     """a delivery whose changes (its watch's cursor, and memory only its component's impossible actions read) nothing reads but the
     quiescence condition, that watch's own WatchReset (which a lower cursor only enables more) and the component's restart (which resets
     them): the endpoints controller's pod deliveries where no Service exists, the node lifecycle and taint eviction controllers' where no
-    Node is written, the garbage collector's where it can collect nothing. A search that judges no quiescent invariant leaves it out,
+    Node is written, the garbage collector's where it can collect nothing, the ReplicaSet controller's where no ReplicaSet exists, the
+    scheduler's Node deliveries where no pod is ever queued. A search that judges no quiescent invariant leaves it out,
     since a delivery breaks no invariant and a run without it takes the same other steps to the same objects."""
     free: str = ""
     """the name of a number parameter Z3 chooses at each step (``Unrolling.arg``), appended to ``action``'s parameters when decoded (such

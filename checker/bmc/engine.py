@@ -26,8 +26,9 @@ something, or an armed timer. Each is necessary for quiescence too, so it
 joins the condition at this depth and every later one; the same reason
 then rules out every run that ends that way, in any order of its
 independent steps, rather than one run at a time (on ``batch``, a
-container's exit leaves its kubelet a kill to do and the node lifecycle
-controller a timer, behind any of 5,040 orders of seven deliveries). Only
+container's exit leaves its kubelet a kill to do, and a machine's crash
+the node lifecycle controller a timer, behind any of 5,040 orders of
+seven deliveries). Only
 where the reason is an action the encoding leaves out is the one run
 ruled out.
 """
