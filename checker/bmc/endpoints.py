@@ -26,7 +26,7 @@ import z3
 from checker.bmc import status
 from checker.bmc.apiserver import choose, commit, pod_status, terminal
 from checker.bmc.core import NONE, Cell, Encoded, Terms, Unrolling
-from checker.bmc.informer import cache_revision, cached, deliver
+from checker.bmc.informer import cache_revision, cached, cursor_only
 from checker.bmc.layout import Layout, layout_of
 from spec.component import Action
 from spec.controllers import endpoints as ec
@@ -208,8 +208,7 @@ def sync(key: str) -> Encoded:
 
 def deliver_kind(kind: str) -> Encoded:
     """WatchDeliver of one of the controller's watches (no handler: the cache is the store as of the cursor)."""
-    action = Action(NAME, "WatchDeliver", (("kind", kind),))
-    return Encoded(action, lambda u, t: deliver(u, t, NAME, kind)[0], lambda u, t: deliver(u, t, NAME, kind)[2])
+    return cursor_only(NAME, kind)
 
 
 def actions(layout: Layout) -> list[Encoded]:

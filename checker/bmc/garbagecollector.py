@@ -19,7 +19,7 @@ import z3
 
 from checker.bmc import apiserver
 from checker.bmc.core import Cell, Encoded, Terms, Unrolling
-from checker.bmc.informer import cache_revision, deliver, event_at
+from checker.bmc.informer import cache_revision, cursor_only, deliver, event_at
 from checker.bmc.layout import Layout, layout_of
 from spec.component import Action
 from spec.controllers import garbagecollector as gc
@@ -67,14 +67,7 @@ def created_at(initial: State) -> dict[str, int]:
 
 def deliver_pods() -> Encoded:
     """WatchDeliver of the collector's pod watch (the handler ignores pods)."""
-
-    def guard(u: Unrolling, t: int) -> z3.BoolRef:
-        return deliver(u, t, NAME, POD)[0]
-
-    def effect(u: Unrolling, t: int) -> Terms:
-        return deliver(u, t, NAME, POD)[2]
-
-    return Encoded(Action(NAME, "WatchDeliver", (("kind", POD),)), guard, effect)
+    return cursor_only(NAME, POD)
 
 
 def deliver_replicasets() -> Encoded:

@@ -14,8 +14,9 @@ from __future__ import annotations
 import z3
 
 from checker.bmc.apiserver import cursor, selected, value_at
-from checker.bmc.core import NONE, Unrolling
+from checker.bmc.core import NONE, Encoded, Terms, Unrolling
 from checker.bmc.layout import layout_of
+from spec.component import Action
 
 
 def cache_revision(u: Unrolling, t: int, instance: str, kind: str) -> z3.ArithRef:
@@ -70,3 +71,16 @@ def deliver(u: Unrolling, t: int, instance: str, kind: str) -> tuple[z3.BoolRef,
     c = u[t][cursor(instance, kind)]
     revision = c + 1
     return c != NONE, revision, {cursor(instance, kind): next_cursor(u, t, instance, kind, revision)}
+
+
+def cursor_only(instance: str, kind: str) -> Encoded:
+    """WatchDeliver of a watch whose handler changes no cell (there is none, or it writes only memory nothing encoded reads): the cache is
+    the store as of the new cursor."""
+
+    def guard(u: Unrolling, t: int) -> z3.BoolRef:
+        return deliver(u, t, instance, kind)[0]
+
+    def effect(u: Unrolling, t: int) -> Terms:
+        return deliver(u, t, instance, kind)[2]
+
+    return Encoded(Action(instance, "WatchDeliver", (("kind", kind),)), guard, effect)

@@ -35,7 +35,7 @@ import z3
 
 from checker.bmc import apiserver
 from checker.bmc.core import Cell, Encoded, Relisted, Terms, Unrolling
-from checker.bmc.informer import cache_revision, deliver, event_at
+from checker.bmc.informer import cache_revision, cursor_only, deliver, event_at
 from checker.bmc.layout import Layout, fit_error_code, layout_of, static_reasons
 from spec import scheduler as sch
 from spec.component import Action
@@ -380,18 +380,6 @@ def bind(instance: str, pod: str) -> Encoded:
     return Encoded(Action(instance, "SchedulerBind", (("pod", pod),)), guard, effect)
 
 
-def deliver_nodes(instance: str) -> Encoded:
-    """WatchDeliver of the scheduler's Node watch where no pod is ever queued: only its cycles read the Nodes, so it moves the cursor."""
-
-    def guard(u: Unrolling, t: int) -> z3.BoolRef:
-        return deliver(u, t, instance, NODE)[0]
-
-    def effect(u: Unrolling, t: int) -> Terms:
-        return deliver(u, t, instance, NODE)[2]
-
-    return Encoded(Action(instance, "WatchDeliver", (("kind", NODE),)), guard, effect)
-
-
 def impossible(layout: Layout) -> list[str]:
     """Where no pod slot is ever queued (every pod names its node, or another scheduler), no cycle and no Binding."""
     return [] if schedulable(layout) else ["SchedulerSchedule", "SchedulerBind"]
@@ -404,7 +392,7 @@ def actions(layout: Layout, s: State) -> list[Encoded]:
     out: list[Encoded] = []
     for instance in layout.schedulers:
         out.append(deliver_pods(instance))
-        out += [] if schedulable(layout) else [attrs.evolve(deliver_nodes(instance), unread=True)]
+        out += [] if schedulable(layout) else [attrs.evolve(cursor_only(instance, NODE), unread=True)]  # only its cycles read the Nodes
         for pod in schedulable(layout):
             mine = [schedule(instance, pod, node) for node in layout.nodes] + [unschedulable(instance, pod), bind(instance, pod)]
             out += [attrs.evolve(enc, born=layout.born(pod)) for enc in mine]

@@ -22,7 +22,7 @@ import z3
 
 from checker.bmc import apiserver
 from checker.bmc.core import Encoded, Terms, Unrolling, per_frame
-from checker.bmc.informer import cache_revision, cached, deliver
+from checker.bmc.informer import cache_revision, cached, cursor_only
 from checker.bmc.layout import MANAGED_TAINTS, Layout, clock, layout_of
 from spec.component import Action
 from spec.controllers import tainteviction as te
@@ -36,14 +36,7 @@ NO_EXECUTE_TAINTS = tuple(i for i, (_, effect) in enumerate(MANAGED_TAINTS) if e
 
 def deliver_event(kind: str) -> Encoded:
     """WatchDeliver of the controller's watch of ``kind`` (it has no handler: the cache is all it keeps)."""
-
-    def guard(u: Unrolling, t: int) -> z3.BoolRef:
-        return deliver(u, t, NAME, kind)[0]
-
-    def effect(u: Unrolling, t: int) -> Terms:
-        return deliver(u, t, NAME, kind)[2]
-
-    return Encoded(Action(NAME, "WatchDeliver", (("kind", kind),)), guard, effect)
+    return cursor_only(NAME, kind)
 
 
 def _offset(layout: Layout, pod: str, node: str, taints: tuple[int, ...]) -> int | None:
