@@ -175,14 +175,19 @@ class Unrolling:
         if not self.order or t == 0:
             return []
 
-        def rank(choice: z3.ArithRef) -> z3.ArithRef:
+        before, now = self._rank(t - 1), self._rank(t)
+        return [z3.Or(before < 0, now < 0, before <= now)]
+
+    def _rank(self, t: int) -> z3.ArithRef:
+        """The rank of step t's action (-1 where ``order`` ranks it not), built once per step."""
+
+        def build() -> z3.ArithRef:
             term: z3.ArithRef = z3.IntVal(-1)
             for index, r in sorted(self.order.items()):
-                term = z3.If(choice == index, r, term)
+                term = z3.If(self.choices[t] == index, r, term)
             return term
 
-        before, now = rank(self.choices[t - 1]), rank(self.choices[t])
-        return [z3.Or(before < 0, now < 0, before <= now)]
+        return self.memo(("rank", t), build)
 
     def known(self, choice: int, values: Mapping[str, CellValue], arg: int = 0) -> None:
         """Append a step whose choice (and free parameter) and next frame are known constants (how the differential test follows a run of the

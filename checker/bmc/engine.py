@@ -43,7 +43,7 @@ import attrs
 import z3
 
 from checker.bmc import environment, invariants
-from checker.bmc.core import Encoded, EncodedInvariant, EncodingError, Instance, Unrolling
+from checker.bmc.core import EncodedInvariant, EncodingError, Instance, Unrolling
 from checker.bmc.instance import build
 from spec.catalogue import WATCH_DELIVER
 from spec.component import Action
@@ -195,11 +195,11 @@ def search(
             verdict, m = _ask(incremental, steps, bad, left)
             while verdict == z3.sat:
                 assert m is not None
-                found = _decode(inst, u, monitor, m, judged)
+                found, last = _decode(inst, u, monitor, m, judged)
                 if found is not None:
                     return found, coverage(depth, "violation")
                 ruled_out += 1
-                lessons = _lessons(inst, u, m)
+                lessons = _lessons(inst, u, m, last)
                 learned |= lessons
                 bad = z3.And(bad, *[z3.Not(busy(u, depth)) for busy in lessons.values()] or [_ruled_out(u, m)])
                 verdict, m = _ask(incremental, steps, bad, left)
@@ -245,10 +245,11 @@ def _ask(
     return verdict, m
 
 
-def _decode(inst: Instance, u: Unrolling, monitor: Monitor, m: z3.ModelRef, judged: tuple[EncodedInvariant, ...]) -> Shortest | None:
-    """The model's run as catalogue actions, re-executed through the executable spec, which must break what Z3 says it breaks.
+def _decode(inst: Instance, u: Unrolling, monitor: Monitor, m: z3.ModelRef, judged: tuple[EncodedInvariant, ...]) -> tuple[Shortest | None, State]:
+    """The model's run as catalogue actions, re-executed through the executable spec, which must break what Z3 says it breaks; and the
+    run's last state.
 
-    None where Z3 judged a quiescent invariant in a state the spec finds
+    No run where Z3 judged a quiescent invariant in a state the spec finds
     not quiescent because of an action the encoding leaves out, or a timer
     (``invariants.quiescent`` is necessary, not sufficient): that run breaks
     nothing Z3 can see, and the search rules it out.
@@ -266,14 +267,14 @@ def _decode(inst: Instance, u: Unrolling, monitor: Monitor, m: z3.ModelRef, judg
         _busy_in_encoding(inst, state, {invariants.QUIESCENT[name] for name in said if name in invariants.QUIESCENT})
         said = [name for name in said if name not in invariants.QUIESCENT]
         if not said:
-            return None
+            return None, state
     last = monitor.check_transition(before, actions[-1], state) if actions else []
     broken = {v.invariant: v for v in [*last, *monitor.check_state(state, quiescent)]}
     spec_says = [i.name for i in judged if i.name in broken]
     if said != spec_says:
         theirs = spec_says or "nothing"
         raise EncodingError(f"after the {len(actions)} steps Z3 found, Z3 says {said or 'nothing'} is broken, the executable spec {theirs}")
-    return actions, broken[said[0]]
+    return (actions, broken[said[0]]), state
 
 
 def _actions(inst: Instance, u: Unrolling, m: z3.ModelRef) -> tuple[Action, ...]:
@@ -295,32 +296,25 @@ def _busy_in_encoding(inst: Instance, state: State, kinds: set[str]) -> None:
             raise EncodingError(f"Z3 takes a state for quiescent where the encoded {action} is enabled in the executable spec")
 
 
-def _lessons(inst: Instance, u: Unrolling, m: z3.ModelRef) -> dict[str, Callable[[Unrolling, int], z3.BoolRef]]:
-    """Why the last state of the model's run, which Z3 took for quiescent, is busy in the spec, as far as Z3 sees it too: each encoded
+def _lessons(inst: Instance, u: Unrolling, m: z3.ModelRef, state: State) -> dict[str, Callable[[Unrolling, int], z3.BoolRef]]:
+    """Why ``state``, the last of the model's run, which Z3 took for quiescent, is busy in the spec, as far as Z3 sees it too: each encoded
     component action the spec enables there that changes something, and that Z3's model also finds busy, and an armed timer where the
     clock is encoded and the model's frame has one armed. By label; each is false in every quiescent frame (the differential tests hold
     the actions' guards and effects and the timers to the spec's), so its negation is a sound addition to the quiescence condition."""
     ctx, t = inst.model.ctx, u.depth
-    state = inst.initial
-    for action in _actions(inst, u, m):
-        state = inst.model.next_state(state, action)
     encoded = {str(e.action): e for e in inst.actions if not e.free and e.born <= t}
     out: dict[str, Callable[[Unrolling, int], z3.BoolRef]] = {}
     for action in inst.model.actions(state):
         enc = encoded.get(str(action))
         if enc is None or ctx.type_of(action.component).environment:
             continue
-        busy = functools.partial(_busy, enc)
+        busy = functools.partial(invariants.busy, enc=enc)
         if z3.is_true(m.eval(busy(u, t), model_completion=True)):
             out[str(action)] = busy
     ticks = any(e.action.component == environment.CLOCK for e in inst.actions)
     if ticks and armed_timers(ctx, state) and z3.is_true(m.eval(environment.armed(u, t), model_completion=True)):
         out["timers"] = environment.armed
     return out
-
-
-def _busy(enc: Encoded, u: Unrolling, t: int) -> z3.BoolRef:
-    return invariants.busy(u, t, enc)
 
 
 def _ruled_out(u: Unrolling, m: z3.ModelRef) -> z3.BoolRef:

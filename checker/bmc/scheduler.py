@@ -261,24 +261,31 @@ def deliver_pods(instance: str) -> Encoded:
         _, revision, moved_cursor = deliver(u, t, instance, POD)
         _, slot = event_at(u, t, revision)
         out: Terms = dict(moved_cursor)
-        lost = {pod: z3.And(z3.BoolVal(_ghosts(layout)), z3.Not(_watched(u, t, pod, revision))) for pod in watchable(layout)}
+        removed = {pod: z3.Not(_watched(u, t, pod, revision)) for pod in watchable(layout)}
+        lost = {pod: z3.And(z3.BoolVal(_ghosts(layout)), gone) for pod, gone in removed.items()}
         for pod in schedulable(layout):
-            node = apiserver.value_at(u, t, revision, f"pod/{pod}/node")
-            other: z3.BoolRef = z3.BoolVal(False)
-            if pod in layout.user_pods:
-                other = apiserver.value_at(u, t, revision, f"pod/{pod}/uid") != f[_cell(instance, pod, "uid")]
-            seen_bound = z3.And(node != 0, z3.Not(f[_cell(instance, pod, "binding")]))
-            removed = z3.Not(_watched(u, t, pod, revision))
-            ends = z3.And(slot == layout.slot(POD, pod), z3.Not(lost[pod]), f[_cell(instance, pod, "assumed")], z3.Or(removed, seen_bound, other))
+            ends = z3.And(slot == layout.slot(POD, pod), z3.Not(lost[pod]), _ends(u, t, instance, pod, revision, removed[pod]))
             out |= {name: z3.If(ends, u.cells[name].literal(0), f[name]) for name in _fields(instance, pod)}
         if _ghosts(layout):
-            for pod, gone in lost.items():
+            for pod, gone in removed.items():
                 name = _cell(instance, pod, "ghost")
                 kept = apiserver.value_at(u, t, revision - 1, f"pod/{pod}/rv")
                 out[name] = z3.If(slot == layout.slot(POD, pod), z3.If(gone, kept, 0), f[name])
         return out
 
     return Encoded(Action(instance, "WatchDeliver", (("kind", POD),)), guard, effect)
+
+
+def _ends(u: Unrolling, t: int, instance: str, pod: str, revision: z3.ArithRef, removed: z3.BoolRef) -> z3.BoolRef:
+    """An event that shows the pod as of ``revision`` ends its assumption (sch._on_event): the pod is assumed and has left the watch's
+    selection (``removed``), or is seen bound once its Binding is sent, or is another pod of the name (another uid)."""
+    layout = layout_of(u)
+    f = u[t]
+    other: z3.BoolRef = z3.BoolVal(False)
+    if pod in layout.user_pods:
+        other = apiserver.value_at(u, t, revision, f"pod/{pod}/uid") != f[_cell(instance, pod, "uid")]
+    seen_bound = z3.And(apiserver.value_at(u, t, revision, f"pod/{pod}/node") != 0, z3.Not(f[_cell(instance, pod, "binding")]))
+    return z3.And(f[_cell(instance, pod, "assumed")], z3.Or(removed, seen_bound, other))
 
 
 def _watched(u: Unrolling, t: int, pod: str, revision: z3.ArithRef) -> z3.BoolRef:
@@ -298,13 +305,8 @@ def relisted_pods(instance: str) -> Relisted:
         for pod in schedulable(layout):
             held = _cached_revision(u, t, instance, pod, before)
             old_in, new_in = z3.Or(_has_ghost(u, t, instance, pod), _watched(u, t, pod, before)), _watched(u, t, pod, after)
-            written = apiserver.value_at(u, t, held, f"pod/{pod}/rv") != apiserver.value_at(u, t, after, f"pod/{pod}/rv")
-            changed = z3.Or(old_in != new_in, z3.And(new_in, written))
-            other: z3.BoolRef = z3.BoolVal(False)
-            if pod in layout.user_pods:
-                other = apiserver.value_at(u, t, after, f"pod/{pod}/uid") != f[_cell(instance, pod, "uid")]
-            seen_bound = z3.And(apiserver.value_at(u, t, after, f"pod/{pod}/node") != 0, z3.Not(f[_cell(instance, pod, "binding")]))
-            ends = z3.And(changed, f[_cell(instance, pod, "assumed")], z3.Or(z3.Not(new_in), seen_bound, other))
+            changed = z3.Or(old_in != new_in, z3.And(new_in, apiserver.rewritten(u, t, f"pod/{pod}", held, after)))
+            ends = z3.And(changed, _ends(u, t, instance, pod, after, z3.Not(new_in)))
             out |= {name: z3.If(ends, u.cells[name].literal(0), f[name]) for name in _fields(instance, pod)}
         if _ghosts(layout):
             out |= {_cell(instance, pod, "ghost"): z3.IntVal(0) for pod in watchable(layout)}
