@@ -17,9 +17,9 @@ from typing import Any, TypeVar, cast
 import attrs
 import z3
 
-from spec.catalogue import WATCH_DELIVER
 from spec.component import Action
 from spec.frozen import EMPTY
+from spec.invariants import INVARIANTS, TRANSITION
 from spec.model import KubeModel
 from spec.state import State
 
@@ -112,7 +112,7 @@ class Unrolling:
         """what the encodings need besides the frames (the instance)"""
         self.order = dict(order)
         """a rank for each of some actions (by index) any two of which of different ranks are independent: two of them in adjacent steps
-        come in rank order (``Instance.unrolling``)"""
+        come in rank order (``Instance.reduced``)"""
         self.frames: list[Terms] = [{name: cell.literal(initial.get(name, 0)) for name, cell in self.cells.items()}]
         self.choices: list[z3.ArithRef] = []
         self.fixed: dict[int, int] = {}
@@ -171,23 +171,21 @@ class Unrolling:
         return [z3.Or(enabled) if enabled else z3.BoolVal(False), changes, pinned, *ties, *self._in_order(t)]
 
     def _in_order(self, t: int) -> list[z3.BoolRef]:
-        """Where ``order`` ranks the actions of steps t-1 and t, the earlier one's rank is not above the later one's."""
+        """Where ``order`` ranks the actions of steps t-1 and t, the earlier one's rank is not above the later one's.
+
+        The ranked actions are one run of indices whose ranks never fall
+        (``Instance.reduced`` numbers them so), so that is a handful of linear
+        atoms: no step's index lies in a later block than the next step's.
+        """
         if not self.order or t == 0:
             return []
-
-        before, now = self._rank(t - 1), self._rank(t)
-        return [z3.Or(before < 0, now < 0, before <= now)]
-
-    def _rank(self, t: int) -> z3.ArithRef:
-        """The rank of step t's action (-1 where ``order`` ranks it not), built once per step."""
-
-        def build() -> z3.ArithRef:
-            term: z3.ArithRef = z3.IntVal(-1)
-            for index, r in sorted(self.order.items()):
-                term = z3.If(self.choices[t] == index, r, term)
-            return term
-
-        return self.memo(("rank", t), build)
+        prev, now = self.choices[t - 1], self.choices[t]
+        ranked = sorted(self.order)
+        ranks = [self.order[i] for i in ranked]
+        assert ranked == list(range(ranked[0], ranked[-1] + 1)) and ranks == sorted(ranks), "the ranked actions are not numbered by rank"
+        starts = [i for i, r in zip(ranked[1:], ranks[1:], strict=True) if r != self.order[i - 1]]
+        later = z3.Or([z3.And(now < start, start <= prev) for start in starts]) if starts else z3.BoolVal(False)
+        return [z3.Not(z3.And(ranked[0] <= now, prev <= ranked[-1], later))]
 
     def known(self, choice: int, values: Mapping[str, CellValue], arg: int = 0) -> None:
         """Append a step whose choice (and free parameter) and next frame are known constants (how the differential test follows a run of the
@@ -211,6 +209,93 @@ class Unrolling:
             del self.fixed[t]
         changed = any(values[name] != _constant(self.frames[t][name]) for name, cell in self.cells.items() if not cell.history)
         return values if changed else None
+
+
+@attrs.frozen
+class Footprint:
+    """The cells an action instance's guard and effect read (in any frame: a watch reads the history) and the cells it writes."""
+
+    reads: frozenset[str]
+    writes: frozenset[str]
+
+
+def footprints(u: Unrolling, t: int) -> tuple[Footprint, ...]:
+    """Each action's footprint at step ``t`` of a :func:`symbolic` unrolling, read off its terms over frames whose every cell is a variable
+    (so that no constant hides a read); an action not yet born at ``t`` reads and writes nothing."""
+    actions, names = u.actions, _Names()
+    out = []
+    for enc in actions:
+        if enc.born > t:
+            out.append(Footprint(frozenset(), frozenset()))
+            continue
+        effect = enc.effect(u, t)
+        writes = frozenset(name for name, term in effect.items() if not term.eq(u[t][name]))
+        out.append(Footprint(names.of([enc.guard(u, t), *effect.values()]), writes))
+    return tuple(out)
+
+
+def symbolic(cells: Sequence[Cell], actions: Sequence[Encoded], context: object, t: int) -> Unrolling:
+    """An unrolling of ``t`` steps whose every cell of every frame, and every step's choice, is a variable (declared when first read)."""
+    u = Unrolling(cells, {}, actions, context)
+    u.frames = [_Variables(u.cells, k) for k in range(t + 1)]
+    u.choices = [z3.Int(f"action@{k}") for k in range(t)]
+    return u
+
+
+class _Variables(dict[str, z3.ExprRef]):
+    """A frame whose cells are variables, each declared when first read (an instance has thousands of cells, a term reads a few)."""
+
+    def __init__(self, cells: Mapping[str, Cell], frame: int) -> None:
+        super().__init__()
+        self.cells, self.frame = cells, frame
+
+    def __missing__(self, name: str) -> z3.ExprRef:
+        self[name] = term = self.cells[name].declare(self.frame)
+        return term
+
+
+class _Names:
+    """The variables terms mention, by name less the frame (``cell@3`` is ``cell``; ``action@2`` is ``action``), with what each shared
+    subterm mentions kept by its id (the terms of one unrolling share most of their subterms). Z3's C API walks the terms: its Python
+    wrappers cost ten times as much."""
+
+    def __init__(self) -> None:
+        self.ctx = z3.main_ctx().ref()
+        self.memo: dict[int, frozenset[str]] = {}
+        self.alive: list[z3.ExprRef] = []
+        """the terms walked, kept so that no id in ``memo`` is reused"""
+
+    def of(self, terms: Sequence[z3.ExprRef]) -> frozenset[str]:
+        out: set[str] = set()
+        self.alive.extend(terms)
+        for term in terms:
+            out |= self._walk(term.as_ast())
+        return frozenset(out)
+
+    def _walk(self, root: Any) -> frozenset[str]:
+        ctx, memo = self.ctx, self.memo
+        stack = [(root, False)]
+        while stack:
+            ast, done = stack.pop()
+            key = z3.Z3_get_ast_id(ctx, ast)
+            if key in memo:
+                continue
+            if z3.Z3_get_ast_kind(ctx, ast) != z3.Z3_APP_AST:
+                memo[key] = frozenset()
+                continue
+            app = z3.Z3_to_app(ctx, ast)
+            args = [z3.Z3_get_app_arg(ctx, app, k) for k in range(z3.Z3_get_app_num_args(ctx, app))]
+            if not args:
+                decl = z3.Z3_get_app_decl(ctx, app)
+                uninterpreted = z3.Z3_get_decl_kind(ctx, decl) == z3.Z3_OP_UNINTERPRETED
+                name = z3.Z3_get_symbol_string(ctx, z3.Z3_get_decl_name(ctx, decl)).rsplit("@", 1)[0]
+                memo[key] = frozenset([name]) if uninterpreted else frozenset()
+            elif done:
+                memo[key] = frozenset().union(*(memo[z3.Z3_get_ast_id(ctx, a)] for a in args))
+            else:
+                stack.append((ast, True))
+                stack.extend((a, False) for a in args)
+        return memo[z3.Z3_get_ast_id(ctx, root)]
 
 
 def per_frame(fn: F) -> F:
@@ -246,23 +331,101 @@ class Instance:
     """the catalogue's actions (``component Action [params]``) this scenario can take that the encoding leaves out, in catalogue order"""
     data: object
     """the component encodings' own constants (slots, codes, the initial history)"""
+    order: Mapping[int, int] = EMPTY
+    """the local actions (by index) and their ranks, in a reduced instance (:meth:`reduced`); empty otherwise"""
 
-    def unrolling(self, reduced: bool = False) -> Unrolling:
-        """Frame 0 of a run from the scenario's initial state.
+    def unrolling(self) -> Unrolling:
+        """Frame 0 of a run from the scenario's initial state (in a reduced instance, one whose adjacent local steps come in rank order)."""
+        return Unrolling(self.cells, self.abstract(self.initial), self.actions, self.data, self.order)
 
-        ``reduced``: two watch deliveries of different components in adjacent
-        steps come in the catalogue's order of their components. Such a pair
-        is independent: each reads the history and its own component's
-        cursor and memory and writes only those, so either order is enabled
-        and ends in the same frame. Any run can be sorted so by swapping such
-        pairs, to a run of the same length that ends in the same frame, with
-        the same writes in the same order; a state invariant, a transition
-        invariant (which reads the store's writes) and the quiescence of the
-        last frame are judged alike in both. The search then tries one
-        order of a burst of deliveries instead of every one.
+    def reduced(self, steps: int) -> Instance:
+        """The instance whose runs take two *local* actions of different components in adjacent steps in the catalogue's order of their
+        components (:meth:`local_ranks`), with its local actions last, by rank, so that the order is a few linear atoms a step.
+
+        Such a pair is independent: neither writes a cell the other reads
+        (in any frame) or writes, so either order is enabled and ends in the
+        same frame, and the frame between differs only in cells no transition
+        invariant's verdict on the step reads. Any run can be sorted so by
+        swapping such pairs, to a run of the same length that ends in the same
+        frame, with the same writes in the same order; a state invariant, a
+        transition invariant and the quiescence of the last frame are judged
+        alike in both. The search then tries one order of a burst of
+        deliveries and other local steps instead of every one.
         """
-        order: dict[int, int] = {}
-        if reduced:
-            ranks = {name: i for i, (name, _) in enumerate(self.model.ctx.components)}
-            order = {i: ranks[e.action.component] for i, e in enumerate(self.actions) if e.action.name == WATCH_DELIVER}
-        return Unrolling(self.cells, self.abstract(self.initial), self.actions, self.data, order)
+        ranks = self.local_ranks(steps)
+        order = sorted(range(len(self.actions)), key=lambda i: (i in ranks, ranks.get(i, 0), i))
+        actions = tuple(self.actions[i] for i in order)
+        return attrs.evolve(self, actions=actions, order={new: ranks[old] for new, old in enumerate(order) if old in ranks})
+
+    def local_ranks(self, steps: int) -> dict[int, int]:
+        """The actions (by index) that are local in runs of up to ``steps`` steps, each with its component's rank in the catalogue.
+
+        An action is local when it is a cluster component's, writes neither
+        the store's revision nor a history cell (so it is no API write) and
+        reads no free parameter, and no local action of another component
+        reads or writes a cell it writes, or writes a cell it reads; the
+        conflicting ones are left out together until none remain. Its
+        footprint is read off its terms (:func:`footprints`), so a change to
+        an encoding cannot make two dependent actions look independent. Where
+        a transition invariant reads a cell a local action writes, or the
+        action chosen, that action is left out too.
+
+        The footprints are read at the run's last step, or the first at which
+        every action is built if that comes sooner: a step reads the history
+        of the frames before it, so a later one reads all an earlier one does.
+        """
+        ctx = self.model.ctx
+        t = max(1, min(steps - 1, max((e.born for e in self.actions), default=0) + 1))
+        u = symbolic(self.cells, self.actions, self.data, t)
+        prints = footprints(u, t)
+        history = {c.name for c in self.cells if c.history} | {"rev"}
+        local = {
+            i: (e.action.component, fp)
+            for i, (e, fp) in enumerate(zip(self.actions, prints, strict=True))
+            if e.born <= t and not ctx.type_of(e.action.component).environment and not (fp.writes & history or fp.reads & {"action", "arg"})
+        }
+        judged = self._judged_after(u, {i: fp for i, (_, fp) in local.items()}, t)
+        if judged is None:
+            return {}
+        local = {i: v for i, v in local.items() if not v[1].writes & judged}
+        while True:
+            reads: dict[str, set[str]] = {}
+            writes: dict[str, set[str]] = {}
+            for component, fp in local.values():
+                reads.setdefault(component, set()).update(fp.reads)
+                writes.setdefault(component, set()).update(fp.writes)
+            clash = {
+                i for i, (c, fp) in local.items() if any(fp.writes & (reads[d] | writes[d]) or fp.reads & writes[d] for d in sorted(writes) if d != c)
+            }
+            if not clash:
+                break
+            local = {i: v for i, v in local.items() if i not in clash}
+        ranks = {name: r for r, (name, _) in enumerate(ctx.components)}
+        return {i: ranks[component] for i, (component, _) in sorted(local.items())}
+
+    def _judged_after(self, u: Unrolling, local: Mapping[int, Footprint], t: int) -> frozenset[str] | None:
+        """The cells the transition invariants read of a step that takes one of the ``local`` actions, or None where their verdict on such a
+        step depends on which one it takes.
+
+        Each invariant is read where frame t is frame t-1 but for the cells
+        a local action writes (and the history cells, which a step that is no
+        API write leaves at 0) and with each local action in the step's
+        place; where those readings are one term (False, for an invariant
+        about API writes, such as ``rs-no-overshoot``, which asks whether the
+        step is a ReplicaSetWrite, or ``no-eviction-storm``, which asks
+        whether it adds a taint), the pair's order cannot change the verdict.
+        """
+        written = frozenset().union(*(fp.writes for fp in local.values()))
+        stutter = [(u[t][c.name], c.literal(0) if c.history else u[t - 1][c.name]) for c in self.cells if c.history or c.name not in written]
+        names = _Names()
+        out: set[str] = set()
+        for inv in self.invariants:
+            if INVARIANTS[inv.name].kind != TRANSITION:
+                continue
+            bad = z3.substitute(inv.bad(u, t), *stutter)
+            chosen = [(u.choices[t - 1], z3.IntVal(i)) for i in sorted(local)] if "action" in names.of([bad]) else []
+            readings = [z3.simplify(z3.substitute(bad, c)) for c in chosen] or [z3.simplify(bad)]
+            if any(not r.eq(readings[0]) for r in readings) or "action" in (read := names.of(readings[:1])):
+                return None
+            out |= read
+        return frozenset(out)

@@ -177,7 +177,8 @@ def search(
 
     if not judged:
         return None, coverage(0, "nothing to judge")
-    u = inst.unrolling(reduced=True)
+    inst = inst.reduced(bound)
+    u = inst.unrolling()
     steps: list[z3.BoolRef] = []
     incremental: z3.Solver | None = None if fresh_after == 0 else z3.Solver()
     groups = [
