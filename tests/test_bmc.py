@@ -20,7 +20,7 @@ from checker.bmc import environment as bmc_environment
 from checker.bmc import invariants as bmc_invariants
 from checker.bmc import replicaset as bmc_replicaset
 from checker.bmc import status as bmc_status
-from checker.bmc.core import Encoded, EncodedInvariant, EncodingError, Instance, Unrolling
+from checker.bmc.core import Cell, Encoded, EncodedInvariant, EncodingError, Footprint, Instance, Unrolling, footprints, symbolic
 from checker.bmc.instance import build
 from checker.bmc.layout import Layout
 from checker.check import KubeProperties
@@ -638,6 +638,21 @@ def test_local_actions_commute_along_a_walk(scenario: str, variant: str, steps: 
         known.append((i, after))
         u.known(i, after)
     assert pairs + _check_local_pairs(inst, known) >= least
+
+
+def test_a_footprint_is_every_cell_the_terms_read_in_any_frame_and_every_cell_written() -> None:
+    """An action that reads cell a two frames back and cell c now, and writes b (and writes a as it was: no write) has the footprint
+    reads {a, c}, writes {b}; one not yet built at the step has none."""
+    cells = [Cell("a"), Cell("b"), Cell("c", boolean=True)]
+    action = Action("test", "Act")
+    enc = Encoded(
+        action,
+        guard=lambda u, t: u[t - 2]["a"] > 0,
+        effect=lambda u, t: {"b": z3.If(u[t]["c"], 1, 2), "a": u[t]["a"]},
+    )
+    late = attrs.evolve(enc, born=5)
+    u = symbolic(cells, [enc, late], None, 3)
+    assert footprints(u, 3) == (Footprint(frozenset({"a", "c"}), frozenset({"b"})), Footprint(frozenset(), frozenset()))
 
 
 def test_the_reduction_orders_local_steps_of_every_component() -> None:
