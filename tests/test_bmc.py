@@ -655,6 +655,20 @@ def test_a_footprint_is_every_cell_the_terms_read_in_any_frame_and_every_cell_wr
     assert footprints(u, 3) == (Footprint(frozenset({"a", "c"}), frozenset({"b"})), Footprint(frozenset(), frozenset()))
 
 
+@pytest.mark.parametrize(
+    "scenario", ["batch", "basic", pytest.param("outage", marks=pytest.mark.slow), pytest.param("relist", marks=pytest.mark.slow)]
+)
+def test_an_action_reads_at_any_step_no_cell_it_does_not_read_where_its_footprint_is_read(scenario: str) -> None:
+    """``Instance.local_ranks`` reads each footprint at one step, the run's last or, if sooner, the first at which every action is built: at
+    every other step of a run of 10, each action reads and writes no cell it does not there (about 5 s on basic)."""
+    inst = _instance(scenario, "default", 10)
+    read_at = max(1, min(9, max(e.born for e in inst.actions) + 1))
+    there = footprints(symbolic(inst.cells, inst.actions, inst.data, read_at), read_at)
+    for t in range(1, 10):
+        for enc, then, used in zip(inst.actions, footprints(symbolic(inst.cells, inst.actions, inst.data, t), t), there, strict=True):
+            assert then.reads <= used.reads and then.writes <= used.writes, f"{enc.action} at step {t}, read at step {read_at}"
+
+
 def test_the_reduction_orders_local_steps_of_every_component() -> None:
     """On basic, where nothing is left out, the local actions the reduction orders are every watch delivery and the components' steps that
     touch only their own memory and their machine: the scheduler's cycle, the ReplicaSet controller's sync, the kubelet's admission,
