@@ -629,14 +629,13 @@ def test_local_actions_commute_along_a_walk(scenario: str, variant: str, steps: 
     """The same at each state of a walk where several components' local steps are enabled (on basic, SERVED's first 7 steps: about a minute)."""
     inst = _instance(scenario, variant, len(steps) + 2).reduced(len(steps) + 2)
     names = [str(e.action) for e in inst.actions]
-    u, known, pairs = inst.unrolling(), list[tuple[int, dict[str, int | bool]]](), 0
+    known, pairs = list[tuple[int, dict[str, int | bool]]](), 0
     for step in steps:
         pairs += _check_local_pairs(inst, known)
         i = names.index(step)
-        after = u.successor(i)
+        after = _replayed(inst, known).successor(i)
         assert after is not None, step
         known.append((i, after))
-        u.known(i, after)
     assert pairs + _check_local_pairs(inst, known) >= least
 
 
@@ -662,7 +661,7 @@ def test_an_action_reads_at_any_step_no_cell_it_does_not_read_where_its_footprin
     """``Instance.local_ranks`` reads each footprint at one step, the run's last or, if sooner, the first at which every action is built: at
     every other step of a run of 10, each action reads and writes no cell it does not there (about 5 s on basic)."""
     inst = _instance(scenario, "default", 10)
-    read_at = max(1, min(9, max(e.born for e in inst.actions) + 1))
+    read_at = inst.footprint_step(10)
     there = footprints(symbolic(inst.cells, inst.actions, inst.data, read_at), read_at)
     for t in range(1, 10):
         for enc, then, used in zip(inst.actions, footprints(symbolic(inst.cells, inst.actions, inst.data, t), t), there, strict=True):

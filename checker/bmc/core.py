@@ -113,6 +113,12 @@ class Unrolling:
         self.order = dict(order)
         """a rank for each of some actions (by index) any two of which of different ranks are independent: two of them in adjacent steps
         come in rank order (``Instance.reduced``)"""
+        ranked = sorted(self.order)
+        ranks = [self.order[i] for i in ranked]
+        assert not ranked or ranked == list(range(ranked[0], ranked[-1] + 1)), "the ranked actions are not one run of indices"
+        assert ranks == sorted(ranks), "the ranked actions are not numbered by rank"
+        self._blocks = (ranked[0], ranked[-1], [i for i in ranked[1:] if self.order[i] != self.order[i - 1]]) if ranked else None
+        """the ranked actions' first and last index and where each block of one rank after the first begins"""
         self.frames: list[Terms] = [{name: cell.literal(initial.get(name, 0)) for name, cell in self.cells.items()}]
         self.choices: list[z3.ArithRef] = []
         self.fixed: dict[int, int] = {}
@@ -177,15 +183,12 @@ class Unrolling:
         (``Instance.reduced`` numbers them so), so that is a handful of linear
         atoms: no step's index lies in a later block than the next step's.
         """
-        if not self.order or t == 0:
+        if self._blocks is None or t == 0:
             return []
         prev, now = self.choices[t - 1], self.choices[t]
-        ranked = sorted(self.order)
-        ranks = [self.order[i] for i in ranked]
-        assert ranked == list(range(ranked[0], ranked[-1] + 1)) and ranks == sorted(ranks), "the ranked actions are not numbered by rank"
-        starts = [i for i, r in zip(ranked[1:], ranks[1:], strict=True) if r != self.order[i - 1]]
+        first, last, starts = self._blocks
         later = z3.Or([z3.And(now < start, start <= prev) for start in starts]) if starts else z3.BoolVal(False)
-        return [z3.Not(z3.And(ranked[0] <= now, prev <= ranked[-1], later))]
+        return [z3.Not(z3.And(first <= now, prev <= last, later))]
 
     def known(self, choice: int, values: Mapping[str, CellValue], arg: int = 0) -> None:
         """Append a step whose choice (and free parameter) and next frame are known constants (how the differential test follows a run of the
@@ -375,14 +378,14 @@ class Instance:
         of the frames before it, so a later one reads all an earlier one does.
         """
         ctx = self.model.ctx
-        t = max(1, min(steps - 1, max((e.born for e in self.actions), default=0) + 1))
+        t = self.footprint_step(steps)
         u = symbolic(self.cells, self.actions, self.data, t)
         prints = footprints(u, t)
-        history = {c.name for c in self.cells if c.history} | {"rev"}
+        api_write = {c.name for c in self.cells if c.history} | {"rev"}
         local = {
             i: (e.action.component, fp)
             for i, (e, fp) in enumerate(zip(self.actions, prints, strict=True))
-            if e.born <= t and not ctx.type_of(e.action.component).environment and not (fp.writes & history or fp.reads & {"action", "arg"})
+            if e.born <= t and not ctx.type_of(e.action.component).environment and not (fp.writes & api_write or fp.reads & {"action", "arg"})
         }
         judged = self._judged_after(u, {i: fp for i, (_, fp) in local.items()}, t)
         if judged is None:
@@ -402,6 +405,11 @@ class Instance:
             local = {i: v for i, v in local.items() if i not in clash}
         ranks = {name: r for r, (name, _) in enumerate(ctx.components)}
         return {i: ranks[component] for i, (component, _) in sorted(local.items())}
+
+    def footprint_step(self, steps: int) -> int:
+        """The step at which :meth:`local_ranks` reads the footprints of runs of up to ``steps`` steps: the last, or the first at which every
+        action is built if that comes sooner (and at least 1, so that a transition has a frame before it)."""
+        return max(1, min(steps - 1, max((e.born for e in self.actions), default=0) + 1))
 
     def _judged_after(self, u: Unrolling, local: Mapping[int, Footprint], t: int) -> frozenset[str] | None:
         """The cells the transition invariants read of a step that takes one of the ``local`` actions, or None where their verdict on such a
