@@ -107,6 +107,11 @@ def cursor(instance: str, kind: str) -> str:
     return f"cursor/{instance}/{kind}"
 
 
+def is_cursor(cell: str) -> bool:
+    """Whether the cell is a watch's cursor."""
+    return cell.startswith("cursor/")
+
+
 def abstract(layout: Layout, s: State) -> dict[str, int | bool]:
     """The store's cells of a state."""
     out: dict[str, int | bool] = {"rev": s.api.revision, "next_uid": s.api.next_uid}

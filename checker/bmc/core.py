@@ -104,12 +104,21 @@ class Unrolling:
     """A run of the instance as Z3 frames: frame 0 is the initial state, frame t+1 follows frame t by the action ``choice[t]``."""
 
     def __init__(
-        self, cells: Sequence[Cell], initial: Mapping[str, CellValue], actions: Sequence[Encoded], context: object, order: Mapping[int, int] = EMPTY
+        self,
+        cells: Sequence[Cell],
+        initial: Mapping[str, CellValue],
+        actions: Sequence[Encoded],
+        context: object,
+        order: Mapping[int, int] = EMPTY,
+        drained: frozenset[str] = frozenset(),
     ) -> None:
         self.cells = {c.name: c for c in cells}
         self.actions = tuple(actions)
         self.context = context
         """what the encodings need besides the frames (the instance)"""
+        self.drained = drained
+        """the watches (their cursor cells) whose deliveries the runs leave out and a run judged at quiescence takes at its end
+        (``Instance.drained``): a frame can be quiescent with their events still pending"""
         self.order = dict(order)
         """a rank for each of some actions (by index) any two of which of different ranks are independent: two of them in adjacent steps
         come in rank order (``Instance.reduced``)"""
@@ -336,10 +345,33 @@ class Instance:
     """the component encodings' own constants (slots, codes, the initial history)"""
     order: Mapping[int, int] = EMPTY
     """the local actions (by index) and their ranks, in a reduced instance (:meth:`reduced`); empty otherwise"""
+    drained: frozenset[str] = frozenset()
+    """the cursor cells of the watches whose deliveries are left out of the runs (:meth:`without_unread`)"""
 
     def unrolling(self) -> Unrolling:
         """Frame 0 of a run from the scenario's initial state (in a reduced instance, one whose adjacent local steps come in rank order)."""
-        return Unrolling(self.cells, self.abstract(self.initial), self.actions, self.data, self.order)
+        return Unrolling(self.cells, self.abstract(self.initial), self.actions, self.data, self.order, self.drained)
+
+    def without_unread(self, cursors: Callable[[Encoded], str]) -> Instance:
+        """The instance whose runs leave out the unread deliveries (``Encoded.unread``), each watch's cursor cell (``cursors``) drained.
+
+        Such a delivery moves its watch's cursor, which nothing reads but the
+        quiescence condition, the API server's writes (which set a cursor
+        with nothing pending to the new event, the same whether its earlier
+        events were delivered or not), the history's trimming (which keeps
+        an undelivered event longer, so that a relist may only be served
+        from more revisions) and the watch's own WatchReset and its
+        component's restart (which set the cursor afresh, so a delivery
+        before them changes nothing after them). So in any run it can be
+        dropped (before such a reset or restart) or moved to the end, to a
+        run as long or shorter that ends in the same frame but for the
+        cursor. A run judged at quiescence therefore takes them at its end:
+        a frame is quiescent but for their pending events, and the run is
+        that much longer (``invariants.drain``).
+        """
+        unread = [e for e in self.actions if e.unread]
+        kept = tuple(e for e in self.actions if not e.unread)
+        return attrs.evolve(self, actions=kept, drained=self.drained | frozenset(cursors(e) for e in unread))
 
     def reduced(self, steps: int) -> Instance:
         """The instance whose runs take two *local* actions of different components in adjacent steps in the catalogue's order of their

@@ -31,6 +31,17 @@ the node lifecycle controller a timer, behind any of 5,040 orders of
 seven deliveries). Only
 where the reason is an action the encoding leaves out is the one run
 ruled out.
+
+The deliveries that move only a cursor nothing else reads
+(``Encoded.unread``) are left out of the runs
+(``Instance.without_unread``): any run can take them last, so a run
+judged at quiescence ends with them, as many as its watches have events
+pending (``invariants.drain``). Such a run of d steps is d plus its drain
+long, so the search keeps the shortest found so far and goes on while
+the depth is below its length, asking each depth only for runs whose
+drain makes them shorter still (and no longer than the bound): what it
+returns is the shortest run, and every depth it calls refuted has no
+violation within it, drained or not.
 """
 
 from __future__ import annotations
@@ -43,7 +54,8 @@ import attrs
 import z3
 
 from checker.bmc import environment, invariants
-from checker.bmc.core import EncodedInvariant, EncodingError, Instance, Unrolling
+from checker.bmc.apiserver import cursor
+from checker.bmc.core import Encoded, EncodedInvariant, EncodingError, Instance, Unrolling
 from checker.bmc.instance import build
 from spec.catalogue import WATCH_DELIVER
 from spec.component import Action
@@ -83,7 +95,8 @@ class BmcCoverage:
     """runs that break a quiescent invariant in a frame Z3 takes for quiescent, whose state the spec finds busy (an action left out of the
     encoding, or a timer, is due): not violations, so ruled out of the search"""
     unread: tuple[str, ...] = ()
-    """encoded actions left out of the runs because they change only a cursor nothing judged reads (``Encoded.unread``)"""
+    """encoded actions left out of the runs because they change only a cursor nothing judged reads (``Encoded.unread``); a run judged at
+    quiescence takes them at its end (``Instance.without_unread``)"""
 
     def describe(self) -> str:
         """One line: the depth covered, over which actions, and what was left out."""
@@ -101,7 +114,8 @@ class BmcCoverage:
         if self.ruled_out:
             line += f"; {self.ruled_out} runs ruled out that end in a state Z3 takes for quiescent and the spec does not"
         if self.unread:
-            line += f"; not in the runs, since they move only a cursor that no judged invariant reads: {grouped(self.unread)}"
+            drained = " (a run judged at quiescence takes them at its end)" if any(n in invariants.QUIESCENT for n in self.judged) else ""
+            line += f"; not in the runs, since they move only a cursor that no judged invariant reads{drained}: {grouped(self.unread)}"
         if self.not_encoded:
             line += f"; not encoded, so left out of the runs: {grouped(self.not_encoded)}"
         elif self.encoded:
@@ -165,8 +179,9 @@ def search(
     judges_quiescent = any(n in invariants.QUIESCENT for n in names)
     quiescent = judges_quiescent and model.is_quiescent(inst.initial)
     encoded = tuple(str(e.action) for e in inst.actions)
-    unread = () if judges_quiescent else tuple(str(e.action) for e in inst.actions if e.unread)
-    inst = attrs.evolve(inst, actions=tuple(e for e in inst.actions if not (unread and e.unread)))
+    drains = tuple(e.action for e in inst.actions if e.unread)
+    unread = tuple(str(a) for a in drains)
+    inst = inst.without_unread(_cursor)
     ruled_out = 0
 
     def coverage(depth: int, stopped: str) -> BmcCoverage:
@@ -185,27 +200,37 @@ def search(
         g for g in (tuple(i for i in judged if i.name not in invariants.QUIESCENT), tuple(i for i in judged if i.name in invariants.QUIESCENT)) if g
     ]
     learned: dict[str, Callable[[Unrolling, int], z3.BoolRef]] = {}
+    best: Shortest | None = None
+    """the shortest violation found so far whose drain makes it longer than the depth that found it"""
     for depth in range(bound + 1):
+        if best is not None and len(best[0]) <= depth:
+            return best, coverage(len(best[0]), "violation")  # every shorter run refuted: no deeper one is shorter
         used = _spent(incremental)
         for group in groups:  # two easier questions than their disjunction: the quiescent frames' condition is large
             left = None if time_limit is None else int((time_limit - (time.monotonic() - start)) * 1000)
             if left is not None and left <= 0:
-                return None, coverage(depth - 1, "time")
+                return best, coverage(depth - 1, "time")
             at_rest = group[0].name in invariants.QUIESCENT
             bad = z3.And(z3.Or([i.bad(u, depth) for i in group]), *[z3.Not(busy(u, depth)) for busy in learned.values() if at_rest])
+            if at_rest and inst.drained:  # the run and its drain no longer than the bound, and shorter than the best so far
+                bad = z3.And(bad, invariants.drain(u, depth) <= min(bound, len(best[0]) - 1 if best else bound) - depth)
             verdict, m = _ask(incremental, steps, bad, left)
             while verdict == z3.sat:
                 assert m is not None
-                found, last = _decode(inst, u, monitor, m, judged)
-                if found is not None:
+                found, last = _decode(inst, u, monitor, m, judged, drains if at_rest else ())
+                if found is not None and len(found[0]) == depth:
                     return found, coverage(depth, "violation")
-                ruled_out += 1
-                lessons = _lessons(inst, u, m, last)
-                learned |= lessons
-                bad = z3.And(bad, *[z3.Not(busy(u, depth)) for busy in lessons.values()] or [_ruled_out(u, m)])
+                if found is not None:
+                    best = found
+                    bad = z3.And(bad, invariants.drain(u, depth) < len(found[0]) - depth)
+                else:
+                    ruled_out += 1
+                    lessons = _lessons(inst, u, m, last)
+                    learned |= lessons
+                    bad = z3.And(bad, *[z3.Not(busy(u, depth)) for busy in lessons.values()] or [_ruled_out(u, m)])
                 verdict, m = _ask(incremental, steps, bad, left)
             if verdict == z3.unknown:
-                return None, coverage(depth - 1, "time")
+                return best, coverage(depth - 1, "time")
         if refuted is not None:
             refuted(depth, time.monotonic() - start)
         if incremental is not None and fresh_after is not None and _spent(incremental) - used > fresh_after:
@@ -246,9 +271,21 @@ def _ask(
     return verdict, m
 
 
-def _decode(inst: Instance, u: Unrolling, monitor: Monitor, m: z3.ModelRef, judged: tuple[EncodedInvariant, ...]) -> tuple[Shortest | None, State]:
+def _cursor(enc: Encoded) -> str:
+    """The cursor cell of the watch an unread delivery delivers from."""
+    assert enc.action.name == WATCH_DELIVER, f"{enc.action} is no delivery"
+    return cursor(enc.action.component, str(dict(enc.action.params)["kind"]))
+
+
+def _decode(
+    inst: Instance, u: Unrolling, monitor: Monitor, m: z3.ModelRef, judged: tuple[EncodedInvariant, ...], drains: tuple[Action, ...] = ()
+) -> tuple[Shortest | None, State]:
     """The model's run as catalogue actions, re-executed through the executable spec, which must break what Z3 says it breaks; and the
     run's last state.
+
+    With ``drains`` (a run judged at quiescence), the run ends with those
+    deliveries, taken in the spec until none is enabled: as many as Z3
+    counts (``invariants.drain``), or the encoding is wrong.
 
     No run where Z3 judged a quiescent invariant in a state the spec finds
     not quiescent because of an action the encoding leaves out, or a timer
@@ -262,6 +299,12 @@ def _decode(inst: Instance, u: Unrolling, monitor: Monitor, m: z3.ModelRef, judg
             state, before = inst.model.next_state(state, action), state
         except ActionNotEnabledError as e:
             raise EncodingError(f"step {step} of the run Z3 found is not enabled in the executable spec: {e}") from None
+    if drains:
+        state, before, drained = _drain(inst.model, state, before, drains)
+        counted = m.eval(invariants.drain(u, u.depth), model_completion=True).as_long()
+        if len(drained) != counted:
+            raise EncodingError(f"after the {len(actions)} steps Z3 found, Z3 counts {counted} deliveries to drain, the spec {len(drained)}")
+        actions += drained
     said = [i.name for i in judged if z3.is_true(m.eval(i.bad(u, u.depth), model_completion=True))]
     quiescent = inst.model.is_quiescent(state)
     if not quiescent and any(name in invariants.QUIESCENT for name in said):
@@ -276,6 +319,19 @@ def _decode(inst: Instance, u: Unrolling, monitor: Monitor, m: z3.ModelRef, judg
         theirs = spec_says or "nothing"
         raise EncodingError(f"after the {len(actions)} steps Z3 found, Z3 says {said or 'nothing'} is broken, the executable spec {theirs}")
     return (actions, broken[said[0]]), state
+
+
+def _drain(model: KubeModel, state: State, before: State, drains: tuple[Action, ...]) -> tuple[State, State, tuple[Action, ...]]:
+    """The drained deliveries the spec enables, taken one at a time in catalogue order until none is: the last state, the one before it,
+    and the deliveries."""
+    taken: list[Action] = []
+    while True:
+        offered = {str(a) for a in model.actions(state)}
+        action = next((a for a in drains if str(a) in offered), None)
+        if action is None:
+            return state, before, tuple(taken)
+        state, before = model.next_state(state, action), state
+        taken.append(action)
 
 
 def _actions(inst: Instance, u: Unrolling, m: z3.ModelRef) -> tuple[Action, ...]:

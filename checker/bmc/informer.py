@@ -66,6 +66,25 @@ def next_cursor(u: Unrolling, t: int, instance: str, kind: str, after: z3.ArithR
     return result
 
 
+def pending(u: Unrolling, t: int, instance: str, kind: str) -> z3.ArithRef:
+    """How many deliveries the instance's watch of ``kind`` has yet to make in frame t: each takes the event after its cursor (its
+    selected events of the kind after the cursor; none when the cursor is NONE)."""
+    layout = layout_of(u)
+    c = u[t][cursor(instance, kind)]
+    code = layout.kinds[kind]
+    name = selected(instance, kind)
+    initial = layout.initial_selected.get(f"{instance}/{kind}")
+    events: list[z3.ArithRef] = []
+    for step in range(1, t + 1):
+        f = u[step]
+        seen = f[name] if initial is not None else z3.BoolVal(True)
+        events.append(z3.If(z3.And(f["wrote"] == code, f["rev"] > c, seen), 1, 0))
+    for rev, (k, _) in sorted(layout.initial_events.items()):
+        if k == kind and (initial is None or rev in initial):
+            events.append(z3.If(c < rev, 1, 0))
+    return z3.If(c == NONE, 0, z3.Sum(events)) if events else z3.IntVal(0)
+
+
 def deliver(u: Unrolling, t: int, instance: str, kind: str) -> tuple[z3.BoolRef, z3.ArithRef, dict[str, z3.ArithRef]]:
     """WatchDeliver: (enabled, the delivered event's revision, the new cursor cell)."""
     c = u[t][cursor(instance, kind)]

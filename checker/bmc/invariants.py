@@ -16,8 +16,9 @@ from collections.abc import Callable
 import z3
 
 from checker.bmc import endpoints, kubelet, kubeproxy, nodelifecycle, replicaset, scheduler
-from checker.bmc.apiserver import cursor
+from checker.bmc.apiserver import cursor, is_cursor
 from checker.bmc.core import NONE, Encoded, EncodedInvariant, Unrolling
+from checker.bmc.informer import pending
 from checker.bmc.layout import layout_of, reachable
 
 
@@ -40,7 +41,10 @@ def busy(u: Unrolling, t: int, enc: Encoded) -> z3.BoolRef:
     def build() -> z3.BoolRef:
         f = u[t]
         effect = enc.effect(u, t)
-        changes = [term != f[name] for name, term in sorted(effect.items()) if not u.cells[name].history and not term.eq(f[name])]
+        written = {name for name, term in effect.items() if not u.cells[name].history and not term.eq(f[name])}
+        if "rev" in written:  # an API write moves a watch's cursor only where it moves the revision (apiserver.commit)
+            written = {name for name in written if not is_cursor(name)}
+        changes = [effect[name] != f[name] for name in sorted(written)]
         return z3.And(enc.guard(u, t), z3.Or(changes)) if changes else z3.BoolVal(False)
 
     return u.memo(("busy", t, str(enc.action), enc.free), build)
@@ -53,13 +57,15 @@ def quiescent(u: Unrolling, t: int, components: frozenset[str] | None = None) ->
     (catalogue.is_quiescent, less what the encoding cannot see: the actions
     it leaves out and the armed timers; and with ``components``, less the
     other components' actions, which a quiescent invariant's verdict does
-    not hinge on.)
+    not hinge on.) The drained watches' events may still be pending: the run
+    delivers them at its end (:func:`drain`).
     """
 
     def build() -> z3.BoolRef:
         layout = layout_of(u)
         f = u[t]
-        pending = [z3.And(reachable(u, t, w.node) if w.node else True, f[cursor(w.instance, w.kind)] != NONE) for w in layout.watchers]
+        watchers = [w for w in layout.watchers if cursor(w.instance, w.kind) not in u.drained]
+        pending = [z3.And(reachable(u, t, w.node) if w.node else True, f[cursor(w.instance, w.kind)] != NONE) for w in watchers]
         work = []
         for enc in u.actions:
             kind = layout.ctx.type_of(enc.action.component)
@@ -68,6 +74,17 @@ def quiescent(u: Unrolling, t: int, components: frozenset[str] | None = None) ->
         return z3.Not(z3.Or(pending + work)) if pending or work else z3.BoolVal(True)
 
     return u.memo(("quiescent", t, *sorted(components or ())), build)
+
+
+def drain(u: Unrolling, t: int) -> z3.ArithRef:
+    """The deliveries a run that ends in frame t takes at its end, to empty the drained watches (``Instance.without_unread``)."""
+
+    def build() -> z3.ArithRef:
+        layout = layout_of(u)
+        counts = [pending(u, t, w.instance, w.kind) for w in layout.watchers if cursor(w.instance, w.kind) in u.drained]
+        return z3.Sum(counts) if counts else z3.IntVal(0)
+
+    return u.memo(("drain", t), build)
 
 
 def _at_quiescence(bad: Callable[[Unrolling, int], z3.BoolRef], component: str) -> Callable[[Unrolling, int], z3.BoolRef]:
