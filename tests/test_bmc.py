@@ -881,15 +881,9 @@ def test_the_encoding_follows_a_service_published_and_withdrawn(variant: str) ->
 def test_a_terminating_pod_listed_as_ready_is_found_at_the_explorers_depth(variant: str) -> None:
     """endpoints-never-terminating: a pod deleted, then a Service created that selects it; the endpoints controller lists the terminating
     pod as ready only in endpoints-keep-terminating, at the depth the explorer finds (5), and the run re-executes in the spec."""
-    model = _model(DRAINING.name, variant)
-    monitor = Monitor(model.ctx, model.is_quiescent, ["endpoints-never-terminating"])
-    found, coverage = bmc.search(model, monitor, 5)
-    explored = explore(model, KubeProperties(model, monitor), limits=Limits(depth=5))
-    if variant == "default":
-        assert found is None and explored.found is None and coverage.depth == 5 and coverage.stopped == "depth"
+    found, _ = _at_the_explorers_depth(DRAINING.name, variant, "endpoints-never-terminating", 5)
+    if found is None:
         return
-    assert found is not None and len(found[0]) == coverage.depth == 5 and found[1].invariant == "endpoints-never-terminating"
-    assert explored.found is not None and len(explored.found.actions) == 5
     names = [a.name for a in found[0]]
     assert "UserDeletePod" in names and names[-1] == "EndpointsSync"
 
@@ -899,23 +893,33 @@ def test_a_pod_published_ready_after_its_readiness_is_lost_is_found_at_the_explo
     """endpoints-converge at quiescence: the settled pod's container stops answering, the kubelet probes and reports it not ready, and every
     pod watch delivers that; the endpoints controller keeps the pod among the ready addresses only in endpoints-ignore-readiness, found by
     Z3 at the depth the explorer finds (10), every shorter run refuted, and the run re-executes in the spec."""
-    model = _model(UNREADY.name, variant)
-    monitor = Monitor(model.ctx, model.is_quiescent, ["endpoints-converge"])
-    found, coverage = bmc.search(model, monitor, 10)
-    explored = explore(model, KubeProperties(model, monitor), limits=Limits(depth=10))
-    if variant == "default":
-        assert found is None and explored.found is None and coverage.depth == 10 and coverage.stopped == "depth"
+    found, coverage = _at_the_explorers_depth(UNREADY.name, variant, "endpoints-converge", 10)
+    if found is None:
         return
-    assert found is not None and len(found[0]) == coverage.depth == 10 and found[1].invariant == "endpoints-converge"
-    assert explored.found is not None and len(explored.found.actions) == 10
     names = [a.name for a in found[0]]
     assert names[:3] == ["ContainerUnhealthy", "KubeletProbeReadiness", "KubeletSyncStatus"] and names.count("WatchDeliver") == 7
     assert "10.244.1.2" in found[1].message and not coverage.not_encoded
     # the deliveries nothing but quiescence reads are left out of the runs and taken at the end: they count towards the depth
     drained = [str(a) for a in found[0][-4:]]
     assert set(drained) <= set(coverage.unread) and not set(map(str, found[0][:-4])) & set(coverage.unread)
-    shorter, coverage = bmc.search(model, monitor, 9)
+    model = _model(UNREADY.name, variant)
+    shorter, coverage = bmc.search(model, Monitor(model.ctx, model.is_quiescent, ["endpoints-converge"]), 9)
     assert shorter is None and coverage.depth == 9 and coverage.stopped == "depth"
+
+
+def _at_the_explorers_depth(scenario: str, variant: str, invariant: str, depth: int) -> tuple[bmc.Shortest | None, bmc.BmcCoverage]:
+    """Z3's and the explorer's searches to ``depth``: in the default variant neither finds a violation; in a bug variant both find one of
+    exactly ``depth`` steps (Z3's re-executed in the spec, every shorter run refuted)."""
+    model = _model(scenario, variant)
+    monitor = Monitor(model.ctx, model.is_quiescent, [invariant])
+    found, coverage = bmc.search(model, monitor, depth)
+    explored = explore(model, KubeProperties(model, monitor), limits=Limits(depth=depth))
+    if variant == "default":
+        assert found is None and explored.found is None and coverage.depth == depth and coverage.stopped == "depth"
+        return None, coverage
+    assert found is not None and len(found[0]) == coverage.depth == depth and found[1].invariant == invariant
+    assert explored.found is not None and len(explored.found.actions) == depth
+    return found, coverage
 
 
 @pytest.mark.slow

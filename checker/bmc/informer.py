@@ -45,8 +45,9 @@ def event_at(u: Unrolling, t: int, revision: z3.ArithRef) -> tuple[z3.ArithRef, 
     return kind, slot
 
 
-def next_cursor(u: Unrolling, t: int, instance: str, kind: str, after: z3.ArithRef) -> z3.ArithRef:
-    """The canonical cursor of the instance's watch of ``kind`` positioned at ``after``: the revision before its next selected event, else NONE.
+def _events(u: Unrolling, t: int, instance: str, kind: str) -> list[tuple[z3.BoolRef, z3.ArithRef]]:
+    """The history up to frame t as the instance's watch of ``kind`` sees it, in revision order: for each event that may be one of its
+    events (the initial history's of the kind, then each step's), whether it is (of the kind and selected) and its revision.
 
     A filtered watch's selection of each event is a history cell (the
     initial history's, a constant of the layout).
@@ -55,33 +56,34 @@ def next_cursor(u: Unrolling, t: int, instance: str, kind: str, after: z3.ArithR
     code = layout.kinds[kind]
     name = selected(instance, kind)
     initial = layout.initial_selected.get(f"{instance}/{kind}")
-    result: z3.ArithRef = z3.IntVal(NONE)
-    for step in range(t, 0, -1):
-        f = u[step]
-        seen = f[name] if initial is not None else z3.BoolVal(True)
-        result = z3.If(z3.And(f["wrote"] == code, f["rev"] > after, seen), f["rev"] - 1, result)
-    for rev, (k, _) in sorted(layout.initial_events.items(), reverse=True):
+    out: list[tuple[z3.BoolRef, z3.ArithRef]] = []
+    for rev, (k, _) in sorted(layout.initial_events.items()):
         if k == kind and (initial is None or rev in initial):
-            result = z3.If(after < rev, z3.IntVal(rev - 1), result)
+            out.append((z3.BoolVal(True), z3.IntVal(rev)))
+    for step in range(1, t + 1):
+        f = u[step]
+        out.append((z3.And(f["wrote"] == code, f[name]) if initial is not None else f["wrote"] == code, f["rev"]))
+    return out
+
+
+def _after(event: z3.BoolRef, rev: z3.ArithRef, cursor_at: z3.ArithRef) -> z3.BoolRef:
+    """The watch's event of revision ``rev`` (where ``event`` holds) comes after ``cursor_at``."""
+    return rev > cursor_at if z3.is_true(event) else z3.And(event, rev > cursor_at)
+
+
+def next_cursor(u: Unrolling, t: int, instance: str, kind: str, after: z3.ArithRef) -> z3.ArithRef:
+    """The canonical cursor of the instance's watch of ``kind`` positioned at ``after``: the revision before its next event, else NONE."""
+    result: z3.ArithRef = z3.IntVal(NONE)
+    for event, rev in reversed(_events(u, t, instance, kind)):
+        result = z3.If(_after(event, rev, after), rev - 1, result)
     return result
 
 
 def pending(u: Unrolling, t: int, instance: str, kind: str) -> z3.ArithRef:
-    """How many deliveries the instance's watch of ``kind`` has yet to make in frame t: each takes the event after its cursor (its
-    selected events of the kind after the cursor; none when the cursor is NONE)."""
-    layout = layout_of(u)
+    """How many deliveries the instance's watch of ``kind`` has yet to make in frame t: each takes the event after its cursor (its events
+    after the cursor; none when the cursor is NONE)."""
     c = u[t][cursor(instance, kind)]
-    code = layout.kinds[kind]
-    name = selected(instance, kind)
-    initial = layout.initial_selected.get(f"{instance}/{kind}")
-    events: list[z3.ArithRef] = []
-    for step in range(1, t + 1):
-        f = u[step]
-        seen = f[name] if initial is not None else z3.BoolVal(True)
-        events.append(z3.If(z3.And(f["wrote"] == code, f["rev"] > c, seen), 1, 0))
-    for rev, (k, _) in sorted(layout.initial_events.items()):
-        if k == kind and (initial is None or rev in initial):
-            events.append(z3.If(c < rev, 1, 0))
+    events = [z3.If(_after(event, rev, c), 1, 0) for event, rev in _events(u, t, instance, kind)]
     return z3.If(c == NONE, 0, z3.Sum(events)) if events else z3.IntVal(0)
 
 
