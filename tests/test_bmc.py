@@ -36,7 +36,7 @@ from spec.invariants import Monitor
 from spec.kubelet import KubeletMemory
 from spec.model import KubeModel
 from spec.objects import TAINT_UNREACHABLE, ContainerStatus, EndpointAddress, PodStatus, Taint
-from spec.scenarios import Bounds, Scenario, UserChoices, container, get_scenario, node, pod, replicaset, service
+from spec.scenarios import Bounds, Scenario, Timing, UserChoices, container, get_scenario, node, pod, replicaset, service
 from spec.state import State
 from spec.variants import DEFAULT, get_variant
 
@@ -83,6 +83,17 @@ UNREADY = Scenario(
     settle=True,
 )
 """endpoints-converge at its shortest: the pod's readiness lost, reported and delivered to every pod watch (basic needs the cluster built)"""
+
+CUT_OFF = Scenario(
+    name="cut-off",
+    summary="one node runs two ready pods, settled; the node may be cut off from the control plane",
+    nodes=(node("node-1"),),
+    objects=tuple(pod(name, container(readiness_probe=True), node_name="node-1") for name in ("a", "b")),
+    bounds=Bounds(budgets={"partition": 1}, clock_limit=4, steps=30),
+    timing=Timing(node_monitor_grace=2),
+    settle=True,
+)
+"""MarkPodsNotReady's queue at its shortest: the node's Ready -> Unknown transition queues both its pods, marked in turn"""
 
 RESTARTING = attrs.evolve(
     get_scenario("relist"), name="restarting", bounds=attrs.evolve(get_scenario("relist").bounds, budgets={"scale": 2, "component-restart": 6})
@@ -133,7 +144,7 @@ CORPUS = Path(__file__).resolve().parent.parent / "counterexamples"
 
 
 def _model(scenario: str, variant: str) -> KubeModel:
-    built = {s.name: s for s in (PLACEMENT, DRAINING, PINNED, RESTARTING, UNREADY)}
+    built = {s.name: s for s in (PLACEMENT, DRAINING, PINNED, RESTARTING, UNREADY, CUT_OFF)}
     return KubeModel(built.get(scenario) or get_scenario(scenario), DEFAULT if variant == "default" else get_variant(variant))
 
 
@@ -284,6 +295,44 @@ def test_the_encoding_follows_an_eviction_step_by_step(every_step: bool) -> None
     state, about a minute) every encoded action agrees with the spec."""
     state = _follow_steps("outage", EVICTION, every_step)[-1]
     assert state.api.objects.pods["default/web-bbbbj"].meta.deletion_timestamp is not None
+
+
+MARKED = [
+    *EVICTION[: EVICTION.index("node-lifecycle-controller WatchDeliver kind=Node") + 1],
+    "node-lifecycle-controller NodeLifecycleMarkPodNotReady pod=default/web-bbbbj",
+    "fault NodeHeal node=node-1",
+    "kubelet/node-1 WatchDeliver kind=Pod",
+    "kubelet/node-1 KubeletSyncStatus pod=default/web-bbbbj",
+]
+"""outage: node-1 cut off and marked Unknown, its pod marked not ready (MarkPodsNotReady); the partition heals and its kubelet, seeing the
+write, reports the pod ready again"""
+
+
+@pytest.mark.parametrize("every_step", [False, pytest.param(True, marks=pytest.mark.slow)])
+def test_the_encoding_follows_a_pod_marked_not_ready_and_reported_ready_again(every_step: bool) -> None:
+    """The node lifecycle controller's MarkPodsNotReady write and the kubelet's answer to it (15 steps) are each the spec's successor,
+    the pod's Ready condition false after the one and true after the other (``-m slow``: every encoded action compared at every state)."""
+    states = _follow_steps("outage", MARKED, every_step)
+    assert [s.api.objects.pods["default/web-bbbbj"].status.ready for s in states[-5:]] == [True, False, False, False, True]
+
+
+QUEUED = [
+    "fault NodePartition node=node-1",
+    *["clock Tick"] * 3,
+    "node-lifecycle-controller NodeLifecycleMarkUnknown node=node-1",
+    "node-lifecycle-controller WatchDeliver kind=Node",
+    "node-lifecycle-controller NodeLifecycleMarkPodNotReady pod=default/a",
+    "node-lifecycle-controller NodeLifecycleMarkPodNotReady pod=default/b",
+]
+"""cut-off: the node's grace period runs out; its Unknown condition, delivered, queues both pods, which are marked not ready in key order"""
+
+
+def test_markpodsnotready_marks_a_node_s_pods_in_the_order_it_queued_them() -> None:
+    """At every state of the walk every encoded action agrees with the spec: in particular NodeLifecycleMarkPodNotReady is enabled for the
+    head of the queue only, and the second pod waits for the first."""
+    states = _follow_steps(CUT_OFF.name, QUEUED, every_step=True)
+    assert [s.views["node-lifecycle-controller"].memory.mark_not_ready for s in states[-3:]] == [("default/a", "default/b"), ("default/b",), ()]
+    assert not any(p.status.ready for p in states[-1].api.objects.pods.values())
 
 
 REJECTED = [

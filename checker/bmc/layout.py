@@ -361,17 +361,18 @@ def _deletable(ctx: Context, pods: dict[str, Pod], heartbeats: bool) -> frozense
     return frozenset(key for key, p in pods.items() if p.meta.controller_ref() is not None or evictable(p))
 
 
-def _steady(ctx: Context, initial: State, pod: Pod, deletable: frozenset[str]) -> bool:
+def _steady(ctx: Context, initial: State, pod: Pod, deletable: frozenset[str], heartbeats: bool) -> bool:
     """An initial pod whose status no encoded action changes: admitted, its containers running, its status the one its kubelet generates.
 
     Where no container exits or stops answering its probes, no machine
     crashes, nothing can delete the pod (its termination would end its
     containers) and every readiness probe's last result is the container's
     health, nothing the encoding runs changes what the status manager
-    generates for such a pod (the node lifecycle controller's
-    MarkPodNotReady is not encoded).
+    generates for such a pod. Where the heartbeats are encoded, the node
+    lifecycle controller's MarkPodNotReady may write any Ready pod's status,
+    so no pod is steady there.
     """
-    if pod.meta.key in deletable:
+    if pod.meta.key in deletable or heartbeats:
         return False
     budgets = ctx.scenario.bounds.budgets
     node, me = pod.spec.node_name, f"{kubelet.NAME}/{pod.spec.node_name}"
@@ -615,7 +616,7 @@ def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
     leases = {lease.holder: key for key, lease in sorted(initial.api.objects.leases.items())}
     leases |= {n: f"{NODE_LEASE_NAMESPACE}/{n}" for n in sorted(initial.api.objects.nodes) if n not in leases} if quiet else {}
     deletable = _deletable(ctx, pods, heartbeats)
-    unwritten = _late(pods, born, depth) | {key for key, p in initial.api.objects.pods.items() if _steady(ctx, initial, p, deletable)}
+    unwritten = _late(pods, born, depth) | {key for key, p in initial.api.objects.pods.items() if _steady(ctx, initial, p, deletable, heartbeats)}
     status = _status_slots(ctx, pods, unwritten)
     dynamic = frozenset(key for key, p in pods.items() if not p.spec.node_name or ctx.flag(api.REBIND))
     shown = frozenset(key for key, p in pods.items() if key in status or p.status.pod_ip)

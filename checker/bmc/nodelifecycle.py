@@ -1,22 +1,25 @@
 """The node lifecycle controller, as Z3 (spec/controllers/nodelifecycle.py, node_lifecycle_controller.go).
 
 Cells: per node, the controller's nodeHealthData (whether it has one, the
-probe timestamp and the Lease renewTime last seen); per pod slot, whether
-MarkPodsNotReady has queued it. Its caches of Nodes, Leases and pods are
-the store as of its cursors (``checker.bmc.informer``).
+probe timestamp and the Lease renewTime last seen); per pod slot, its place
+in the MarkPodsNotReady queue (NONE where it is not queued). Its caches of
+Nodes, Leases and pods are the store as of its cursors
+(``checker.bmc.informer``).
 
 Encoded: the watch deliveries and their handler (a Lease renewal or a
 Ready transition refreshes the probe timestamp; a Ready -> not-Ready
-transition queues the node's pods), NodeLifecycleMarkUnknown
-(tryUpdateNodeHealth: Ready=Unknown once the grace period passes without a
-heartbeat) and NodeLifecycleTaint (the NoSchedule and NoExecute tainting
-passes, with handleDisruption: no NoExecute taint while every node is not
-ready, unless ``nodelifecycle-no-disruption-mode``). Where the clock
+transition queues the node's pods, in the order of their keys, after those
+queued already), NodeLifecycleMarkUnknown (tryUpdateNodeHealth:
+Ready=Unknown once the grace period passes without a heartbeat),
+NodeLifecycleMarkPodNotReady (MarkPodsNotReady, controller_utils.go: the
+head of the queue gets Ready=False through UpdateStatus with the cached
+resourceVersion, and leaves the queue unless that conflicts) and
+NodeLifecycleTaint (the NoSchedule and NoExecute tainting passes, with
+handleDisruption: no NoExecute taint while every node is not ready, unless
+``nodelifecycle-no-disruption-mode``). Where the clock
 stands still and no Node is ever written (``layout.quiet``), its memory is
 not encoded: only the Lease and pod deliveries are possible, and they move
-its cursors (what they do to its memory no possible action reads). The queue is kept as
-a set (the order of the queue only matters to NodeLifecycleMarkPodNotReady,
-which writes pod statuses and is not encoded yet, and is listed as such).
+its cursors (what they do to its memory no possible action reads).
 """
 
 from __future__ import annotations
@@ -46,11 +49,11 @@ def _queued(pod: str) -> str:
 
 
 def cells(layout: Layout) -> list[Cell]:
-    """The controller's nodeHealthData per node and its MarkPodsNotReady queue as a set."""
+    """The controller's nodeHealthData per node and each pod slot's place in its MarkPodsNotReady queue."""
     out = []
     for node in layout.nodes:
         out += [Cell(_health(node, "known"), boolean=True), Cell(_health(node, "probe")), Cell(_health(node, "renew"))]
-    return out + [Cell(_queued(pod), boolean=True) for pod in layout.pods]
+    return out + [Cell(_queued(pod)) for pod in layout.pods]
 
 
 def abstract(layout: Layout, s: State) -> dict[str, int | bool]:
@@ -62,7 +65,8 @@ def abstract(layout: Layout, s: State) -> dict[str, int | bool]:
         out[_health(node, "known")] = health is not None
         out[_health(node, "probe")] = health.probe_timestamp if health is not None else 0
         out[_health(node, "renew")] = health.renew_seen if health is not None else NONE
-    return out | {_queued(pod): pod in memory.mark_not_ready for pod in layout.pods}
+    queue = memory.mark_not_ready
+    return out | {_queued(pod): queue.index(pod) if pod in queue else NONE for pod in layout.pods}
 
 
 def cached_node(u: Unrolling, t: int, node: str, field: str) -> z3.ExprRef:
@@ -118,7 +122,11 @@ def _on_lease(u: Unrolling, t: int, revision: z3.ArithRef) -> Terms:
 
 
 def _on_node(u: Unrolling, t: int, revision: z3.ArithRef) -> Terms:
-    """A Node event: a change of Ready to True (or a first sight) is a heartbeat; Ready True -> not True queues the node's pods."""
+    """A Node event: a change of Ready to True (or a first sight) is a heartbeat; Ready True -> not True queues the node's pods.
+
+    The pods the controller's cache holds on the node and not queued yet join
+    the end of the queue in the order of their keys (nlc._on_event, over a
+    cache sorted by key)."""
     layout = layout_of(u)
     f = u[t]
     _, slot = event_at(u, t, revision)
@@ -133,12 +141,16 @@ def _on_node(u: Unrolling, t: int, revision: z3.ArithRef) -> Terms:
         heard = z3.If(ready, z3.Or(z3.Not(was_ready), z3.Not(known)), z3.Not(known))
         out |= _heard(u, t, node, z3.And(this, heard))
         falls.append((node, z3.And(this, z3.Not(ready), was_ready)))
-    for pod in layout.pods:
+    length: z3.ArithRef = z3.Sum([z3.If(f[_queued(pod)] != NONE, 1, 0) for pod in layout.pods] + [z3.IntVal(0)])
+    rank: z3.ArithRef = z3.IntVal(0)
+    for pod in sorted(layout.pods):
         there = apiserver.value_at(u, t, pods_at, f"pod/{pod}/exists")
         on = apiserver.value_at(u, t, pods_at, f"pod/{pod}/node")
-        queued = [z3.And(fell, there, on == layout.node_code(node)) for node, fell in falls if layout.can_be_on(pod, node)]
-        if queued:
-            out[_queued(pod)] = z3.Or(f[_queued(pod)], *queued)
+        falls_on = [z3.And(fell, there, on == layout.node_code(node)) for node, fell in falls if layout.can_be_on(pod, node)]
+        if falls_on:
+            joins = z3.And(f[_queued(pod)] == NONE, z3.Or(falls_on))
+            out[_queued(pod)] = z3.If(joins, length + rank, f[_queued(pod)])
+            rank = rank + z3.If(joins, 1, 0)
     return out
 
 
@@ -164,6 +176,38 @@ def mark_unknown(node: str) -> Encoded:
         return apiserver.write_node(u, t, node, changes)
 
     return Encoded(Action(NAME, "NodeLifecycleMarkUnknown", (("node", node),)), guard, effect)
+
+
+def mark_pod_not_ready(pod: str) -> Encoded:
+    """NodeLifecycleMarkPodNotReady: the head of the queue, if the cache holds it Ready, gets Ready=False (UpdateStatus with the cached
+    resourceVersion) and leaves the queue; a Conflict leaves it queued and changes nothing, so it is no step (nlc._mark_pod).
+
+    A pod slot whose status is not a cell (``layout.status_slots``) is never
+    Ready where the heartbeats are encoded (``layout._steady``), so it only
+    leaves the queue."""
+
+    def write(u: Unrolling, t: int) -> tuple[z3.BoolRef, z3.BoolRef]:
+        """(whether the write is tried, whether it conflicts); a pod gone from the store is NotFound and leaves the queue."""
+        f = u[t]
+        at = cache_revision(u, t, NAME, POD)
+        tried = z3.And(apiserver.value_at(u, t, at, f"pod/{pod}/exists"), apiserver.pod_status(u, t, pod, "ready", at), f[f"pod/{pod}/exists"])
+        return tried, apiserver.value_at(u, t, at, f"pod/{pod}/rv") != f[f"pod/{pod}/rv"]
+
+    def guard(u: Unrolling, t: int) -> z3.BoolRef:
+        tried, conflict = write(u, t)
+        return z3.And(u[t][_queued(pod)] == 0, z3.Not(z3.And(tried, conflict)))
+
+    def effect(u: Unrolling, t: int) -> Terms:
+        layout = layout_of(u)
+        f = u[t]
+        out: Terms = {_queued(q): z3.If(f[_queued(q)] > 0, f[_queued(q)] - 1, NONE) for q in layout.pods}
+        if pod not in layout.status_slots:
+            return out
+        tried, _ = write(u, t)
+        written = apiserver.write_pod_status(u, t, pod, {"ready": z3.BoolVal(False), "transition": clock(u, t)})
+        return out | {name: z3.If(tried, term, apiserver.unchanged(u, t, name)) for name, term in written.items()}
+
+    return Encoded(Action(NAME, "NodeLifecycleMarkPodNotReady", (("pod", pod),)), guard, effect)
 
 
 @per_frame
@@ -219,6 +263,7 @@ def actions(layout: Layout) -> list[Encoded]:
     if not layout.heartbeats:
         return []
     out = [deliver_event(kind) for kind in (NODE, LEASE, POD)]
+    out += [attrs.evolve(mark_pod_not_ready(pod), born=layout.born(pod)) for pod in layout.pods]
     return out + [a for node in layout.nodes for a in (mark_unknown(node), taint(node))]
 
 
