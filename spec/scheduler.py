@@ -127,8 +127,14 @@ def node_usage(view_pods: FrozenMap[str, Pod], memory: SchedulerMemory, assume: 
     return usage
 
 
-def _untolerated(pod: Pod, taint: Taint) -> bool:
+def untolerated(pod: Pod, taint: Taint) -> bool:
+    """TaintToleration: a NoSchedule or NoExecute taint none of the pod's tolerations tolerates."""
     return taint.effect in (NO_SCHEDULE, NO_EXECUTE) and not any(t.tolerates(taint) for t in pod.spec.tolerations)
+
+
+def taint_reason(taint: Taint) -> str:
+    """TaintToleration's failure reason, naming the first untolerated taint."""
+    return f"node(s) had untolerated taint {{{taint.key}: {taint.value}}}"
 
 
 def filter_reasons(pod: Pod, node: Node, used: list[Resources]) -> list[str]:
@@ -138,8 +144,8 @@ def filter_reasons(pod: Pod, node: Node, used: list[Resources]) -> list[str]:
     if node.spec.unschedulable and not any(t.tolerates(unschedulable) for t in pod.spec.tolerations):
         reasons.append("node(s) were unschedulable")
     for taint in node.spec.taints:
-        if _untolerated(pod, taint):
-            reasons.append(f"node(s) had untolerated taint {{{taint.key}: {taint.value}}}")
+        if untolerated(pod, taint):
+            reasons.append(taint_reason(taint))
             break
     if not set_matches(pod.spec.node_selector, node.meta.labels):
         reasons.append("node(s) didn't match Pod's node affinity/selector")

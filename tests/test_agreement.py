@@ -137,8 +137,13 @@ Z3_COVERED_DEPTH = {False: 9, True: 10}
 10 steps on outage take about 50 s; two-schedulers' 19 steps on capacity take hours)"""
 
 
+Z3_SLOW = frozenset({"rs-no-expectations"})
+"""the variants whose Z3 agreement runs only with ``-m slow``: about 17 s, and tests/test_bmc.py finds the same violation at the explorer's
+depth in the default run"""
+
+
 @pytest.mark.parametrize("everything", [False, pytest.param(True, marks=pytest.mark.slow)])
-@pytest.mark.parametrize("variant", BUGS, ids=lambda v: v.name)
+@pytest.mark.parametrize("variant", [pytest.param(v, marks=pytest.mark.slow) if v.name in Z3_SLOW else v for v in BUGS], ids=lambda v: v.name)
 def test_z3_bounded_model_checking_agrees(variant: Variant, everything: bool) -> None:
     """The third engine's search, kspec check --engine z3: where every step of the committed trace of L ≤ 9 steps (``-m slow``: 10) is
     an action it encodes and the trace's invariant is one it judges, it finds a violation within L steps; on every variant, whatever it finds with

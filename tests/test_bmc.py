@@ -95,6 +95,17 @@ CUT_OFF = Scenario(
 )
 """MarkPodsNotReady's queue at its shortest: the node's Ready -> Unknown transition queues both its pods, marked in turn"""
 
+TAINTED = Scenario(
+    name="tainted",
+    summary="two nodes that may be cut off from the control plane; the user creates an unbound pod",
+    nodes=(node("node-1"), node("node-2")),
+    user=UserChoices(pods=(pod("a", container()),)),
+    bounds=Bounds(budgets={"create": 1, "partition": 2}, clock_limit=4, steps=40),
+    timing=Timing(node_monitor_grace=2),
+    settle=True,
+)
+"""the scheduler's Node deliveries at their shortest: an Unknown node's unreachable taint, once delivered, filters it out"""
+
 RESTARTING = attrs.evolve(
     get_scenario("relist"), name="restarting", bounds=attrs.evolve(get_scenario("relist").bounds, budgets={"scale": 2, "component-restart": 6})
 )
@@ -144,7 +155,7 @@ CORPUS = Path(__file__).resolve().parent.parent / "counterexamples"
 
 
 def _model(scenario: str, variant: str) -> KubeModel:
-    built = {s.name: s for s in (PLACEMENT, DRAINING, PINNED, RESTARTING, UNREADY, CUT_OFF)}
+    built = {s.name: s for s in (PLACEMENT, DRAINING, PINNED, RESTARTING, UNREADY, CUT_OFF, TAINTED)}
     return KubeModel(built.get(scenario) or get_scenario(scenario), DEFAULT if variant == "default" else get_variant(variant))
 
 
@@ -333,6 +344,58 @@ def test_markpodsnotready_marks_a_node_s_pods_in_the_order_it_queued_them() -> N
     states = _follow_steps(CUT_OFF.name, QUEUED, every_step=True)
     assert [s.views["node-lifecycle-controller"].memory.mark_not_ready for s in states[-3:]] == [("default/a", "default/b"), ("default/b",), ()]
     assert not any(p.status.ready for p in states[-1].api.objects.pods.values())
+
+
+REBOOTED = ["fault NodeCrash node=node-1", "fault NodeRestart node=node-1", "kube-proxy/node-1 KubeProxySyncRules"]
+"""node-failure: node-1 crashes, losing its NAT rules, and boots; its kube-proxy lists the store and writes them again"""
+
+
+def test_a_crash_clears_a_machine_s_rules_and_its_kube_proxy_writes_them_again() -> None:
+    """Along the crash, the restart and kube-proxy's sync, every encoded action agrees with the spec at every state: the rules are gone
+    after the crash and back, with both backends, after the sync."""
+    states = _follow_steps("node-failure", REBOOTED, every_step=True)
+    rules = [s.machines["node-1"].proxy_rules for s in states]
+    assert rules[0] and not rules[1] and not rules[2] and rules[3] == rules[0]
+
+
+_CUT = ["clock Tick", "kubelet/node-2 KubeletRenewLease", "node-lifecycle-controller WatchDeliver kind=Lease"]
+SKIPPED = [
+    "fault NodePartition node=node-1",
+    *_CUT * 3,
+    "node-lifecycle-controller NodeLifecycleMarkUnknown node=node-1",
+    "node-lifecycle-controller WatchDeliver kind=Node",
+    "node-lifecycle-controller NodeLifecycleTaint node=node-1",
+    *["scheduler WatchDeliver kind=Node"] * 2,
+    "user UserCreate kind=Pod name=default/a",
+    "scheduler WatchDeliver kind=Pod",
+    "scheduler SchedulerSchedule pod=default/a node=node-2",
+]
+"""tainted: node-1 cut off, Unknown and tainted unreachable; the scheduler, having seen the taint, places the user's pod on node-2 only"""
+UNPLACEABLE = [
+    *(f"fault NodePartition node=node-{n}" for n in (1, 2)),
+    *["clock Tick"] * 3,
+    *(f"node-lifecycle-controller NodeLifecycleMarkUnknown node=node-{n}" for n in (1, 2)),
+    *["node-lifecycle-controller WatchDeliver kind=Node"] * 2,
+    *(f"node-lifecycle-controller NodeLifecycleTaint node=node-{n}" for n in (1, 2)),
+    *["scheduler WatchDeliver kind=Node"] * 4,
+    "user UserCreate kind=Pod name=default/a",
+    "scheduler WatchDeliver kind=Pod",
+    "scheduler SchedulerSchedule pod=default/a node=",
+]
+"""tainted: both nodes cut off and tainted unreachable (NoSchedule only: full disruption); the user's pod fits neither, and its FitError
+names the taint"""
+
+
+@pytest.mark.parametrize("steps", [SKIPPED, UNPLACEABLE], ids=["one-tainted", "both-tainted"])
+def test_the_scheduler_reads_the_managed_taints_its_node_watch_delivered(steps: list[str]) -> None:
+    """Along each walk every encoded action agrees with the spec at every state: before the scheduler's Node deliveries the user's pod
+    would fit the tainted node, after them it does not, and the FitError that names the taint has its code."""
+    states = _follow_steps(TAINTED.name, steps, every_step=True)
+    pod = states[-1].api.objects.pods["default/a"]
+    if steps is SKIPPED:
+        assert states[-1].views["scheduler"].memory.assumed["default/a"].node == "node-2"
+    else:
+        assert pod.status.unschedulable == "0/2 nodes are available: 2 node(s) had untolerated taint {node.kubernetes.io/unreachable: }."
 
 
 REJECTED = [

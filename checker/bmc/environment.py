@@ -17,7 +17,7 @@ from collections.abc import Mapping
 import attrs
 import z3
 
-from checker.bmc import apiserver, kubelet, nodelifecycle, tainteviction
+from checker.bmc import apiserver, kubelet, kubeproxy, nodelifecycle, tainteviction
 from checker.bmc.core import NONE, Cell, CellValue, Encoded, Relisted, Terms, Unrolling
 from checker.bmc.informer import next_cursor
 from checker.bmc.layout import Layout, clock, layout_of, partitioned_cell, reachable, up_cell
@@ -132,7 +132,7 @@ FAULT = "fault"
 
 
 def crash(node: str) -> Encoded:
-    """NodeCrash of a machine that is up and not partitioned: its sandboxes and its components' memory are gone.
+    """NodeCrash of a machine that is up and not partitioned: its sandboxes, its rules and its components' memory are gone.
 
     The watches of its components end (their cursors go), so no event is pending for them.
     """
@@ -142,7 +142,7 @@ def crash(node: str) -> Encoded:
 
     def effect(u: Unrolling, t: int) -> Terms:
         layout = layout_of(u)
-        out = _spend(u, t, "node-crash") | {up_cell(node): z3.BoolVal(False)} | kubelet.lost(layout, node)
+        out = _spend(u, t, "node-crash") | {up_cell(node): z3.BoolVal(False)} | kubelet.lost(layout, node) | kubeproxy.lost(layout, node)
         return out | {apiserver.cursor(w.instance, w.kind): z3.IntVal(NONE) for w in layout.watchers if w.node == node}
 
     return Encoded(Action(FAULT, "NodeCrash", (("node", node),)), guard, effect)

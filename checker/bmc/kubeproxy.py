@@ -8,9 +8,10 @@ code, ``layout.ip_code``) and, for each pod IP the run can hand out
 (no Service here is of type NodePort). kube-proxy's caches are read off the
 unrolling (``checker.bmc.informer``); its watches have no handler.
 
-Encoded: the watch deliveries and KubeProxySyncRules, where machines do not
-crash (a crash clears the rules and a restart relists: not encoded); the
-quiescent invariant ``proxy-converges``.
+Encoded: the watch deliveries and KubeProxySyncRules; a machine's crash
+clears its rules (:func:`lost`, and its watches end with the kubelet's),
+and its restart lists the store; the quiescent invariant
+``proxy-converges``.
 """
 
 from __future__ import annotations
@@ -40,8 +41,8 @@ def nodes(layout: Layout) -> list[str]:
 
 
 def encodable(layout: Layout) -> bool:
-    """The rules are cells here: the Endpoints are (``endpoints.encodable``) and machines do not crash."""
-    return layout.addresses is not None and not layout.crashable and bool(nodes(layout))
+    """The rules are cells here: the Endpoints are (``endpoints.encodable``) and some machine runs kube-proxy."""
+    return layout.addresses is not None and bool(nodes(layout))
 
 
 def rules(layout: Layout) -> list[tuple[str, str, int]]:
@@ -76,6 +77,17 @@ def abstract(layout: Layout, s: State) -> dict[str, int | bool]:
             backends = [layout.pod_ip_code(b.removesuffix(f":{port}")) for b in have.backends] if have is not None else []
             assert set(backends) <= set(layout.pod_ips), f"{rule}: a backend other than a pod IP's and the target port"
             out |= {rule_cell(node, rule, f"backend/{ip}"): backends.count(ip) for ip in layout.pod_ips}
+    return out
+
+
+def lost(layout: Layout, node: str) -> Terms:
+    """NodeCrash: the machine's rules are gone (environment._crash: ``proxy_rules={}``); nothing where the rules are not cells."""
+    if not encodable(layout) or node not in nodes(layout):
+        return {}
+    out: Terms = {}
+    for rule, _, _ in rules(layout):
+        out |= {rule_cell(node, rule, "present"): z3.BoolVal(False), rule_cell(node, rule, "ip"): z3.IntVal(NONE)}
+        out |= {rule_cell(node, rule, f"backend/{ip}"): z3.IntVal(0) for ip in layout.pod_ips}
     return out
 
 

@@ -138,6 +138,9 @@ class Layout:
     """machines may be partitioned (the partition budget): whether each is partitioned is a cell"""
     heartbeats: bool
     """the clock may advance and the heartbeats are encodable (:func:`_heartbeats`): Nodes (Ready, managed taints) and Leases are cells"""
+    node_taints: bool
+    """the heartbeats are encoded and no Node starts with a taint of the node lifecycle controller: the scheduler reads those taints off
+    its cached Nodes' cells (its Node deliveries are encoded), in the order ``TAINT_ORDER``"""
     quiet: bool
     """the clock stands still and no Node can be written (:func:`_quiet`): the Leases are cells (each may be created), the Nodes constants"""
     leases: dict[str, str]
@@ -292,13 +295,35 @@ def service_fields(svc: Service | None) -> tuple[bool, int]:
     return True, code
 
 
-def static_reasons(pod: Pod, node: Node) -> list[str]:
-    """The Filter reasons of ``pod`` on ``node`` that do not depend on the node's usage (spec.scheduler.filter_reasons)."""
+def static_reasons(pod: Pod, node: Node, node_taints: bool = False) -> list[str]:
+    """The Filter reasons of ``pod`` on ``node`` that do not depend on the node's usage (spec.scheduler.filter_reasons); with
+    ``node_taints`` (``Layout.node_taints``), nor on the node lifecycle controller's taints, which are cells then."""
+    if node_taints:
+        node = replace(node, spec=replace(node.spec, taints=tuple(t for t in node.spec.taints if t.key not in nlc.MANAGED_TAINTS)))
     return [r for r in scheduler.filter_reasons(pod, node, []) if r not in scheduler.FIT_REASONS]
 
 
+TAINT_ORDER = (TAINT_UNSCHEDULABLE, TAINT_UNREACHABLE, TAINT_NOT_READY)
+"""the keys of the node lifecycle controller's taints in the order they stand on a Node that started with none of them: the unschedulable
+taint comes with the first write (nlc.desired_taints lists it first, and keeps it while spec.unschedulable, a constant, says so), and
+the other two never stand together (one Ready condition calls for one of them)"""
+
+
+def taint_keys(pod: Pod, nodes: Sequence[Node]) -> tuple[str, ...]:
+    """The keys of ``TAINT_ORDER`` whose taints may stand on one of ``nodes`` untolerated by ``pod`` (the unschedulable taint only on an
+    unschedulable node): the TaintToleration reasons the scheduler's cycles read off the cached Nodes' taint cells."""
+    out = []
+    for key in TAINT_ORDER:
+        effects = [effect for k, effect in MANAGED_TAINTS if k == key]
+        possible = key != TAINT_UNSCHEDULABLE or any(n.spec.unschedulable for n in nodes)
+        if possible and any(scheduler.untolerated(pod, Taint(key=key, effect=effect)) for effect in effects):
+            out.append(key)
+    return tuple(out)
+
+
 def fit_error_code(nodes: int, counts: Sequence[N]) -> N:
-    """The code of a FitError, from how many nodes fail on each of spec.scheduler.FIT_REASONS (numbers, or Z3 terms).
+    """The code of a FitError, from how many nodes fail on each of spec.scheduler.FIT_REASONS, and where the scheduler reads the
+    node lifecycle controller's taints, on each of the pod's ``taint_keys`` (numbers, or Z3 terms).
 
     The other reasons are constants of the pod, so the counts determine the message.
     """
@@ -308,12 +333,14 @@ def fit_error_code(nodes: int, counts: Sequence[N]) -> N:
     return code + 1
 
 
-def _fit_errors(pod: Pod, nodes: list[Node]) -> dict[str, int]:
+def _fit_errors(pod: Pod, nodes: list[Node], node_taints: bool) -> dict[str, int]:
     """Every FitError the scheduler can record for ``pod``, by its code (spec.scheduler.fit_error)."""
-    statics = [static_reasons(pod, node) for node in nodes]
+    statics = [static_reasons(pod, node, node_taints) for node in nodes]
+    keys = taint_keys(pod, nodes) if node_taints else ()
+    reasons = [*scheduler.FIT_REASONS, *(scheduler.taint_reason(Taint(key=key, effect=NO_SCHEDULE)) for key in keys)]
     out: dict[str, int] = {}
-    for counts in itertools.product(range(len(nodes) + 1), repeat=len(scheduler.FIT_REASONS)):
-        dynamic = [[reason] for reason, c in zip(scheduler.FIT_REASONS, counts, strict=True) for _ in range(c)]
+    for counts in itertools.product(range(len(nodes) + 1), repeat=len(reasons)):
+        dynamic = [[reason] for reason, c in zip(reasons, counts, strict=True) for _ in range(c)]
         out[scheduler.fit_error(len(nodes), statics + dynamic)] = fit_error_code(len(nodes), counts)
     return out
 
@@ -612,6 +639,7 @@ def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
     first_create = 1 if any(isinstance(v.memory, ReplicaSetMemory) and v.memory.syncs for v in initial.views.values()) else 2
     born = dict.fromkeys(user_pods, 1) | {key: max(p.meta.uid - initial.api.next_uid + 1, first_create) for key, p in generated.items()}
     heartbeats = _heartbeats(ctx, initial)
+    node_taints = heartbeats and not any(t.key in nlc.MANAGED_TAINTS for n in initial.api.objects.nodes.values() for t in n.spec.taints)
     quiet = _quiet(ctx, initial)
     leases = {lease.holder: key for key, lease in sorted(initial.api.objects.leases.items())}
     leases |= {n: f"{NODE_LEASE_NAMESPACE}/{n}" for n in sorted(initial.api.objects.nodes) if n not in leases} if quiet else {}
@@ -654,7 +682,7 @@ def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
         nodes=tuple(sorted(initial.api.objects.nodes)),
         dynamic=dynamic,
         initial_selected={f"{inst}/{w.kind}": _selected(initial, inst, w) for inst, w in ctx.watchers if w.selects is not None},
-        fit_errors={key: _fit_errors(p, list(initial.api.objects.nodes.values())) for key, p in pods.items() if not p.spec.node_name},
+        fit_errors={key: _fit_errors(p, list(initial.api.objects.nodes.values()), node_taints) for key, p in pods.items() if not p.spec.node_name},
         schedulers=tuple(inst for inst, ctype in ctx.components if ctype.kind == "scheduler"),
         unwritten=unwritten,
         deletable=deletable,
@@ -666,6 +694,7 @@ def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
         clock_limit=ctx.scenario.bounds.clock_limit,
         partitionable=ctx.scenario.bounds.budgets.get("partition", 0) > 0,
         heartbeats=heartbeats,
+        node_taints=node_taints,
         quiet=quiet,
         leases=dict(sorted(leases.items())),
         partitioned={name: m.partitioned for name, m in sorted(initial.machines.items())},

@@ -4,16 +4,20 @@ Cells per scheduler instance and schedulable pod slot: the assumption
 (whether the pod is assumed, on which node, whether its Binding is still to
 be sent, and for a pod the user creates, the uid it was assumed with). The
 scheduler's pod cache is the store as of its cursor, less the terminal pods
-(its field selector); its Node cache is the
-store's Nodes, which nothing encoded writes.
+(its field selector); its Node cache is the store as of its Node cursor,
+of which its cycles read the node lifecycle controller's taints where they
+are cells (``layout.node_taints``; every other field of a Node is a
+constant), and otherwise the store's Nodes, which nothing encoded writes.
 
 A cycle is the spec's: the Filter plugins (the reasons that do not depend on
-the node's usage are constants of the slot and node; pod count, cpu and
-memory are sums over the cache and the assumptions), LeastAllocated scores
-in integer arithmetic, and one action instance per best node, or the FitError
-recorded in the pod's status. The FitError is a code (``layout.fit_errors``):
-for a given pod the message is determined by how many nodes fail on each
-usage reason.
+the node's usage or the managed taints are constants of the slot and node;
+pod count, cpu and memory are sums over the cache and the assumptions;
+TaintToleration names the first untolerated managed taint, in
+``layout.TAINT_ORDER``, where no constant taint is untolerated),
+LeastAllocated scores in integer arithmetic, and one action instance per
+best node, or the FitError recorded in the pod's status. The FitError is a
+code (``layout.fit_errors``): for a given pod the message is determined by
+how many nodes fail on each usage reason and each managed taint.
 
 :func:`covered` says which scenarios this holds for: a scheduler cache that
 holds the store's Nodes and has nothing assumed at the start.
@@ -35,13 +39,13 @@ import z3
 
 from checker.bmc import apiserver
 from checker.bmc.core import Cell, Encoded, Relisted, Terms, Unrolling
-from checker.bmc.informer import cache_revision, cursor_only, deliver, event_at
-from checker.bmc.layout import Layout, fit_error_code, layout_of, static_reasons
+from checker.bmc.informer import cache_revision, cached, cursor_only, deliver, event_at
+from checker.bmc.layout import MANAGED_TAINTS, Layout, fit_error_code, layout_of, static_reasons, taint_keys
 from spec import scheduler as sch
 from spec.component import Action
 from spec.frozen import EMPTY
 from spec.informer import store_at
-from spec.objects import NODE, POD, Resources
+from spec.objects import NODE, POD, Resources, Taint
 from spec.state import State
 
 NAME = sch.NAME
@@ -193,16 +197,38 @@ class View:
             )
         return self._used[node]
 
+    def tainted(self, pod: str, node: str, static: list[str]) -> tuple[z3.BoolRef, ...]:
+        """For each of the pod's ``layout.taint_keys``, whether the cached Node's first untolerated taint has it (sch.filter_reasons):
+        none where a constant taint is untolerated first."""
+        obj = self.layout.pod_objects[pod]
+        keys = taint_keys(obj, list(self.layout.stored_nodes.values())) if self.layout.node_taints else ()
+        if any(r.startswith("node(s) had untolerated taint") for r in static):
+            return tuple(z3.BoolVal(False) for _ in keys)
+        stands = {
+            key: z3.Or(
+                [
+                    cached(self.u, self.t, self.instance, NODE, apiserver.taint_cell(node, i))
+                    for i, (k, effect) in enumerate(MANAGED_TAINTS)
+                    if k == key and sch.untolerated(obj, Taint(key=k, effect=effect))
+                ]
+                or [z3.BoolVal(False)]
+            )
+            for key in keys
+        }
+        return tuple(z3.And(stands[key], *(z3.Not(stands[k]) for k in keys[: keys.index(key)])) for key in keys)
+
     def _fit(self, pod: str, node: str) -> tuple[z3.BoolRef, tuple[z3.BoolRef, ...], z3.ArithRef]:
         obj, node_obj = self.layout.pod_objects[pod], self.layout.stored_nodes[node]
         count, cpu, memory, scored_cpu, scored_memory = self._totals(node)
         alloc, req = node_obj.status.allocatable, obj.spec.requests()
+        static = static_reasons(obj, node_obj, self.layout.node_taints)
         fails = (
             count + 1 > alloc.pods,
             z3.And(z3.BoolVal(req.cpu > 0), req.cpu > alloc.cpu - cpu),
             z3.And(z3.BoolVal(req.memory > 0), req.memory > alloc.memory - memory),
+            *self.tainted(pod, node, static),
         )
-        feasible = z3.And(z3.BoolVal(not static_reasons(obj, node_obj)), z3.Not(z3.Or(fails)))
+        feasible = z3.And(z3.BoolVal(not static), z3.Not(z3.Or(fails)))
         own_cpu, own_memory = _nonzero(req)
         score = (_free_share(own_cpu + scored_cpu, alloc.cpu) + _free_share(own_memory + scored_memory, alloc.memory)) / 2
         return feasible, fails, score
@@ -340,11 +366,12 @@ def schedule(instance: str, pod: str, node: str) -> Encoded:
 
 
 def _fit_error(u: Unrolling, t: int, instance: str, pod: str) -> tuple[View, z3.BoolRef, z3.ArithRef]:
-    """(the view, no node fits, the FitError's code) for the pod (layout.fit_error_code over the counts of nodes failing each usage reason)."""
+    """(the view, no node fits, the FitError's code) for the pod (layout.fit_error_code over the counts of nodes failing each usage reason
+    and each managed taint)."""
     layout = layout_of(u)
     view = _view(u, t, instance)
     fits = [view.fit(pod, n) for n in layout.nodes]
-    counts = [z3.Sum([z3.If(fails[i], 1, 0) for _, fails, _ in fits]) for i in range(len(sch.FIT_REASONS))]
+    counts = [z3.Sum([z3.If(fails[i], 1, 0) for _, fails, _ in fits]) for i in range(len(fits[0][1]))]
     return view, z3.Not(z3.Or([feasible for feasible, _, _ in fits])), fit_error_code(len(layout.nodes), counts)
 
 
@@ -394,7 +421,11 @@ def actions(layout: Layout, s: State) -> list[Encoded]:
     out: list[Encoded] = []
     for instance in layout.schedulers:
         out.append(deliver_pods(instance))
-        out += [] if schedulable(layout) else [attrs.evolve(cursor_only(instance, NODE), unread=True)]  # only its cycles read the Nodes
+        nodes = cursor_only(instance, NODE)  # only its cycles read the Nodes, and only their managed taints (layout.node_taints)
+        if not schedulable(layout):
+            out.append(attrs.evolve(nodes, unread=True))
+        elif layout.node_taints:
+            out.append(nodes)
         for pod in schedulable(layout):
             mine = [schedule(instance, pod, node) for node in layout.nodes] + [unschedulable(instance, pod), bind(instance, pod)]
             out += [attrs.evolve(enc, born=layout.born(pod)) for enc in mine]
