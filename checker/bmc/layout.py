@@ -138,6 +138,8 @@ class Layout:
     """machines may be partitioned (the partition budget): whether each is partitioned is a cell"""
     heartbeats: bool
     """the clock may advance and the heartbeats are encodable (:func:`_heartbeats`): Nodes (Ready, managed taints) and Leases are cells"""
+    failing: bool
+    """the heartbeats are encoded and some Node may lose its Ready condition in the run (:func:`_failing`)"""
     node_taints: bool
     """the heartbeats are encoded and no Node starts with a taint of the node lifecycle controller: the scheduler reads those taints off
     its cached Nodes' cells (its Node deliveries are encoded), in the order ``TAINT_ORDER``"""
@@ -374,32 +376,53 @@ def _status_slots(ctx: Context, pods: dict[str, Pod], unwritten: frozenset[str])
     return frozenset(key for key in pods if key not in unwritten)
 
 
-def _deletable(ctx: Context, pods: dict[str, Pod], heartbeats: bool) -> frozenset[str]:
+def _failing(ctx: Context, initial: State) -> bool:
+    """Some Node may lose its Ready condition in the run: one is not Ready at the start, or the node lifecycle controller's grace period
+    for one can run out before the clock's limit (its probe timestamp, or the clock where it has none yet, plus the grace period).
+
+    Only NodeLifecycleMarkUnknown takes Ready from True (no kubelet posts
+    Ready=False here), and a probe timestamp only grows; so where this is
+    false no node is ever tainted NoExecute, no pod is evicted and
+    MarkPodsNotReady queues none.
+    """
+    grace, nodes = ctx.timing.node_monitor_grace, initial.api.objects.nodes
+    if any(n.status.ready != "True" for n in nodes.values()):
+        return True
+    for inst, ctype in ctx.components:
+        if ctype.kind == nlc.NAME:
+            health = initial.views[inst].memory.health
+            probes = [health[name].probe_timestamp if name in health else initial.clock for name in nodes]
+            return any(probe + grace < ctx.scenario.bounds.clock_limit for probe in probes)
+    return False
+
+
+def _deletable(ctx: Context, pods: dict[str, Pod], failing: bool) -> frozenset[str]:
     """The pod slots an encoded action may delete: every one with the user's delete-pod budget; a ReplicaSet's pods (its controller deletes
-    surplus ones, and must not be assumed never to overshoot); where the heartbeats are encoded, a pod that does not tolerate the node
-    lifecycle controller's NoExecute taints forever (taint eviction)."""
+    surplus ones, and must not be assumed never to overshoot); where a Node may lose its Ready condition (``failing``: the heartbeats are
+    encoded and :func:`_failing`), a pod that does not tolerate the node lifecycle controller's NoExecute taints forever (taint
+    eviction)."""
     if ctx.scenario.bounds.budgets.get("delete-pod", 0) > 0:
         return frozenset(pods)
     execute = [Taint(key=key, effect=effect) for key, effect in MANAGED_TAINTS if effect == NO_EXECUTE]
 
     def evictable(pod: Pod) -> bool:
-        return heartbeats and not all(any(t.tolerates(x) and t.toleration_seconds is None for t in pod.spec.tolerations) for x in execute)
+        return failing and not all(any(t.tolerates(x) and t.toleration_seconds is None for t in pod.spec.tolerations) for x in execute)
 
     return frozenset(key for key, p in pods.items() if p.meta.controller_ref() is not None or evictable(p))
 
 
-def _steady(ctx: Context, initial: State, pod: Pod, deletable: frozenset[str], heartbeats: bool) -> bool:
+def _steady(ctx: Context, initial: State, pod: Pod, deletable: frozenset[str], failing: bool) -> bool:
     """An initial pod whose status no encoded action changes: admitted, its containers running, its status the one its kubelet generates.
 
     Where no container exits or stops answering its probes, no machine
     crashes, nothing can delete the pod (its termination would end its
     containers) and every readiness probe's last result is the container's
     health, nothing the encoding runs changes what the status manager
-    generates for such a pod. Where the heartbeats are encoded, the node
-    lifecycle controller's MarkPodNotReady may write any Ready pod's status,
-    so no pod is steady there.
+    generates for such a pod. Where a Node may lose its Ready condition
+    (``failing``), the node lifecycle controller's MarkPodNotReady may write
+    any Ready pod's status, so no pod is steady there.
     """
-    if pod.meta.key in deletable or heartbeats:
+    if pod.meta.key in deletable or failing:
         return False
     budgets = ctx.scenario.bounds.budgets
     node, me = pod.spec.node_name, f"{kubelet.NAME}/{pod.spec.node_name}"
@@ -643,8 +666,9 @@ def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
     quiet = _quiet(ctx, initial)
     leases = {lease.holder: key for key, lease in sorted(initial.api.objects.leases.items())}
     leases |= {n: f"{NODE_LEASE_NAMESPACE}/{n}" for n in sorted(initial.api.objects.nodes) if n not in leases} if quiet else {}
-    deletable = _deletable(ctx, pods, heartbeats)
-    unwritten = _late(pods, born, depth) | {key for key, p in initial.api.objects.pods.items() if _steady(ctx, initial, p, deletable, heartbeats)}
+    failing = heartbeats and _failing(ctx, initial)
+    deletable = _deletable(ctx, pods, failing)
+    unwritten = _late(pods, born, depth) | {key for key, p in initial.api.objects.pods.items() if _steady(ctx, initial, p, deletable, failing)}
     status = _status_slots(ctx, pods, unwritten)
     dynamic = frozenset(key for key, p in pods.items() if not p.spec.node_name or ctx.flag(api.REBIND))
     shown = frozenset(key for key, p in pods.items() if key in status or p.status.pod_ip)
@@ -694,6 +718,7 @@ def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
         clock_limit=ctx.scenario.bounds.clock_limit,
         partitionable=ctx.scenario.bounds.budgets.get("partition", 0) > 0,
         heartbeats=heartbeats,
+        failing=failing,
         node_taints=node_taints,
         quiet=quiet,
         leases=dict(sorted(leases.items())),

@@ -183,8 +183,9 @@ def mark_pod_not_ready(pod: str) -> Encoded:
     resourceVersion) and leaves the queue; a Conflict leaves it queued and changes nothing, so it is no step (nlc._mark_pod).
 
     A pod slot whose status is not a cell (``layout.status_slots``) is never
-    Ready where the heartbeats are encoded (``layout._steady``), so it only
-    leaves the queue."""
+    Ready where a Node may lose its Ready condition (``layout._steady``), so
+    it only leaves the queue; where none may (``layout.failing`` false), no
+    pod is ever queued and the action is not built."""
 
     def write(u: Unrolling, t: int) -> tuple[z3.BoolRef, z3.BoolRef]:
         """(whether the write is tried, whether it conflicts); a pod gone from the store is NotFound and leaves the queue."""
@@ -263,16 +264,17 @@ def actions(layout: Layout) -> list[Encoded]:
     if not layout.heartbeats:
         return []
     out = [deliver_event(kind) for kind in (NODE, LEASE, POD)]
-    out += [attrs.evolve(mark_pod_not_ready(pod), born=layout.born(pod)) for pod in layout.pods]
+    out += [attrs.evolve(mark_pod_not_ready(pod), born=layout.born(pod)) for pod in layout.pods] if layout.failing else []
     return out + [a for node in layout.nodes for a in (mark_unknown(node), taint(node))]
 
 
 def impossible(layout: Layout) -> list[str]:
     """Where no Node is ever written (``layout.quiet``): no node is marked Unknown (the clock stands still within every grace period), no
     Ready -> not-Ready transition queues a pod, and every node has the taints its conditions call for. No Node watch has an event to
-    deliver then either (the entry covers every component's)."""
+    deliver then either (the entry covers every component's). Where the heartbeats are encoded but no Node may lose its Ready condition
+    (``layout.failing``), MarkPodsNotReady queues no pod."""
     if not layout.quiet:
-        return []
+        return [] if layout.failing or not layout.heartbeats else ["NodeLifecycleMarkPodNotReady"]
     return ["NodeLifecycleMarkUnknown", "NodeLifecycleMarkPodNotReady", "NodeLifecycleTaint", f"WatchDeliver kind={NODE}"]
 
 
