@@ -197,12 +197,13 @@ class View:
             )
         return self._used[node]
 
-    def tainted(self, pod: str, node: str, static: list[str]) -> tuple[z3.BoolRef, ...]:
+    def tainted(self, pod: str, node: str) -> tuple[z3.BoolRef, ...]:
         """For each of the pod's ``layout.taint_keys``, whether the cached Node's first untolerated taint has it (sch.filter_reasons):
-        none where a constant taint is untolerated first."""
+        none where a constant taint (one the node lifecycle controller does not manage, which stands before its) is untolerated."""
         obj = self.layout.pod_objects[pod]
         keys = taint_keys(obj, list(self.layout.stored_nodes.values())) if self.layout.node_taints else ()
-        if any(r.startswith("node(s) had untolerated taint") for r in static):
+        managed = {key for key, _ in MANAGED_TAINTS}
+        if any(sch.untolerated(obj, taint) for taint in self.layout.stored_nodes[node].spec.taints if taint.key not in managed):
             return tuple(z3.BoolVal(False) for _ in keys)
         stands = {
             key: z3.Or(
@@ -226,7 +227,7 @@ class View:
             count + 1 > alloc.pods,
             z3.And(z3.BoolVal(req.cpu > 0), req.cpu > alloc.cpu - cpu),
             z3.And(z3.BoolVal(req.memory > 0), req.memory > alloc.memory - memory),
-            *self.tainted(pod, node, static),
+            *self.tainted(pod, node),
         )
         feasible = z3.And(z3.BoolVal(not static), z3.Not(z3.Or(fails)))
         own_cpu, own_memory = _nonzero(req)
