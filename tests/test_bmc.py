@@ -56,6 +56,9 @@ PLACEMENT = Scenario(
 )
 """a cluster where the scheduler's every path is a few steps away: ties, a node selector, the pod count, cpu, and a FitError"""
 
+UNPLACED = attrs.evolve(PLACEMENT, name="unplaced", bounds=attrs.evolve(PLACEMENT.bounds, budgets={"create": 3, "delete-pod": 1}))
+"""placement where the user may also delete a pod, and create it again with a new uid"""
+
 DRAINING = attrs.evolve(
     get_scenario("services"), name="draining", bounds=attrs.evolve(get_scenario("services").bounds, budgets={"create": 1, "delete-pod": 1})
 )
@@ -155,7 +158,7 @@ CORPUS = Path(__file__).resolve().parent.parent / "counterexamples"
 
 
 def _model(scenario: str, variant: str) -> KubeModel:
-    built = {s.name: s for s in (PLACEMENT, DRAINING, PINNED, RESTARTING, UNREADY, CUT_OFF, TAINTED)}
+    built = {s.name: s for s in (PLACEMENT, UNPLACED, DRAINING, PINNED, RESTARTING, UNREADY, CUT_OFF, TAINTED)}
     return KubeModel(built.get(scenario) or get_scenario(scenario), DEFAULT if variant == "default" else get_variant(variant))
 
 
@@ -396,6 +399,28 @@ def test_the_scheduler_reads_the_managed_taints_its_node_watch_delivered(steps: 
         assert states[-1].views["scheduler"].memory.assumed["default/a"].node == "node-2"
     else:
         assert pod.status.unschedulable == "0/2 nodes are available: 2 node(s) had untolerated taint {node.kubernetes.io/unreachable: }."
+
+
+RECREATED = [
+    "user UserCreate kind=Pod name=default/a",
+    "user UserDeletePod pod=default/a",
+    "user UserCreate kind=Pod name=default/a",
+    "scheduler WatchDeliver kind=Pod",
+    "scheduler WatchDeliver kind=Pod",
+    "scheduler WatchDeliver kind=Pod",
+    "scheduler SchedulerSchedule pod=default/a node=node-1",
+]
+"""unplaced: the user's unbound pod created, deleted (it goes at once) and created again, the second with the next uid; the scheduler
+sees all three events and assumes the second"""
+
+
+def test_a_user_s_pod_deleted_and_created_again_takes_a_new_uid() -> None:
+    """At every state every encoded action agrees with the spec: the deletion clears the slot's uid, the second creation hands out the
+    next one, and the scheduler assumes the pod with it."""
+    states = _follow_steps(UNPLACED.name, RECREATED, every_step=True)
+    uids = [s.api.objects.pods["default/a"].meta.uid if "default/a" in s.api.objects.pods else 0 for s in states[1:4]]
+    assert uids[0] and not uids[1] and uids[2] == uids[0] + 1
+    assert states[-1].views["scheduler"].memory.assumed["default/a"].uid == uids[2]
 
 
 REJECTED = [

@@ -457,6 +457,7 @@ def remove_pod(u: Unrolling, t: int, key: str) -> Terms:
     removed |= {f"pod/{key}/node": z3.IntVal(0), f"pod/{key}/scheduled": z3.BoolVal(False), f"pod/{key}/unschedulable": z3.IntVal(0)}
     removed |= _status_cells(layout, key, status.fresh(layout, key))
     removed |= {f"pod/{key}/created": z3.IntVal(0)} if timed(layout, key) else {}
+    removed |= {f"pod/{key}/uid": z3.IntVal(0)} if key in layout.user_pods else {}
     removed |= {f"pod/{key}/deadline": z3.IntVal(NONE)} if layout.clocked else {}
     return commit(u, t, POD, layout.slot(POD, key), removed, pod_selected(u, t, key, removed))
 
