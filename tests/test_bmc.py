@@ -140,6 +140,9 @@ RUNS = [
     ("node-failure", "default"),
     ("restarting", "default"),
     ("unready", "endpoints-ignore-readiness"),
+    ("unplaced", "default"),
+    ("tainted", "default"),
+    ("cut-off", "default"),
 ]
 QUICK = {
     ("placement", "default"),
