@@ -1213,6 +1213,15 @@ def test_endpoints_keep_terminating_is_found_on_its_witness_scenario() -> None:
     assert found[1].invariant == "endpoints-never-terminating" and "as ready though the controller saw it terminating" in found[1].message
 
 
+def test_a_status_write_no_pod_can_reach_in_the_bound_is_not_listed_as_left_out() -> None:
+    """On node-failure, the pods node-3's kubelet could run are the ReplicaSet's replacements, which cannot get a status within 6
+    steps: the kubelet's status write is impossible there, not left out (the random runs check that the spec never offers it); within
+    10 steps it is encoded."""
+    short, deep = _instance("node-failure", "default", 6), _instance("node-failure", "default", 10)
+    assert short.not_encoded == () and not any(str(e.action).startswith("kubelet/node-3 KubeletSyncStatus") for e in short.actions)
+    assert deep.not_encoded == () and any(str(e.action).startswith("kubelet/node-3 KubeletSyncStatus") for e in deep.actions)
+
+
 def test_default_holds_and_says_what_was_left_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The default variant: unique-cluster-ip holds to the bound; the unencoded invariants and actions are named, never reported as holding."""
     args = ["check", "--engine", "z3", "--scenario", "services", "--depth", "6", "--json", str(tmp_path / "r.json"), "--out", str(tmp_path)]

@@ -123,8 +123,8 @@ def _resets(model: KubeModel, layout: Layout, encoded: Sequence[Encoded], imposs
 def _not_encoded(model: KubeModel, encoded: list[Encoded], impossible: Sequence[str] = ()) -> tuple[str, ...]:
     """The catalogue's actions the scenario can take that the encoding leaves out (UserCreate by object, WatchDeliver by watch, others by kind).
 
-    ``impossible``: action names no instance can take in this scenario and bound (``kubelet.impossible``), and ``WatchDeliver kind=K``
-    where no watch of kind K has an event to deliver.
+    ``impossible``: action names no instance can take in this scenario and bound (``kubelet.impossible``), or ``<instance> <name>`` for
+    one instance, and ``WatchDeliver kind=K`` where no watch of kind K has an event to deliver.
     """
     ctx = model.ctx
     done = {str(e.action) for e in encoded}
@@ -132,7 +132,7 @@ def _not_encoded(model: KubeModel, encoded: list[Encoded], impossible: Sequence[
     out: list[str] = []
     for instance, ctype in ctx.components:
         for adef in action_defs(ctype):
-            if not adef.possible(ctx.scenario) or adef.name in impossible:
+            if not adef.possible(ctx.scenario) or adef.name in impossible or f"{instance} {adef.name}" in impossible:
                 continue
             if adef.name == "UserCreate":
                 user = ctx.scenario.user

@@ -566,7 +566,8 @@ def impossible(layout: Layout) -> list[str]:
     """The kubelet actions no pod slot can take in the bound (so none is listed as left out): a probe no container has; a status write
     where every slot's status is constant because no encoded action can change it (``layout.unwritten``); a preStop hook no deletable
     pod has; a kill where no pod can be deleted or end, a final delete and a clean-up where none can be deleted; a Node status post where
-    no Node can be written (``layout.quiet``: every cached Node stays Ready)."""
+    no Node can be written (``layout.quiet``: every cached Node stays Ready). A kubelet's status writes where every slot that can be bound
+    to its node is ``layout.unwritten`` are named with the instance (``kubelet/<node> KubeletSyncStatus``)."""
     containers = [c for p in layout.pod_objects.values() for c in p.spec.containers]
     out = [] if any(c.readiness_probe for c in containers) else ["KubeletProbeReadiness"]
     out += [] if any(c.liveness_probe for c in containers) else ["KubeletLivenessKill"]
@@ -575,7 +576,9 @@ def impossible(layout: Layout) -> list[str]:
     out += [] if layout.deletable or ending else ["KubeletKillPod"]
     out += [] if layout.deletable else ["KubeletDeletePod", "KubeletCleanupPod"]
     out += ["KubeletPostNodeStatus"] if layout.quiet else []
-    return out + ([] if set(layout.pods) - layout.unwritten else ["KubeletSyncStatus"])
+    if not set(layout.pods) - layout.unwritten:
+        return [*out, "KubeletSyncStatus"]
+    return out + [f"{instance(node)} KubeletSyncStatus" for node in layout.prefixes if not set(on(layout, node)) - layout.unwritten]
 
 
 def start(node: str, pod: str, container: str) -> Encoded:
