@@ -57,13 +57,11 @@ import z3
 from checker.bmc import apiserver, status
 from checker.bmc.core import NONE, Cell, Encoded, Relisted, Terms, Unrolling, per_frame
 from checker.bmc.informer import cache_revision, cached, deliver, event_at
-from checker.bmc.layout import MANAGED_TAINTS, READY, READY_REASONS, Layout, clock, layout_of, machine_up, reachable
+from checker.bmc.layout import MANAGED_TAINTS, READY, READY_REASONS, Layout, clock, layout_of, machine_up, reachable, unmanaged
 from checker.bmc.status import CONTAINER_FIELDS, CONTAINER_REASONS, PHASES, POD_REASONS, STATES
 from spec import apiserver as api
 from spec import kubelet as kl
 from spec.component import Action
-from spec.controllers import nodelifecycle as nlc
-from spec.frozen import replace
 from spec.objects import FAILED, NO_EXECUTE, NODE, PENDING, POD, RUNNING, SUCCEEDED, TERMINAL_PHASES, Container, Resources, Taint
 from spec.runtime import RuntimeContainer
 from spec.state import State
@@ -395,9 +393,7 @@ def _usage(u: Unrolling, t: int, node: str, pod: str) -> dict[str, tuple[int, in
 
 def _static_failure(layout: Layout, node: str, pod: str) -> tuple[str, str] | None:
     """kl.usage_failure's reasons that do not depend on usage or on the node lifecycle controller's taints: node affinity, the other taints."""
-    node_obj = layout.kubelet_nodes[node]
-    if layout.heartbeats:
-        node_obj = replace(node_obj, spec=replace(node_obj.spec, taints=tuple(t for t in node_obj.spec.taints if t.key not in nlc.MANAGED_TAINTS)))
+    node_obj = unmanaged(layout.kubelet_nodes[node]) if layout.heartbeats else layout.kubelet_nodes[node]
     failure = kl.usage_failure(layout.pod_objects[pod], node_obj, 0, Resources())
     return failure if failure is not None and not failure[0].startswith("OutOf") else None
 
@@ -566,8 +562,8 @@ def impossible(layout: Layout) -> list[str]:
     """The kubelet actions no pod slot can take in the bound (so none is listed as left out): a probe no container has; a status write
     where every slot's status is constant because no encoded action can change it (``layout.unwritten``); a preStop hook no deletable
     pod has; a kill where no pod can be deleted or end, a final delete and a clean-up where none can be deleted; a Node status post where
-    no Node can be written (``layout.quiet``: every cached Node stays Ready). A kubelet's status writes where every slot that can be bound
-    to its node is ``layout.unwritten`` are named with the instance (``kubelet/<node> KubeletSyncStatus``)."""
+    no Node can be written (``layout.quiet``: every cached Node stays Ready); a kubelet's status write where every slot that can be bound
+    to its node has a status no encoded action can change (``layout.unwritten``), named with the instance."""
     containers = [c for p in layout.pod_objects.values() for c in p.spec.containers]
     out = [] if any(c.readiness_probe for c in containers) else ["KubeletProbeReadiness"]
     out += [] if any(c.liveness_probe for c in containers) else ["KubeletLivenessKill"]
@@ -576,8 +572,6 @@ def impossible(layout: Layout) -> list[str]:
     out += [] if layout.deletable or ending else ["KubeletKillPod"]
     out += [] if layout.deletable else ["KubeletDeletePod", "KubeletCleanupPod"]
     out += ["KubeletPostNodeStatus"] if layout.quiet else []
-    if not set(layout.pods) - layout.unwritten:
-        return [*out, "KubeletSyncStatus"]
     return out + [f"{instance(node)} KubeletSyncStatus" for node in layout.prefixes if not set(on(layout, node)) - layout.unwritten]
 
 

@@ -297,11 +297,16 @@ def service_fields(svc: Service | None) -> tuple[bool, int]:
     return True, code
 
 
+def unmanaged(node: Node) -> Node:
+    """The Node without the node lifecycle controller's taints (where they are cells, the rest of its taints are constants)."""
+    return replace(node, spec=replace(node.spec, taints=tuple(t for t in node.spec.taints if t.key not in nlc.MANAGED_TAINTS)))
+
+
 def static_reasons(pod: Pod, node: Node, node_taints: bool = False) -> list[str]:
     """The Filter reasons of ``pod`` on ``node`` that do not depend on the node's usage (spec.scheduler.filter_reasons); with
     ``node_taints`` (``Layout.node_taints``), nor on the node lifecycle controller's taints, which are cells then."""
     if node_taints:
-        node = replace(node, spec=replace(node.spec, taints=tuple(t for t in node.spec.taints if t.key not in nlc.MANAGED_TAINTS)))
+        node = unmanaged(node)
     return [r for r in scheduler.filter_reasons(pod, node, []) if r not in scheduler.FIT_REASONS]
 
 

@@ -40,7 +40,7 @@ import z3
 from checker.bmc import apiserver
 from checker.bmc.core import Cell, Encoded, Relisted, Terms, Unrolling
 from checker.bmc.informer import cache_revision, cached, cursor_only, deliver, event_at
-from checker.bmc.layout import MANAGED_TAINTS, Layout, fit_error_code, layout_of, static_reasons, taint_keys
+from checker.bmc.layout import MANAGED_TAINTS, Layout, fit_error_code, layout_of, static_reasons, taint_keys, unmanaged
 from spec import scheduler as sch
 from spec.component import Action
 from spec.frozen import EMPTY
@@ -202,8 +202,7 @@ class View:
         none where a constant taint (one the node lifecycle controller does not manage, which stands before its) is untolerated."""
         obj = self.layout.pod_objects[pod]
         keys = taint_keys(obj, list(self.layout.stored_nodes.values())) if self.layout.node_taints else ()
-        managed = {key for key, _ in MANAGED_TAINTS}
-        if any(sch.untolerated(obj, taint) for taint in self.layout.stored_nodes[node].spec.taints if taint.key not in managed):
+        if any(sch.untolerated(obj, taint) for taint in unmanaged(self.layout.stored_nodes[node]).spec.taints):
             return tuple(z3.BoolVal(False) for _ in keys)
         stands = {
             key: z3.Or(
