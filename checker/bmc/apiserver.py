@@ -12,26 +12,30 @@ it; the oldest revision a lagging list can be served at
 (``informer.oldest_listable``) is the window's start or the first kept
 event's, whichever is later. The store as of a revision
 (``informer.store_at``) is the frame at that revision, or before the
-initial one, a constant.
+initial one, the initial state's (or where a stale list can read it, the
+pods' cells as the initial history gives them: ``store_history``).
 
 Simplification of the encoding (not of the model): it relies on a dropped
 event never being needed again, which holds for runs of the encoded actions
-(no relist moves a cursor back); the differential test checks it along
-every run it draws.
+(a relist moves a cursor back no further than the oldest listable
+revision, after which every event is kept); the differential test checks
+it along every run it draws.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import z3
 
 from checker.bmc import status
 from checker.bmc.core import NONE, Cell, Terms, Unrolling
-from checker.bmc.layout import MANAGED_TAINTS, READY, READY_REASONS, Layout, Watcher, clock, ip_code, layout_of, machine_up
+from checker.bmc.layout import MANAGED_TAINTS, READY, READY_REASONS, Layout, Watcher, clock, event_object, ip_code, layout_of, machine_up
 from checker.bmc.status import unschedulable_code
 from spec import apiserver as api
 from spec import informer, validation
 from spec.frozen import replace
-from spec.objects import LEASE, NODE, POD, REPLICASET, SERVICE, Node, ReplicaSetStatus, Service
+from spec.objects import LEASE, NODE, POD, REPLICASET, SERVICE, Node, Pod, ReplicaSetStatus, Service
 from spec.state import State
 
 FIRST_CLUSTER_IP = 10
@@ -122,24 +126,7 @@ def abstract(layout: Layout, s: State) -> dict[str, int | bool]:
         out[f"service/{key}/ip"] = NONE if code is None else code
         out[f"service/{key}/uid"] = svc.meta.uid if svc is not None else 0
         out[f"service/{key}/rv"] = svc.meta.resource_version if svc is not None else 0
-    for key in layout.pods:
-        pod = s.api.objects.pods.get(key)
-        out[f"pod/{key}/exists"] = pod is not None
-        out[f"pod/{key}/rv"] = pod.meta.resource_version if pod is not None else 0
-        out[f"pod/{key}/deleting"] = pod is not None and pod.meta.deletion_timestamp is not None
-        out[f"pod/{key}/node"] = layout.node_code(pod.spec.node_name) if pod is not None else 0
-        out[f"pod/{key}/scheduled"] = pod is not None and pod.status.scheduled
-        out[f"pod/{key}/unschedulable"] = unschedulable_code(layout, key, pod.status.unschedulable) if pod is not None else 0
-        if key in layout.status_slots:
-            given = status.values(layout, key, pod.status) if pod is not None else status.fresh(layout, key)
-            out |= {f"pod/{key}/{name}": value for name, value in (given or {}).items() if name not in status.SCHEDULER_FIELDS}
-        if key in layout.user_pods:
-            out[f"pod/{key}/uid"] = pod.meta.uid if pod is not None else 0
-        if timed(layout, key):
-            out[f"pod/{key}/created"] = pod.meta.creation_timestamp if pod is not None else 0
-        if layout.clocked:
-            deadline = pod.meta.deletion_timestamp if pod is not None else None
-            out[f"pod/{key}/deadline"] = NONE if deadline is None else deadline
+    out |= pod_values(layout, s.api.objects.pods)
     for key in layout.replicasets:
         rs = s.api.objects.replicasets[key]
         out |= {f"rs/{key}/replicas": rs.spec.replicas, f"rs/{key}/generation": rs.meta.generation, f"rs/{key}/rv": rs.meta.resource_version}
@@ -160,6 +147,43 @@ def abstract(layout: Layout, s: State) -> dict[str, int | bool]:
     return out
 
 
+def pod_values(layout: Layout, pods: Mapping[str, Pod]) -> dict[str, int | bool]:
+    """Every pod slot's store cells, from the pods of a store (the store's, or the store as of a revision: ``informer.store_at``)."""
+    out: dict[str, int | bool] = {}
+    for key in layout.pods:
+        pod = layout.stored(pods, key)
+        out[f"pod/{key}/exists"] = pod is not None
+        out[f"pod/{key}/rv"] = pod.meta.resource_version if pod is not None else 0
+        out[f"pod/{key}/deleting"] = pod is not None and pod.meta.deletion_timestamp is not None
+        out[f"pod/{key}/node"] = layout.node_code(pod.spec.node_name) if pod is not None else 0
+        out[f"pod/{key}/scheduled"] = pod is not None and pod.status.scheduled
+        out[f"pod/{key}/unschedulable"] = unschedulable_code(layout, key, pod.status.unschedulable) if pod is not None else 0
+        if key in layout.status_slots:
+            given = status.values(layout, key, pod.status) if pod is not None else status.fresh(layout, key)
+            out |= {f"pod/{key}/{name}": value for name, value in (given or {}).items() if name not in status.SCHEDULER_FIELDS}
+        if key in layout.user_pods:
+            out[f"pod/{key}/uid"] = pod.meta.uid if pod is not None else 0
+        if timed(layout, key):
+            out[f"pod/{key}/created"] = pod.meta.creation_timestamp if pod is not None else 0
+        if layout.clocked:
+            deadline = pod.meta.deletion_timestamp if pod is not None else None
+            out[f"pod/{key}/deadline"] = NONE if deadline is None else deadline
+    return out
+
+
+def store_history(layout: Layout, initial: State) -> dict[int, dict[str, int | bool]] | None:
+    """For each revision a lagging list may read before the initial one (from ``informer.oldest_listable``), the pod slots' cells that
+    differ there from the initial state's (the initial state's own watch history gives them); None where a status then has no codes."""
+    now = pod_values(layout, initial.api.objects.pods)
+    out: dict[int, dict[str, int | bool]] = {}
+    for revision in range(informer.oldest_listable(layout.ctx, initial), initial.api.revision):
+        out[revision] = pod_values(layout, informer.store_at(initial, POD, revision))
+        if set(out[revision]) != set(now):
+            return None
+    differ = {name for cells in out.values() for name, value in cells.items() if value != now[name]}
+    return {revision: {name: value for name, value in cells.items() if name in differ} for revision, cells in out.items()}
+
+
 def history(layout: Layout, before: State, after: State) -> dict[str, int | bool]:
     """The history cells of a step from ``before`` to ``after``: the kind and slot it wrote, and which filtered watches select that event."""
     out: dict[str, int | bool] = {"wrote": 0, "wrote_slot": 0}
@@ -167,7 +191,8 @@ def history(layout: Layout, before: State, after: State) -> dict[str, int | bool
     if after.api.revision == before.api.revision:
         return out
     event = next(ev for ev in after.channels.log if ev.revision == after.api.revision)
-    out |= {"wrote": layout.kinds[event.kind], "wrote_slot": layout.slot(event.kind, event.key)}
+    key = layout.pod_slot(event.key, event_object(event).meta.uid) if event.kind == POD else event.key
+    out |= {"wrote": layout.kinds[event.kind], "wrote_slot": layout.slot(event.kind, key)}
     for w in layout.watchers:
         if layout.filtered(w) and w.kind == event.kind and (not w.node or after.machines[w.node].up):
             out[selected(w.instance, w.kind)] = informer.event_type(layout.ctx.watch_of(w.instance, w.kind).selects, w.node, event) is not None
@@ -210,12 +235,23 @@ def value_at(u: Unrolling, t: int, revision: z3.ArithRef, name: str, before: z3.
     """Cell ``name`` as of ``revision`` ≤ the revision of frame t: in the latest frame at or before it (``before`` if it is older than frame 0)."""
 
     def build() -> z3.ExprRef:
-        value = u[0][name] if before is None else before
+        value = _before_initial(u, revision, name) if before is None else before
         for step in range(t + 1):
             value = z3.If(u[step]["rev"] <= revision, u[step][name], value)
         return value
 
     return u.memo(("value_at", t, name), build, revision, *(() if before is None else (before,)))
+
+
+def _before_initial(u: Unrolling, revision: z3.ArithRef, name: str) -> z3.ExprRef:
+    """Cell ``name`` as of ``revision`` where that is not after the initial one: the initial value, or before it, where the layout has the
+    store's history (``Layout.store_history``), the value then."""
+    value = u[0][name]
+    history = layout_of(u).store_history or {}
+    for r, cells in sorted(history.items(), reverse=True):
+        if name in cells:
+            value = z3.If(revision <= r, u.cells[name].literal(cells[name]), value)
+    return value
 
 
 def rewritten(u: Unrolling, t: int, obj: str, before: z3.ArithRef, after: z3.ArithRef) -> z3.BoolRef:

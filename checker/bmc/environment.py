@@ -20,7 +20,7 @@ import z3
 from checker.bmc import apiserver, kubelet, kubeproxy, nodelifecycle, tainteviction
 from checker.bmc.core import NONE, Cell, CellValue, Encoded, Relisted, Terms, Unrolling
 from checker.bmc.informer import next_cursor
-from checker.bmc.layout import Layout, clock, layout_of, partitioned_cell, reachable, up_cell
+from checker.bmc.layout import Layout, clock, layout_of, partitioned_cell, pod_key, reachable, up_cell
 from spec.apiserver import CLUSTERIP_LAG
 from spec.component import Action
 from spec.objects import POD, SERVICE, Service
@@ -93,7 +93,8 @@ def delete_service(key: str) -> Encoded:
 
 
 def delete_pod(key: str) -> Encoded:
-    """UserDeletePod (kubectl delete pod, its own grace period): enabled while the budget lasts and the pod exists and is not being deleted."""
+    """UserDeletePod (kubectl delete pod, its own grace period) of slot ``key``: enabled while the budget lasts and the pod exists and is not
+    being deleted (one life of a name exists at a time, so the slots of one name share the label)."""
 
     def guard(u: Unrolling, t: int) -> z3.BoolRef:
         return z3.And(_left(u, t, "delete-pod"), u[t][f"pod/{key}/exists"], z3.Not(u[t][f"pod/{key}/deleting"]))
@@ -101,7 +102,7 @@ def delete_pod(key: str) -> Encoded:
     def effect(u: Unrolling, t: int) -> Terms:
         return _spend(u, t, "delete-pod") | apiserver.delete_pod(u, t, key)[1]
 
-    return Encoded(Action(USER, "UserDeletePod", (("pod", key),)), guard, effect)
+    return Encoded(Action(USER, "UserDeletePod", (("pod", pod_key(key)),)), guard, effect)
 
 
 def scale_replicaset(key: str, replicas: int) -> Encoded:
@@ -117,15 +118,17 @@ def scale_replicaset(key: str, replicas: int) -> Encoded:
 
 
 def create_pod(key: str) -> Encoded:
-    """UserCreate of one of the scenario's pods: enabled while the budget lasts and the pod does not exist."""
+    """UserCreate of one of the scenario's pods (its slot ``key``): enabled while the budget lasts and no pod of its name exists (no life of
+    it: ``Layout.lives``)."""
 
     def guard(u: Unrolling, t: int) -> z3.BoolRef:
-        return z3.And(_left(u, t, "create"), z3.Not(u[t][f"pod/{key}/exists"]))
+        lives = layout_of(u).lives(pod_key(key))
+        return z3.And(_left(u, t, "create"), *(z3.Not(u[t][f"pod/{life}/exists"]) for life in lives))
 
     def effect(u: Unrolling, t: int) -> Terms:
         return _spend(u, t, "create") | apiserver.create_user_pod(u, t, key)
 
-    return Encoded(Action(USER, "UserCreate", (("kind", POD), ("name", key))), guard, effect)
+    return Encoded(Action(USER, "UserCreate", (("kind", POD), ("name", pod_key(key)))), guard, effect)
 
 
 FAULT = "fault"
@@ -184,9 +187,11 @@ def heal(node: str) -> Encoded:
     return Encoded(Action(FAULT, "NodeHeal", (("node", node),)), guard, effect)
 
 
-def component_restart(instance: str, node: str, fresh: Mapping[str, CellValue]) -> Encoded:
-    """ComponentRestart (consistent relist): the process starts over with a fresh one's memory and every watch lists the store (a quorum
-    read, so nothing is pending); a per-node component (``node``) only where its machine is reachable (environment._restartable).
+def component_restart(instance: str, node: str, fresh: Mapping[str, CellValue], stale: bool = False) -> Encoded:
+    """ComponentRestart: the process starts over with a fresh one's memory and every watch lists the store (a quorum read, so nothing is
+    pending), or with ``stale`` (``kubelet-stale-relist``), the watch cache as of the oldest revision it can serve
+    (``apiserver.oldest_listable``), and resumes after it; a per-node component (``node``) only where its machine is reachable
+    (environment._restartable).
 
     ``fresh``: the values of the component's memory cells once it has
     started and listed (the abstraction of informer.fresh_view's state;
@@ -201,7 +206,12 @@ def component_restart(instance: str, node: str, fresh: Mapping[str, CellValue]) 
     def effect(u: Unrolling, t: int) -> Terms:
         layout = layout_of(u)
         out = _spend(u, t, "component-restart")
-        out |= {apiserver.cursor(w.instance, w.kind): z3.IntVal(NONE) for w in layout.watchers if w.instance == instance}
+        mine = [w for w in layout.watchers if w.instance == instance]
+        if stale:
+            oldest = apiserver.oldest_listable(u, t)
+            out |= {apiserver.cursor(instance, w.kind): next_cursor(u, t, instance, w.kind, oldest) for w in mine}
+        else:
+            out |= {apiserver.cursor(instance, w.kind): z3.IntVal(NONE) for w in mine}
         return out | {name: u.cells[name].literal(value) for name, value in fresh.items()}
 
     return Encoded(Action(FAULT, "ComponentRestart", (("component", instance),)), guard, effect)

@@ -20,7 +20,7 @@ import z3
 from checker.bmc import apiserver
 from checker.bmc.core import Cell, Encoded, Terms, Unrolling
 from checker.bmc.informer import cache_revision, cursor_only, deliver, event_at
-from checker.bmc.layout import Layout, layout_of
+from checker.bmc.layout import Layout, layout_of, pod_key
 from spec.component import Action
 from spec.controllers import garbagecollector as gc
 from spec.objects import POD, REPLICASET
@@ -108,7 +108,7 @@ def collect(pod: str, rs: str, created: int) -> Encoded:
         unseen = cache_revision(u, t, NAME, REPLICASET) < created
         return z3.And(there, z3.Not(u[t][_solid(rs)]), unseen)
 
-    return Encoded(Action(NAME, "GarbageCollectPod", (("pod", pod),)), guard, lambda u, t: {_solid(rs): z3.BoolVal(True)})
+    return Encoded(Action(NAME, "GarbageCollectPod", (("pod", pod_key(pod)),)), guard, lambda u, t: {_solid(rs): z3.BoolVal(True)})
 
 
 def _collectable(layout: Layout, initial: State) -> list[tuple[str, str, int]]:

@@ -66,29 +66,50 @@ MEMORY = {rc.NAME: "rc/", gc.NAME: "gc/", sch.NAME: "sch/{instance}/", kl.NAME: 
 """the prefix of each component's memory cells, by its kind (the others' memory has no cells)"""
 
 
-def _restarts(model: KubeModel, cells: Sequence[Cell], abstract: Callable[[State], dict[str, CellValue]], beats: bool) -> list[Encoded]:
-    """ComponentRestart of each component that relists consistently: its memory cells (``MEMORY``; a component whose encoding is not
-    built has none) take a fresh process's values, its cursors none.
+def _restarts(
+    model: KubeModel, layout: Layout, cells: Sequence[Cell], abstract: Callable[[State], dict[str, CellValue]], beats: bool
+) -> list[Encoded]:
+    """ComponentRestart of each component: its memory cells (``MEMORY``; a component whose encoding is not built has none) take a fresh
+    process's values, its cursors none; a kubelet that lists from a lagging cache (``kubelet-stale-relist``), the cursors after the oldest
+    revision the cache can serve.
 
     Not the node lifecycle controller where the heartbeats are encoded
     (``beats``: a list refills its memory with the clock's time, not a
-    constant), nor a kubelet that lists from a lagging cache
-    (``kubelet-stale-relist``).
+    constant), nor a stale list where :func:`_stale_encodable` is false.
     """
     ctx, initial = model.ctx, model.initial_states()[0]
     if not ctx.scenario.bounds.budgets.get("component-restart", 0):
         return []
     out = []
     for instance, ctype in ctx.components:
-        stale = ctype.stale_relist_flag is not None and ctx.flag(ctype.stale_relist_flag)
+        stale = bool(ctype.stale_relist_flag) and ctx.flag(ctype.stale_relist_flag)
         node = node_of(instance) if ctype.per_node else ""
-        if not ctype.watches or stale or (beats and ctype.kind == nlc.NAME) or (node and not initial.machines[node].up):
+        if not ctype.watches or (stale and not _stale_encodable(layout, initial, instance, beats)) or (beats and ctype.kind == nlc.NAME):
+            continue
+        if node and not initial.machines[node].up:
             continue
         fresh = abstract(informer.fresh_view(ctx, initial, instance))
         prefix = MEMORY.get(ctype.kind, "").format(instance=instance, node=node)
         memory = {c.name: fresh[c.name] for c in cells if prefix and c.name.startswith(prefix)}
-        out.append(environment.component_restart(instance, node, memory))
+        out.append(environment.component_restart(instance, node, memory, stale))
     return out
+
+
+def _stale_lists(model: KubeModel) -> bool:
+    """Some component's restart lists from a lagging watch cache (``ComponentType.stale_relist_flag``) in this variant and scenario."""
+    ctx = model.ctx
+    restarts = ctx.scenario.bounds.budgets.get("component-restart", 0) > 0
+    return restarts and any(ctype.stale_relist_flag and ctx.flag(ctype.stale_relist_flag) for _, ctype in ctx.components)
+
+
+def _stale_encodable(layout: Layout, initial: State, instance: str, beats: bool) -> bool:
+    """A stale list of ``instance`` reads the store as of revisions the encoding has: the instance is a kubelet whose encoding is built, the
+    store's pod cells before the initial revision are known (``Layout.store_history``), and its other watches' kinds are constants there
+    (no heartbeats, and no event of them in the initial history)."""
+    kinds = {w.kind for w in layout.watchers if w.instance == instance} - {POD}
+    if not instance.startswith(f"{kl.NAME}/") or beats or layout.store_history is None:
+        return False
+    return not any(kind in kinds for _, kind in layout.initial_log)
 
 
 def _relisted(kind: str, watcher: Watcher) -> Relisted | None:
@@ -158,6 +179,8 @@ def build(model: KubeModel, depth: int = 0) -> Instance:
     """The encoding of ``model``'s scenario and variant, for runs of up to ``depth`` steps."""
     initial = model.initial_states()[0]
     layout = build_layout(model.ctx, initial, depth)
+    if _stale_lists(model):
+        layout = attrs.evolve(layout, store_history=apiserver.store_history(layout, initial))
     services = _services_encodable(layout, initial)
     controller = _replicaset_actions(layout)
     kubelets = kubelet.actions(layout, initial)
@@ -198,14 +221,15 @@ def build(model: KubeModel, depth: int = 0) -> Instance:
         out |= kubeproxy.abstract(layout, s) if proxies else {}
         return out | kubelet.abstract(layout, s) if kubelets else out
 
-    actions += _restarts(model, cells, abstract, beats) + _resets(model, layout, actions, impossible, beats)
+    published_invariants = None if serviceless else (addresses, proxies)
+    actions += _restarts(model, layout, cells, abstract, beats) + _resets(model, layout, actions, impossible, beats)
 
     return Instance(
         model=model,
         initial=initial,
         cells=tuple(cells),
         actions=tuple(actions),
-        invariants=invariants.encoded(services, bool(controller), bool(kubelets), bool(schedulers), beats or layout.quiet, (addresses, proxies)),
+        invariants=invariants.encoded(services, bool(controller), bool(kubelets), bool(schedulers), beats or layout.quiet, published_invariants),
         abstract=abstract,
         not_encoded=_not_encoded(model, actions, impossible) + tuple(kubelet.left_out(layout, initial) if kubelets else ()),
         data=layout,

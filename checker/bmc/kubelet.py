@@ -11,10 +11,12 @@ the pods not bound to its node then (``checker.bmc.informer``; the watch's
 selection of each event is a history cell, since a Binding brings a pod
 into it).
 
-A pod slot stands for one uid: an initial pod's name is never created
-again, a ReplicaSet's pod's name is made from its uid, and a user's pod
-the kubelet knows is never removed by the encoded runs, so a sandbox
-keyed by uid is the sandbox of its slot. :func:`covered` checks what the encoding
+A pod slot stands for one uid: an initial pod's name comes back only
+as a second life in a slot of its own, bound to another machine
+(``Layout.lives``; each kubelet knows one life of a name, so its memory,
+keyed by name, is the slot's), a ReplicaSet's pod's name is made from
+its uid, and a user's pod the kubelet knows is never removed by the
+encoded runs, so a sandbox keyed by uid is the sandbox of its slot. :func:`covered` checks what the encoding
 takes for granted of the scenario (every status written and not yet seen
 is one it has codes for, every sandbox of a known pod, no pod leaving a
 node's selection: not with ``apiserver-rebind``).
@@ -57,7 +59,7 @@ import z3
 from checker.bmc import apiserver, status
 from checker.bmc.core import NONE, Cell, Encoded, Relisted, Terms, Unrolling, per_frame
 from checker.bmc.informer import cache_revision, cached, deliver, event_at
-from checker.bmc.layout import MANAGED_TAINTS, READY, READY_REASONS, Layout, clock, layout_of, machine_up, reachable, unmanaged
+from checker.bmc.layout import MANAGED_TAINTS, READY, READY_REASONS, Layout, clock, layout_of, machine_up, pod_key, reachable, unmanaged
 from checker.bmc.status import CONTAINER_FIELDS, CONTAINER_REASONS, PHASES, POD_REASONS, STATES
 from spec import apiserver as api
 from spec import kubelet as kl
@@ -91,16 +93,17 @@ def covered(layout: Layout, s: State) -> bool:
         uids = {layout.pod_objects[p].meta.uid for p in on(layout, node) if p not in layout.user_pods}
         if not set(s.machines[node].sandboxes) <= uids or _unwritable(layout, s, node, memory):
             return False
-    return all(status.values(layout, key, pod.status) is not None for key, pod in s.api.objects.pods.items() if key in layout.status_slots)
+    stored = {slot: pod for pod in s.api.objects.pods.values() if (slot := layout.pod_slot(pod.meta.key, pod.meta.uid)) in layout.status_slots}
+    return all(status.values(layout, slot, pod.status) is not None for slot, pod in stored.items())
 
 
 def _unwritable(layout: Layout, s: State, node: str, memory: kl.KubeletMemory) -> bool:
     """The kubelet's memory holds a written status or a rejection the encoding has no cell or code for."""
-    mine = set(_status_slots(layout, node))
+    mine = {pod_key(slot): slot for slot in _status_slots(layout, node)}
     for key, written in memory.written.items():
-        if key not in mine or status.values(layout, key, written) is None:
+        if key not in mine or status.values(layout, mine[key], written) is None:
             return True
-    for key in mine:
+    for key in mine.values():
         uid = _uid(layout, s, key)
         if uid is not None and uid in memory.rejected and memory.rejected[uid] not in layout.rejections[key]:
             return True
@@ -154,7 +157,7 @@ def _uid(layout: Layout, s: State, pod: str) -> int | None:
     (A generated slot's uid may be handed to another object, such as a pod the user creates, when the ReplicaSet does not take it: None
     then.)
     """
-    stored = s.api.objects.pods.get(pod)
+    stored = layout.stored(s.api.objects.pods, pod)
     if pod in layout.user_pods:
         return stored.meta.uid if stored is not None else None
     uid = layout.pod_objects[pod].meta.uid
@@ -204,7 +207,7 @@ def abstract(layout: Layout, s: State) -> dict[str, int | bool]:
             rejection = memory.rejected.get(uid) if uid is not None else None
             rejections = layout.rejections[pod]
             out[_kl(node, f"rejection/{pod}")] = rejections.index(rejection) + 1 if rejection in rejections else 0
-            written = memory.written.get(pod)
+            written = memory.written.get(pod_key(pod))
             out[_written(node, pod)] = written is not None
             given = status.values(layout, pod, written) if written is not None else status.fresh(layout, pod)
             out |= {_written(node, pod, name): value for name, value in (given or {}).items()}
@@ -356,7 +359,7 @@ def admit(node: str, pod: str) -> Encoded:
         code = _rejection(u, t, node, pod)
         return {_kl(node, f"admitted/{pod}"): code == 0, _kl(node, f"rejected/{pod}"): code != 0, _kl(node, f"rejection/{pod}"): code}
 
-    return Encoded(Action(instance(node), "KubeletAdmitPod", (("pod", pod),)), guard, effect)
+    return Encoded(Action(instance(node), "KubeletAdmitPod", (("pod", pod_key(pod)),)), guard, effect)
 
 
 def _older(u: Unrolling, t: int, node: str, a: str, b: str) -> z3.BoolRef:
@@ -493,13 +496,13 @@ def _exited(u: Unrolling, t: int, node: str, pod: str, container: str, code: int
 
 def exit_container(pod: str, container: str, code: int) -> Encoded:
     """ContainerExit: a running container's process exits with ``code`` (a fault, counted against its budget)."""
-    action = Action("fault", "ContainerExit", (("pod", pod), ("container", container), ("code", code)))
+    action = Action("fault", "ContainerExit", (("pod", pod_key(pod)), ("container", container), ("code", code)))
     return _container_fault(action, "container-exit", False, lambda u, t, node: _exited(u, t, node, pod, container, code))
 
 
 def make_unhealthy(pod: str, container: str) -> Encoded:
     """ContainerUnhealthy: a running container's application stops answering its probes (a fault, counted against its budget)."""
-    action = Action("fault", "ContainerUnhealthy", (("pod", pod), ("container", container)))
+    action = Action("fault", "ContainerUnhealthy", (("pod", pod_key(pod)), ("container", container)))
     return _container_fault(action, "container-unhealthy", True, lambda u, t, node: {_sb(node, pod, f"{container}/healthy"): z3.BoolVal(False)})
 
 
@@ -519,7 +522,7 @@ def probe(node: str, pod: str, container: str) -> Encoded:
     def effect(u: Unrolling, t: int) -> Terms:
         return {_kl(node, f"probe/{pod}/{container}"): z3.If(u[t][_sb(node, pod, f"{container}/healthy")], 1, 0)}
 
-    return Encoded(Action(instance(node), "KubeletProbeReadiness", (("pod", pod), ("container", container))), guard, effect)
+    return Encoded(Action(instance(node), "KubeletProbeReadiness", (("pod", pod_key(pod)), ("container", container))), guard, effect)
 
 
 def kill_unlive(node: str, pod: str, container: str) -> Encoded:
@@ -530,7 +533,7 @@ def kill_unlive(node: str, pod: str, container: str) -> Encoded:
         deleting = _cached(u, t, node, pod)[1]
         return z3.And(_probed(u, t, node, pod, container), z3.Not(f[_sb(node, pod, f"{container}/healthy")]), z3.Not(deleting))
 
-    action = Action(instance(node), "KubeletLivenessKill", (("pod", pod), ("container", container)))
+    action = Action(instance(node), "KubeletLivenessKill", (("pod", pod_key(pod)), ("container", container)))
     return Encoded(action, guard, lambda u, t: _exited(u, t, node, pod, container, kl.SIGKILL_EXIT))
 
 
@@ -559,20 +562,25 @@ def faults(layout: Layout) -> list[Encoded]:
 
 
 def impossible(layout: Layout) -> list[str]:
-    """The kubelet actions no pod slot can take in the bound (so none is listed as left out): a probe no container has; a status write
-    where every slot's status is constant because no encoded action can change it (``layout.unwritten``); a preStop hook no deletable
-    pod has; a kill where no pod can be deleted or end, a final delete and a clean-up where none can be deleted; a Node status post where
-    no Node can be written (``layout.quiet``: every cached Node stays Ready); a kubelet's status write where every slot that can be bound
-    to its node has a status no encoded action can change (``layout.unwritten``), named with the instance."""
+    """The kubelet actions no pod slot can take in the bound (so none is listed as left out): a probe no container has; a Node status
+    post where no Node can be written (``layout.quiet``: every cached Node stays Ready); and named with the instance, where no slot that
+    can be bound to its node needs it: a preStop hook no deletable pod has, a kill where no pod can be deleted or end, a final delete and a
+    clean-up where none can be deleted, a status write where every slot's status is one no encoded action can change
+    (``layout.unwritten``)."""
     containers = [c for p in layout.pod_objects.values() for c in p.spec.containers]
     out = [] if any(c.readiness_probe for c in containers) else ["KubeletProbeReadiness"]
     out += [] if any(c.liveness_probe for c in containers) else ["KubeletLivenessKill"]
-    out += [] if any(_hooked(layout, pod) for pod in layout.deletable) else ["KubeletRunPreStop"]
-    ending = any(p.spec.restart_policy != "Always" for p in layout.pod_objects.values())
-    out += [] if layout.deletable or ending else ["KubeletKillPod"]
-    out += [] if layout.deletable else ["KubeletDeletePod", "KubeletCleanupPod"]
     out += ["KubeletPostNodeStatus"] if layout.quiet else []
-    return out + [f"{instance(node)} KubeletSyncStatus" for node in layout.prefixes if not set(on(layout, node)) - layout.unwritten]
+    for node in layout.prefixes:
+        mine = on(layout, node)
+        deletable = [pod for pod in mine if pod in layout.deletable]
+        ending = any(layout.pod_objects[pod].spec.restart_policy != "Always" for pod in mine)
+        names = [] if any(_hooked(layout, pod) for pod in deletable) else ["KubeletRunPreStop"]
+        names += [] if deletable or ending else ["KubeletKillPod"]
+        names += [] if deletable else ["KubeletDeletePod", "KubeletCleanupPod"]
+        names += [] if set(mine) - layout.unwritten else ["KubeletSyncStatus"]
+        out += [f"{instance(node)} {name}" for name in names]
+    return out
 
 
 def start(node: str, pod: str, container: str) -> Encoded:
@@ -627,7 +635,7 @@ def start(node: str, pod: str, container: str) -> Encoded:
         out[_image(node, image)] = z3.BoolVal(True)
         return out
 
-    return Encoded(Action(instance(node), "KubeletStartContainer", (("pod", pod), ("container", container))), guard, effect)
+    return Encoded(Action(instance(node), "KubeletStartContainer", (("pod", pod_key(pod)), ("container", container))), guard, effect)
 
 
 def _should_restart(layout: Layout, pod: str, deleting: z3.BoolRef, exit_code: z3.ArithRef) -> z3.BoolRef:
@@ -844,7 +852,8 @@ def _desired(u: Unrolling, t: int, node: str, pod: str) -> Terms:
 def sync_status(node: str, pod: str) -> Encoded:
     """KubeletSyncStatus: the status manager writes the generated status of a known, unfinished pod that differs from the cached and the written one.
 
-    (The UID precondition holds: a pod slot stands for one uid, and a name is never created twice here.)
+    The UID precondition: the write is a step only where the slot's pod is stored (a slot stands for one uid, and another life of the name
+    has a slot of its own). A pod the kubelet knows from a stale list may be gone; the write then changes nothing, not even the memory.
     """
 
     def guard(u: Unrolling, t: int) -> z3.BoolRef:
@@ -856,7 +865,8 @@ def sync_status(node: str, pod: str) -> Encoded:
             status.differs(want, _cached_status(u, t, node, pod)),
             z3.Or(z3.Not(f[_written(node, pod)]), status.differs(want, _written_terms(u, t, node, pod))),
         )
-        return z3.And(reachable(u, t, node), there, known, z3.Not(_finished(u, t, node, pod)), news)
+        stored = f[f"pod/{pod}/exists"]
+        return z3.And(reachable(u, t, node), there, known, z3.Not(_finished(u, t, node, pod)), news, stored)
 
     def effect(u: Unrolling, t: int) -> Terms:
         want = _desired(u, t, node, pod)
@@ -864,7 +874,7 @@ def sync_status(node: str, pod: str) -> Encoded:
         out |= {_written(node, pod): z3.BoolVal(True)} | {_written(node, pod, name): term for name, term in want.items()}
         return out
 
-    return Encoded(Action(instance(node), "KubeletSyncStatus", (("pod", pod),)), guard, effect)
+    return Encoded(Action(instance(node), "KubeletSyncStatus", (("pod", pod_key(pod)),)), guard, effect)
 
 
 # ------------------------------------------------------------ termination (kubelet_pods.go, pod_workers.go, status_manager.go)
@@ -890,7 +900,10 @@ def run_prestop(node: str, pod: str) -> Encoded:
         sandbox = z3.And(f[_sb(node, pod, "exists")], z3.Not(f[_sb(node, pod, "stopping")]), _some_running(u, t, node, pod))
         return z3.And(machine_up(u, t, node), there, deleting, sandbox)
 
-    return Encoded(Action(instance(node), "KubeletRunPreStop", (("pod", pod),)), guard, lambda u, t: {_sb(node, pod, "stopping"): z3.BoolVal(True)})
+    def effect(u: Unrolling, t: int) -> Terms:
+        return {_sb(node, pod, "stopping"): z3.BoolVal(True)}
+
+    return Encoded(Action(instance(node), "KubeletRunPreStop", (("pod", pod_key(pod)),)), guard, effect)
 
 
 @per_frame
@@ -934,7 +947,7 @@ def kill_pod(node: str, pod: str) -> Encoded:
             out[f"{rc}/finished"] = z3.If(running, clock(u, t), f[f"{rc}/finished"])
         return out
 
-    return Encoded(Action(instance(node), "KubeletKillPod", (("pod", pod),)), guard, effect)
+    return Encoded(Action(instance(node), "KubeletKillPod", (("pod", pod_key(pod)),)), guard, effect)
 
 
 def final_delete(node: str, pod: str) -> Encoded:
@@ -949,7 +962,7 @@ def final_delete(node: str, pod: str) -> Encoded:
     def effect(u: Unrolling, t: int) -> Terms:
         return apiserver.choose(u, t, [(u[t][f"pod/{pod}/exists"], apiserver.remove_pod(u, t, pod))])
 
-    return Encoded(Action(instance(node), "KubeletDeletePod", (("pod", pod),)), guard, effect)
+    return Encoded(Action(instance(node), "KubeletDeletePod", (("pod", pod_key(pod)),)), guard, effect)
 
 
 def cleanup(node: str, pod: str, uid: int) -> Encoded:
@@ -1102,8 +1115,8 @@ def left_out(layout: Layout, s: State) -> list[str]:
     ]
     for node in layout.prefixes:
         deleted = [pod for pod in on(layout, node) if pod in layout.user_pods and pod in layout.deletable]
-        out += [f"{instance(node)} KubeletDeletePod pod={pod}" for pod in deleted]
-        out += [f"{instance(node)} KubeletCleanupPod (the sandbox of pod={pod})" for pod in deleted]
+        out += [f"{instance(node)} KubeletDeletePod pod={pod_key(pod)}" for pod in deleted]
+        out += [f"{instance(node)} KubeletCleanupPod (the sandbox of pod={pod_key(pod)})" for pod in deleted]
     return out
 
 
@@ -1154,7 +1167,7 @@ def _runs_twice(u: Unrolling, t: int) -> list[z3.BoolRef]:
     layout = layout_of(u)
     out = []
     for pod in layout.pods:
-        nodes = [node for node in layout.prefixes if layout.can_be_on(pod, node)]
+        nodes = _nodes(layout, pod)
         out += [z3.And(_runs(u, t, a, pod), _runs(u, t, b, pod)) for i, a in enumerate(nodes) for b in nodes[i + 1 :]]
     return out
 
@@ -1175,10 +1188,21 @@ def runs_elsewhere(u: Unrolling, t: int) -> z3.BoolRef:
 
 
 def identity_twice(u: Unrolling, t: int) -> z3.BoolRef:
-    """identity-runs-once broken: two running sandboxes of one pod name. A name is a slot, and a machine holds one sandbox per slot in
-    the encoded runs (a pod is removed only once its sandbox cannot run again, and a user's pod's name comes back only after that)."""
+    """identity-runs-once broken: two running sandboxes of one pod name: of one slot on two machines, or of two lives of the name
+    (``Layout.lives``). A machine holds one sandbox per slot in the encoded runs (a pod is removed only once its sandbox cannot run again,
+    and a user's pod's name comes back in its slot only after that)."""
+    layout = layout_of(u)
     out = _runs_twice(u, t)
+    for key in sorted({pod_key(slot) for slot in layout.pods}):
+        lives = layout.lives(key)
+        for i, a in enumerate(lives):
+            out += [z3.And(_runs(u, t, x, a), _runs(u, t, y, b)) for b in lives[i + 1 :] for x in _nodes(layout, a) for y in _nodes(layout, b)]
     return z3.Or(out) if out else z3.BoolVal(False)
+
+
+def _nodes(layout: Layout, pod: str) -> list[str]:
+    """The machines the pod slot may be bound to."""
+    return [node for node in layout.prefixes if layout.can_be_on(pod, node)]
 
 
 def over_capacity(u: Unrolling, t: int) -> z3.BoolRef:

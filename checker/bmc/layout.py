@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
 import attrs
@@ -31,13 +31,14 @@ from spec.objects import (
     TAINT_UNREACHABLE,
     TAINT_UNSCHEDULABLE,
     Node,
+    Obj,
     Pod,
     ReplicaSet,
     Resources,
     Service,
     Taint,
 )
-from spec.state import State
+from spec.state import State, WatchEvent
 
 N = TypeVar("N", int, z3.ArithRef)
 E = TypeVar("E", bound=z3.ExprRef)
@@ -70,6 +71,10 @@ class Layout:
     """the initial state's store revision"""
     next_uid: int
     """the initial state's next uid"""
+    store_history: dict[int, dict[str, int | bool]] | None = attrs.field(factory=dict, kw_only=True)
+    """for each revision before the initial one a lagging list may read, where one is encoded (a kubelet's stale relist), the pod slots'
+    cells that differ in the history, as of that revision (``apiserver.store_history``); empty elsewhere, None where some status then has
+    no codes"""
     service_history: dict[int, dict[str, tuple[bool, int]]]
     """for each revision a lagging list may read before the initial one: each Service slot's (exists, ClusterIP)"""
     up: dict[str, bool]
@@ -106,7 +111,7 @@ class Layout:
     clock: int
     """the clock (constant: ticks are not encoded)"""
     initial_events: dict[int, tuple[str, str]]
-    """the initial history's events: revision to (kind, key)"""
+    """the initial history's events: revision to (kind, key; a pod's slot)"""
     nodes: tuple[str, ...]
     """the stored Nodes' names; a pod's node cell holds 0 for none, else 1 + the index here"""
     dynamic: frozenset[str]
@@ -187,6 +192,24 @@ class Layout:
         """``STATUS_LEAD`` of pod slot ``key``: bound at creation or not."""
         return STATUS_LEAD[bool(self.pod_objects[key].spec.node_name)]
 
+    def lives(self, key: str) -> tuple[str, ...]:
+        """The pod slots of pod key ``key``: one, or where the user may create a pod of an initial pod's name, each life's (:func:`pod_key`)."""
+        return tuple(slot for slot in self.pods if pod_key(slot) == key)
+
+    def pod_slot(self, key: str, uid: int) -> str:
+        """The slot of the pod of ``key`` and ``uid``: the key's one slot, or the life whose uid it is (a later life's, the user's, is a cell:
+        any uid but the earlier lives')."""
+        lives = self.lives(key)
+        fixed = [slot for slot in lives if slot not in self.user_pods and self.pod_objects[slot].meta.uid == uid]
+        if len(lives) < 2:
+            return lives[0] if lives else key
+        return (fixed or [slot for slot in lives if slot in self.user_pods])[0]
+
+    def stored(self, pods: Mapping[str, Pod], slot: str) -> Pod | None:
+        """The pod of ``slot`` in ``pods`` (the store's, or a cache's, by key): the pod of its key where that is its life."""
+        pod = pods.get(pod_key(slot))
+        return pod if pod is not None and self.pod_slot(pod.meta.key, pod.meta.uid) == slot else None
+
     def slot(self, kind: str, key: str) -> int:
         """The code of an object slot in the history cells (1, 2, ... within its kind; 0 for an object without a slot)."""
         keys = {SERVICE: self.services, ENDPOINTS: self.services, POD: self.pods, REPLICASET: self.replicasets, NODE: self.nodes}.get(kind, ())
@@ -230,6 +253,15 @@ class Layout:
             if n != ip and n.isdigit() and machine in self.nodes:
                 return 1000 * self.node_code(machine) + int(n)
         return None
+
+
+LIFE = "#"
+"""what joins a pod key and the number of a later life of it in that life's slot (``default/db-0#2``: it sorts right after the key)"""
+
+
+def pod_key(slot: str) -> str:
+    """The pod key of a pod slot: its name, less the ``#<n>`` of a later life of the name (``Layout.lives``)."""
+    return slot.partition(LIFE)[0]
 
 
 def up_cell(node: str) -> str:
@@ -405,9 +437,14 @@ def _deletable(ctx: Context, pods: dict[str, Pod], failing: bool) -> frozenset[s
     """The pod slots an encoded action may delete: every one with the user's delete-pod budget; a ReplicaSet's pods (its controller deletes
     surplus ones, and must not be assumed never to overshoot); where a Node may lose its Ready condition (``failing``: the heartbeats are
     encoded and :func:`_failing`), a pod that does not tolerate the node lifecycle controller's NoExecute taints forever (taint
-    eviction)."""
-    if ctx.scenario.bounds.budgets.get("delete-pod", 0) > 0:
-        return frozenset(pods)
+    eviction).
+
+    A later life of a name (:func:`_relivable`) needs each earlier one gone, and only the user deletes those (nothing else can, where a
+    name has lives), so the n-th life is deletable only with a budget of n deletes.
+    """
+    budget = ctx.scenario.bounds.budgets.get("delete-pod", 0)
+    if budget > 0:
+        return frozenset(slot for slot in pods if sum(pod_key(other) == pod_key(slot) for other in pods if other < slot) < budget)
     execute = [Taint(key=key, effect=effect) for key, effect in MANAGED_TAINTS if effect == NO_EXECUTE]
 
     def evictable(pod: Pod) -> bool:
@@ -647,6 +684,36 @@ def _addresses(
     return out if all(key in keys and ip_code(rule.cluster_ip) is not None for key, rule in rules) and set(backends) <= set(ips) else None
 
 
+def _user_pods(ctx: Context, initial: State, heartbeats: bool) -> dict[str, Pod]:
+    """The pods the user may create, as the API server would create them, by slot: a pod's key, or where an initial pod has that key and
+    :func:`_relivable`, the key's second life (``<key>#2``: created once the initial pod is gone)."""
+    out: dict[str, Pod] = {}
+    for p in ctx.scenario.user.pods:
+        key, before = p.meta.key, initial
+        if key in initial.api.objects.pods:
+            if not _relivable(ctx, initial, p, heartbeats):
+                continue
+            before = replace(initial, api=replace(initial.api, objects=initial.api.objects.drop(POD, key)))
+        created = api.create(ctx, before, p).obj
+        if isinstance(created, Pod):
+            out[key if before is initial else f"{key}{LIFE}2"] = created
+    return out
+
+
+def _relivable(ctx: Context, initial: State, pod: Pod, heartbeats: bool) -> bool:
+    """The user's pod of an initial pod's name is encoded as a second life of the name in a slot of its own: where both are bound at
+    creation, to different machines (so each kubelet knows one life of the name: it keys its memory by name), and nothing else keys pods
+    by name: no ReplicaSet or Service can exist, the node lifecycle controller's MarkPodsNotReady queue does not (no heartbeats), pods/binding
+    does not rebind, the scheduler's cache loses no deletion."""
+    old = initial.api.objects.pods[pod.meta.key]
+    user = ctx.scenario.user
+    if heartbeats or ctx.flag(api.REBIND) or ctx.flag(scheduler.MISSED_DELETE) or initial.api.objects.replicasets or user.replicasets:
+        return False
+    if initial.api.objects.services or user.services:
+        return False
+    return bool(pod.spec.node_name and old.spec.node_name) and pod.spec.node_name != old.spec.node_name
+
+
 def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
     """The constants of the scenario's finite instance, for runs of up to ``depth`` steps."""
     kinds = sorted({w.kind for _, w in ctx.watchers} | {SERVICE})
@@ -654,11 +721,8 @@ def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
     watchers = tuple(Watcher(inst, w.kind, node_of(inst) if ctx.type_of(inst).per_node else "") for inst, w in ctx.watchers)
     oldest = informer.oldest_listable(ctx, initial)
     generated = _generated(ctx, initial, depth)
-    user_pods = {
-        p.meta.key: created
-        for p in ctx.scenario.user.pods
-        if p.meta.key not in initial.api.objects.pods and isinstance(created := api.create(ctx, initial, p).obj, Pod)
-    }
+    heartbeats = _heartbeats(ctx, initial)
+    user_pods = _user_pods(ctx, initial, heartbeats)
     pods = {**dict(initial.api.objects.pods.items()), **user_pods, **generated}
     images = {i for m in initial.machines.values() for i in m.images} | {c.image for p in pods.values() for c in p.spec.containers}
     history = {
@@ -666,7 +730,6 @@ def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
     }
     first_create = 1 if any(isinstance(v.memory, ReplicaSetMemory) and v.memory.syncs for v in initial.views.values()) else 2
     born = dict.fromkeys(user_pods, 1) | {key: max(p.meta.uid - initial.api.next_uid + 1, first_create) for key, p in generated.items()}
-    heartbeats = _heartbeats(ctx, initial)
     node_taints = heartbeats and not any(t.key in nlc.MANAGED_TAINTS for n in initial.api.objects.nodes.values() for t in n.spec.taints)
     quiet = _quiet(ctx, initial)
     leases = {lease.holder: key for key, lease in sorted(initial.api.objects.leases.items())}
@@ -707,7 +770,7 @@ def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
         replicasets=tuple(initial.api.objects.replicasets),
         rs_objects=dict(initial.api.objects.replicasets.items()),
         clock=initial.clock,
-        initial_events={ev.revision: (ev.kind, ev.key) for ev in initial.channels.log},
+        initial_events={},
         nodes=tuple(sorted(initial.api.objects.nodes)),
         dynamic=dynamic,
         initial_selected={f"{inst}/{w.kind}": _selected(initial, inst, w) for inst, w in ctx.watchers if w.selects is not None},
@@ -738,4 +801,12 @@ def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
     ips = _pod_ips(initial, pods, dynamic, sandbox_from, layout.pod_ip_code)
     addresses = _addresses(initial, service_objects, pods, shown, layout.user_pods, ips, layout.pod_ip_code)
     shows = {key: lead.get(key, 0) for key in sorted(shown)}
-    return attrs.evolve(layout, addresses=addresses, pod_ips=ips or {}, shows_ip_from=shows)
+    events = {ev.revision: (ev.kind, layout.pod_slot(ev.key, event_object(ev).meta.uid) if ev.kind == POD else ev.key) for ev in initial.channels.log}
+    return attrs.evolve(layout, addresses=addresses, pod_ips=ips or {}, shows_ip_from=shows, initial_events=events)
+
+
+def event_object(event: WatchEvent) -> Obj:
+    """The object a watch event is of (its new state; its old one for a deletion)."""
+    obj: Obj | None = event.new if event.new is not None else event.old
+    assert obj is not None, f"event of revision {event.revision} has no object"
+    return obj

@@ -30,7 +30,7 @@ import z3
 from checker.bmc import apiserver
 from checker.bmc.core import NONE, Cell, Encoded, Terms, Unrolling, per_frame
 from checker.bmc.informer import cache_revision, cached, deliver, event_at
-from checker.bmc.layout import MANAGED_TAINTS, READY, READY_REASONS, Layout, clock, layout_of, reachable
+from checker.bmc.layout import MANAGED_TAINTS, READY, READY_REASONS, Layout, clock, layout_of, pod_key, reachable
 from spec.component import Action
 from spec.controllers import nodelifecycle as nlc
 from spec.objects import LEASE, NO_EXECUTE, NODE, POD, TAINT_NOT_READY, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE
@@ -208,7 +208,7 @@ def mark_pod_not_ready(pod: str) -> Encoded:
         written = apiserver.write_pod_status(u, t, pod, {"ready": z3.BoolVal(False), "transition": clock(u, t)})
         return out | {name: z3.If(tried, term, apiserver.unchanged(u, t, name)) for name, term in written.items()}
 
-    return Encoded(Action(NAME, "NodeLifecycleMarkPodNotReady", (("pod", pod),)), guard, effect)
+    return Encoded(Action(NAME, "NodeLifecycleMarkPodNotReady", (("pod", pod_key(pod)),)), guard, effect)
 
 
 @per_frame

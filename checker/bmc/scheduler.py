@@ -40,7 +40,7 @@ import z3
 from checker.bmc import apiserver
 from checker.bmc.core import Cell, Encoded, Relisted, Terms, Unrolling
 from checker.bmc.informer import cache_revision, cached, cursor_only, deliver, event_at
-from checker.bmc.layout import MANAGED_TAINTS, Layout, fit_error_code, layout_of, static_reasons, taint_keys, unmanaged
+from checker.bmc.layout import MANAGED_TAINTS, Layout, fit_error_code, layout_of, pod_key, static_reasons, taint_keys, unmanaged
 from spec import scheduler as sch
 from spec.component import Action
 from spec.frozen import EMPTY
@@ -362,7 +362,7 @@ def schedule(instance: str, pod: str, node: str) -> Encoded:
             _cell(instance, pod, "uid"): uid,
         }
 
-    return Encoded(Action(instance, "SchedulerSchedule", (("pod", pod), ("node", node))), guard, effect)
+    return Encoded(Action(instance, "SchedulerSchedule", (("pod", pod_key(pod)), ("node", node))), guard, effect)
 
 
 def _fit_error(u: Unrolling, t: int, instance: str, pod: str) -> tuple[View, z3.BoolRef, z3.ArithRef]:
@@ -387,7 +387,7 @@ def unschedulable(instance: str, pod: str) -> Encoded:
         scheduled = view.value(pod, "scheduled")
         return apiserver.write_pod_status(u, t, pod, {"scheduled": scheduled, "unschedulable": code})
 
-    return Encoded(Action(instance, "SchedulerSchedule", (("pod", pod), ("node", ""))), guard, effect)
+    return Encoded(Action(instance, "SchedulerSchedule", (("pod", pod_key(pod)), ("node", ""))), guard, effect)
 
 
 def bind(instance: str, pod: str) -> Encoded:
@@ -406,7 +406,7 @@ def bind(instance: str, pod: str) -> Encoded:
         memory = {name: z3.If(keep, f[name], u.cells[name].literal(0)) for name in _fields(instance, pod)}
         return written | memory | {_cell(instance, pod, "binding"): z3.BoolVal(False)}
 
-    return Encoded(Action(instance, "SchedulerBind", (("pod", pod),)), guard, effect)
+    return Encoded(Action(instance, "SchedulerBind", (("pod", pod_key(pod)),)), guard, effect)
 
 
 def impossible(layout: Layout) -> list[str]:

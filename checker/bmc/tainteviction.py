@@ -23,7 +23,7 @@ import z3
 from checker.bmc import apiserver
 from checker.bmc.core import Encoded, Terms, Unrolling, per_frame
 from checker.bmc.informer import cache_revision, cached, cursor_only
-from checker.bmc.layout import MANAGED_TAINTS, Layout, clock, layout_of
+from checker.bmc.layout import MANAGED_TAINTS, Layout, clock, layout_of, pod_key
 from spec.component import Action
 from spec.controllers import tainteviction as te
 from spec.frozen import replace
@@ -93,7 +93,7 @@ def evict(pod: str) -> Encoded:
     def effect(u: Unrolling, t: int) -> Terms:
         return apiserver.delete_pod(u, t, pod)[1]
 
-    return Encoded(Action(NAME, "TaintEvictPod", (("pod", pod),)), guard, effect)
+    return Encoded(Action(NAME, "TaintEvictPod", (("pod", pod_key(pod)),)), guard, effect)
 
 
 def actions(layout: Layout) -> list[Encoded]:
