@@ -18,8 +18,8 @@ keyed by name, is the slot's), a ReplicaSet's pod's name is made from
 its uid, and a user's pod the kubelet knows is never removed by the
 encoded runs, so a sandbox keyed by uid is the sandbox of its slot. :func:`covered` checks what the encoding
 takes for granted of the scenario (every status written and not yet seen
-is one it has codes for, every sandbox of a known pod, no pod leaving a
-node's selection: not with ``apiserver-rebind``).
+is one it has codes for, every sandbox of a known pod, machines' pod
+CIDRs differ).
 
 The status manager (pkg/kubelet/status) writes the status of the *status
 slots* (``layout.status_slots``: the pods whose status an encoded action
@@ -43,10 +43,12 @@ finished pod's sandbox runs its preStop hooks, is killed (exit 0 by the
 deletion's deadline, 137 after: the deadline is a store cell where the
 clock runs), and once the pod's terminal status is reported the kubelet
 deletes it with grace 0; the DELETED event makes it forget the pod, and
-the clean-up removes the sandbox. The status writes of the other slots
-(none but where pods/binding rebinds) and the final delete and clean-up
-of a user's pod (its name may come back with a new uid) are not encoded
-yet, and are listed as such.
+the clean-up removes the sandbox. Where pods/binding rebinds
+(``apiserver-rebind``), a rebound pod leaves the old node's selection:
+that event is DELETED to its watch, so the kubelet forgets the pod and
+cleans its sandbox up likewise. The final delete and clean-up of a
+user's pod (its name may come back with a new uid, and its uid is not
+known beforehand) are not encoded yet, and are listed as such.
 """
 
 from __future__ import annotations
@@ -84,8 +86,8 @@ def on(layout: Layout, node: str) -> list[str]:
 
 def covered(layout: Layout, s: State) -> bool:
     """The kubelets have no status written and unseen, every sandbox belongs to a pod slot of its node, and machines' prefixes differ."""
-    if len(set(layout.prefixes.values())) != len(layout.prefixes) or layout.ctx.flag(api.REBIND):
-        return False  # shared prefixes; or pods that leave a kubelet's selection (its handler forgets them: not encoded)
+    if len(set(layout.prefixes.values())) != len(layout.prefixes):
+        return False  # shared prefixes
     for node in layout.prefixes:
         if instance(node) not in s.views:
             return False
@@ -259,11 +261,11 @@ def deliver_pods(node: str) -> Encoded:
         _, revision, out = deliver(u, t, instance(node), POD)
         kind, slot = event_at(u, t, revision)
         for pod in on(layout, node):
-            if pod not in layout.deletable and pod not in layout.dynamic and pod not in layout.status_slots:
+            if not _leaves(layout, pod) and pod not in layout.status_slots:
                 continue  # nothing of it to forget
             mine = z3.And(kind == layout.kinds[POD], slot == layout.slot(POD, pod))
-            deleted = z3.And(mine, z3.Not(apiserver.value_at(u, t, revision, f"pod/{pod}/exists")))
-            if pod in layout.deletable or pod in layout.dynamic:
+            deleted = z3.And(mine, z3.Not(_selected_at(u, t, node, pod, revision)))  # a DELETED event to this watch: gone, or rebound
+            if _leaves(layout, pod):
                 out |= {name: z3.If(deleted, value, f[name]) for name, value in _forgotten_pod(layout, node, pod).items()}
             if pod not in layout.status_slots:
                 continue
@@ -275,6 +277,12 @@ def deliver_pods(node: str) -> Encoded:
     return Encoded(Action(instance(node), "WatchDeliver", (("kind", POD),)), guard, effect)
 
 
+def _leaves(layout: Layout, pod: str) -> bool:
+    """The pod slot may leave a kubelet's selection in the run: it may be deleted, or bound elsewhere (where pods/binding rebinds, or an
+    unbound one: it may never have been in the selection, which the guards read)."""
+    return pod in layout.deletable or pod in layout.dynamic
+
+
 def relisted_pods(node: str) -> Relisted:
     """The handler of a relist of the kubelet's pod watch from the cache as of ``before`` to the store as of ``after``: a pod slot that left
     its selection is forgotten, one whose object differs and shows the written status has it forgotten (kl._on_event as a delivery)."""
@@ -284,11 +292,11 @@ def relisted_pods(node: str) -> Relisted:
         f = u[t]
         out: Terms = {}
         for pod in on(layout, node):
-            if pod not in layout.deletable and pod not in layout.dynamic and pod not in layout.status_slots:
+            if not _leaves(layout, pod) and pod not in layout.status_slots:
                 continue  # nothing of it to forget
             old_in, new_in = (_selected_at(u, t, node, pod, r) for r in (before, after))
             deleted = z3.And(old_in, z3.Not(new_in))
-            if pod in layout.deletable or pod in layout.dynamic:
+            if _leaves(layout, pod):
                 out |= {name: z3.If(deleted, value, f[name]) for name, value in _forgotten_pod(layout, node, pod).items()}
             if pod not in layout.status_slots:
                 continue
@@ -565,7 +573,7 @@ def impossible(layout: Layout) -> list[str]:
     """The kubelet actions no pod slot can take in the bound (so none is listed as left out): a probe no container has; a Node status
     post where no Node can be written (``layout.quiet``: every cached Node stays Ready); and named with the instance, where no slot that
     can be bound to its node needs it: a preStop hook no deletable pod has, a kill where no pod can be deleted or end, a final delete and a
-    clean-up where none can be deleted, a status write where every slot's status is one no encoded action can change
+    clean-up where none can be deleted (or rebound), a status write where every slot's status is one no encoded action can change
     (``layout.unwritten``)."""
     containers = [c for p in layout.pod_objects.values() for c in p.spec.containers]
     out = [] if any(c.readiness_probe for c in containers) else ["KubeletProbeReadiness"]
@@ -577,7 +585,8 @@ def impossible(layout: Layout) -> list[str]:
         ending = any(layout.pod_objects[pod].spec.restart_policy != "Always" for pod in mine)
         names = [] if any(_hooked(layout, pod) for pod in deletable) else ["KubeletRunPreStop"]
         names += [] if deletable or ending else ["KubeletKillPod"]
-        names += [] if deletable else ["KubeletDeletePod", "KubeletCleanupPod"]
+        names += [] if deletable else ["KubeletDeletePod"]
+        names += [] if deletable or layout.ctx.flag(api.REBIND) else ["KubeletCleanupPod"]
         names += [] if set(mine) - layout.unwritten else ["KubeletSyncStatus"]
         out += [f"{instance(node)} {name}" for name in names]
     return out
@@ -978,10 +987,15 @@ def cleanup(node: str, pod: str, uid: int) -> Encoded:
     return Encoded(Action(instance(node), "KubeletCleanupPod", (("uid", uid),)), guard, effect)
 
 
+def _rebound(layout: Layout, pod: str) -> bool:
+    """The pod slot may be bound to another node once bound (pods/binding rebinds): it leaves its kubelet's selection while it exists."""
+    return layout.ctx.flag(api.REBIND) and pod not in layout.user_pods
+
+
 def termination(layout: Layout, node: str, pod: str) -> list[Encoded]:
     """The termination actions of a pod slot on ``node`` that it can take: preStop and the final delete for a slot that can be deleted
-    (not a user's pod: its name may be created again, with a new uid), a kill also for one that can end; each from the first frame a
-    container of the slot can run in."""
+    (not a user's pod: its name may be created again, with a new uid), a kill also for one that can end, the clean-up of the sandbox also
+    for one that can be rebound; each from the first frame a container of the slot can run in."""
     out: list[Encoded] = []
     deletable = pod in layout.deletable
     if deletable and _hooked(layout, pod):
@@ -989,7 +1003,9 @@ def termination(layout: Layout, node: str, pod: str) -> list[Encoded]:
     if deletable or layout.pod_objects[pod].spec.restart_policy != "Always":
         out.append(kill_pod(node, pod))
     if deletable and pod not in layout.user_pods:
-        out += [final_delete(node, pod), cleanup(node, pod, layout.pod_objects[pod].meta.uid)]
+        out.append(final_delete(node, pod))
+    if (deletable and pod not in layout.user_pods) or _rebound(layout, pod):
+        out.append(cleanup(node, pod, layout.pod_objects[pod].meta.uid))
     return [attrs.evolve(e, born=layout.after(pod, layout.lead(pod))) for e in out]
 
 
@@ -1100,7 +1116,7 @@ def _no_sandbox(layout: Layout, node: str, pod: str) -> Terms:
 def left_out(layout: Layout, s: State) -> list[str]:
     """The status writes of pods outside the status slots, on nodes where the status manager is encoded for others (kept as constants); the
     final delete and clean-up of a user's pod that can be deleted (its name may be created again, with another uid, which a pod slot's
-    cells do not cover).
+    cells do not cover), and the clean-up of one that can be rebound (its uid is not known beforehand).
 
     (Not the status writes of pods whose status no encoded action can change: ``layout.unwritten``.)
     """
@@ -1114,9 +1130,10 @@ def left_out(layout: Layout, s: State) -> list[str]:
         if pod not in layout.status_slots and pod not in layout.unwritten
     ]
     for node in layout.prefixes:
-        deleted = [pod for pod in on(layout, node) if pod in layout.user_pods and pod in layout.deletable]
-        out += [f"{instance(node)} KubeletDeletePod pod={pod_key(pod)}" for pod in deleted]
-        out += [f"{instance(node)} KubeletCleanupPod (the sandbox of pod={pod_key(pod)})" for pod in deleted]
+        users = [pod for pod in on(layout, node) if pod in layout.user_pods]
+        out += [f"{instance(node)} KubeletDeletePod pod={pod_key(pod)}" for pod in users if pod in layout.deletable]
+        gone = [pod for pod in users if pod in layout.deletable or layout.ctx.flag(api.REBIND)]
+        out += [f"{instance(node)} KubeletCleanupPod (the sandbox of pod={pod_key(pod)})" for pod in gone]
     return out
 
 

@@ -402,14 +402,8 @@ cycle and its Binding for an unbound pod; then the kubelet's delivery, its admis
 ``STATUS_LEAD - 2`` steps after the creation, a container start or status write ``- 1``, a probe or container fault ``STATUS_LEAD``)"""
 
 
-def _status_slots(ctx: Context, pods: dict[str, Pod], unwritten: frozenset[str]) -> frozenset[str]:
-    """The pod slots whose status may change in the encoded runs: those not ``unwritten``; none where pods/binding rebinds.
-
-    (A rebound pod leaves its kubelet's selection, which the kubelet's
-    encoding does not cover.)
-    """
-    if ctx.flag(api.REBIND):
-        return frozenset()
+def _status_slots(pods: dict[str, Pod], unwritten: frozenset[str]) -> frozenset[str]:
+    """The pod slots whose status may change in the encoded runs: those not ``unwritten``."""
     return frozenset(key for key in pods if key not in unwritten)
 
 
@@ -737,7 +731,7 @@ def build_layout(ctx: Context, initial: State, depth: int = 0) -> Layout:
     failing = heartbeats and _failing(ctx, initial)
     deletable = _deletable(ctx, pods, failing)
     unwritten = _late(pods, born, depth) | {key for key, p in initial.api.objects.pods.items() if _steady(ctx, initial, p, deletable, failing)}
-    status = _status_slots(ctx, pods, unwritten)
+    status = _status_slots(pods, unwritten)
     dynamic = frozenset(key for key, p in pods.items() if not p.spec.node_name or ctx.flag(api.REBIND))
     shown = frozenset(key for key, p in pods.items() if key in status or p.status.pod_ip)
     service_objects = _service_objects(ctx, initial)
