@@ -103,9 +103,9 @@ def _stale_lists(model: KubeModel) -> bool:
 
 
 def _stale_encodable(layout: Layout, initial: State, instance: str, beats: bool) -> bool:
-    """A stale list of ``instance`` reads the store as of revisions the encoding has: the instance is a kubelet whose encoding is built, the
-    store's pod cells before the initial revision are known (``Layout.store_history``), and its other watches' kinds are constants there
-    (no heartbeats, and no event of them in the initial history)."""
+    """A stale list of ``instance`` reads the store as of revisions the encoding has: the instance is a kubelet, the store's pod cells before
+    the initial revision are known (``Layout.store_history``), and its other watches' kinds are constants there (no heartbeats, and no
+    event of them in the initial history)."""
     kinds = {w.kind for w in layout.watchers if w.instance == instance} - {POD}
     if not instance.startswith(f"{kl.NAME}/") or beats or layout.store_history is None:
         return False
