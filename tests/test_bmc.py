@@ -1216,6 +1216,7 @@ ENCODED_VARIANTS = [
         "batch", "scheduler-missed-delete", "scheduler-cache-accurate", 10, marks=[pytest.mark.slow, pytest.mark.timeout(3600)]
     ),
     ("batch", "kubelet-phase-regress", "phase-monotone", 6),
+    ("stateful", "kubelet-stale-relist", "phase-monotone", 7),  # a deleted pod killed and reported Succeeded, listed stale as Running
     pytest.param("basic", "apiserver-rebind", "pod-bound-once", 8, marks=pytest.mark.slow),
     pytest.param("outage", "nodelifecycle-no-disruption-mode", "no-eviction-storm", 10, marks=pytest.mark.slow),
 ]
