@@ -24,6 +24,7 @@ it along every run it draws.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 import z3
@@ -358,18 +359,24 @@ def delete_service(u: Unrolling, t: int, key: str) -> Terms:
 # ------------------------------------------------------------ pods and ReplicaSets
 
 
-def _in_selection(layout: Layout, w: Watcher, key: str, exists: z3.BoolRef, node: z3.ArithRef, phase: z3.ArithRef) -> z3.BoolRef:
-    """The pod of slot ``key``, present as ``exists`` says, bound to the node coded ``node``, in the phase coded ``phase``, is selected by ``w``.
-
-    (The selectors read the pod's nodeName and phase.)
-    """
+def _selection_table(layout: Layout, w: Watcher, key: str) -> list[tuple[int, list[int]]]:
+    """For each node code the pod of slot ``key`` may carry, the phase codes in which ``w`` selects it (the selectors read the pod's
+    nodeName and phase): a constant of the layout, computed once per unrolling."""
     pod = layout.pod_objects[key]
     selects = layout.ctx.watch_of(w.instance, POD).selects
     assert selects is not None
-    options = []
+    out = []
     for code in range(len(layout.nodes) + 1):
         placed = replace(pod, spec=replace(pod.spec, node_name=layout.node_name(code)))
-        phases = [i for i, p in enumerate(status.PHASES) if selects(w.node, replace(placed, status=replace(placed.status, phase=p)))]
+        out.append((code, [i for i, p in enumerate(status.PHASES) if selects(w.node, replace(placed, status=replace(placed.status, phase=p)))]))
+    return out
+
+
+def _in_selection(table: list[tuple[int, list[int]]], exists: z3.BoolRef, node: z3.ArithRef, phase: z3.ArithRef) -> z3.BoolRef:
+    """The pod, present as ``exists`` says, bound to the node coded ``node``, in the phase coded ``phase``, is selected by the watch whose
+    ``_selection_table`` is ``table``."""
+    options = []
+    for code, phases in table:
         if len(phases) == len(status.PHASES):
             options.append(node == code)
         elif phases:
@@ -386,7 +393,9 @@ def pod_selected(u: Unrolling, t: int, key: str, changes: Terms) -> dict[str, z3
     new = [changes.get(f"pod/{key}/{field}", term) for field, term in zip(("exists", "node", "phase"), old, strict=True)]
     for w in layout.watching(POD):
         if layout.filtered(w):
-            out[w.instance] = z3.Or(_in_selection(layout, w, key, *old), _in_selection(layout, w, key, *new))
+            table = u.memo(("selection", w.instance, key), functools.partial(_selection_table, layout, w, key))
+            was, now = (u.memo(("in selection", w.instance, key), functools.partial(_in_selection, table, *pod), *pod) for pod in (old, new))
+            out[w.instance] = z3.Or(was, now)
     return out
 
 
