@@ -264,7 +264,7 @@ def deliver_pods(node: str) -> Encoded:
             if not _leaves(layout, pod) and pod not in layout.status_slots:
                 continue  # nothing of it to forget
             mine = z3.And(kind == layout.kinds[POD], slot == layout.slot(POD, pod))
-            deleted = z3.And(mine, z3.Not(_selected_at(u, t, node, pod, revision)))  # a DELETED event to this watch: gone, or rebound
+            deleted = z3.And(mine, z3.Not(_kept_at(u, t, node, pod, revision)))  # a DELETED event to this watch: gone, or rebound
             if _leaves(layout, pod):
                 out |= {name: z3.If(deleted, value, f[name]) for name, value in _forgotten_pod(layout, node, pod).items()}
             if pod not in layout.status_slots:
@@ -275,6 +275,14 @@ def deliver_pods(node: str) -> Encoded:
         return out
 
     return Encoded(Action(instance(node), "WatchDeliver", (("kind", POD),)), guard, effect)
+
+
+def _kept_at(u: Unrolling, t: int, node: str, pod: str, revision: z3.ArithRef) -> z3.BoolRef:
+    """The kubelet's watch still selects the pod slot as of the revision of an event of it that the watch delivers: it is stored, and where
+    pods/binding rebinds, still bound to ``node`` (elsewhere an event the watch delivers keeps the pod on its node)."""
+    if _rebound(layout_of(u), pod):
+        return _selected_at(u, t, node, pod, revision)
+    return apiserver.value_at(u, t, revision, f"pod/{pod}/exists")
 
 
 def _leaves(layout: Layout, pod: str) -> bool:
