@@ -25,7 +25,7 @@ from spec import informer
 from spec import kubelet as kl
 from spec import scheduler as sch
 from spec.catalogue import WATCH_DELIVER, action_defs
-from spec.component import node_of
+from spec.component import ComponentType, Context, node_of
 from spec.controllers import garbagecollector as gc
 from spec.controllers import nodelifecycle as nlc
 from spec.controllers import replicaset as rc
@@ -82,7 +82,7 @@ def _restarts(
         return []
     out = []
     for instance, ctype in ctx.components:
-        stale = bool(ctype.stale_relist_flag) and ctx.flag(ctype.stale_relist_flag)
+        stale = _lists_stale(ctx, ctype)
         node = node_of(instance) if ctype.per_node else ""
         if not ctype.watches or (stale and not _stale_encodable(layout, initial, instance, beats)) or (beats and ctype.kind == nlc.NAME):
             continue
@@ -95,11 +95,16 @@ def _restarts(
     return out
 
 
+def _lists_stale(ctx: Context, ctype: ComponentType) -> bool:
+    """The component's restart lists from a lagging watch cache in this variant (``ComponentType.stale_relist_flag``)."""
+    return bool(ctype.stale_relist_flag) and ctx.flag(ctype.stale_relist_flag)
+
+
 def _stale_lists(model: KubeModel) -> bool:
-    """Some component's restart lists from a lagging watch cache (``ComponentType.stale_relist_flag``) in this variant and scenario."""
+    """Some component's restart lists from a lagging watch cache in this variant and scenario."""
     ctx = model.ctx
     restarts = ctx.scenario.bounds.budgets.get("component-restart", 0) > 0
-    return restarts and any(ctype.stale_relist_flag and ctx.flag(ctype.stale_relist_flag) for _, ctype in ctx.components)
+    return restarts and any(_lists_stale(ctx, ctype) for _, ctype in ctx.components)
 
 
 def _stale_encodable(layout: Layout, initial: State, instance: str, beats: bool) -> bool:
@@ -221,7 +226,6 @@ def build(model: KubeModel, depth: int = 0) -> Instance:
         out |= kubeproxy.abstract(layout, s) if proxies else {}
         return out | kubelet.abstract(layout, s) if kubelets else out
 
-    published_invariants = None if serviceless else (addresses, proxies)
     actions += _restarts(model, layout, cells, abstract, beats) + _resets(model, layout, actions, impossible, beats)
 
     return Instance(
@@ -229,7 +233,9 @@ def build(model: KubeModel, depth: int = 0) -> Instance:
         initial=initial,
         cells=tuple(cells),
         actions=tuple(actions),
-        invariants=invariants.encoded(services, bool(controller), bool(kubelets), bool(schedulers), beats or layout.quiet, published_invariants),
+        invariants=invariants.encoded(
+            services, bool(controller), bool(kubelets), bool(schedulers), beats or layout.quiet, (addresses, proxies), serviceless=serviceless
+        ),
         abstract=abstract,
         not_encoded=_not_encoded(model, actions, impossible) + tuple(kubelet.left_out(layout, initial) if kubelets else ()),
         data=layout,

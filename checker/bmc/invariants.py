@@ -120,12 +120,13 @@ def encoded(
     kubelets: bool,
     schedulers: bool,
     heartbeats: bool = False,
-    addresses: tuple[bool, bool] | None = (False, False),
+    addresses: tuple[bool, bool] = (False, False),
+    serviceless: bool = False,
 ) -> tuple[EncodedInvariant, ...]:
     """The invariants with an encoding, given which objects and components are encoded (catalogue order).
 
-    ``addresses``: whether the Endpoints controller, and kube-proxy, are encoded; or where no Service can ever exist
-    (``endpoints.serviceless``), None: their three invariants then hold in every state (no Service for an Endpoints to differ from, no
+    ``addresses``: whether the Endpoints controller, and kube-proxy, are encoded. ``serviceless``: no Service can ever exist
+    (``endpoints.serviceless``), so their three invariants hold in every state (no Service for an Endpoints to differ from, no
     EndpointsSync, no rule on any machine), and their encoding is that constant.
     """
     out = [EncodedInvariant("pod-bound-once", scheduler.moved)] if schedulers else []
@@ -138,13 +139,12 @@ def encoded(
     out += [EncodedInvariant("node-capacity", kubelet.over_capacity)] if kubelets else []
     if schedulers:
         out += [EncodedInvariant("scheduler-cache-accurate", _at_quiescence(scheduler.inaccurate, QUIESCENT["scheduler-cache-accurate"]))]
-    if addresses is None:
+    if serviceless:
         out += [EncodedInvariant(name, _never) for name in ("endpoints-converge", "endpoints-never-terminating", "proxy-converges")]
-    elif addresses[0]:
+    if addresses[0]:
         out += [EncodedInvariant("endpoints-converge", _at_quiescence(endpoints.unconverged, QUIESCENT["endpoints-converge"]))]
         out += [EncodedInvariant("endpoints-never-terminating", endpoints.ready_terminating)]
-    if addresses is not None and addresses[1]:
-        out += [EncodedInvariant("proxy-converges", _at_quiescence(kubeproxy.unconverged, QUIESCENT["proxy-converges"]))]
+    out += [EncodedInvariant("proxy-converges", _at_quiescence(kubeproxy.unconverged, QUIESCENT["proxy-converges"]))] if addresses[1] else []
     if kubelets:
         out += [EncodedInvariant("phase-monotone", kubelet.phase_regressed), EncodedInvariant("unique-pod-ip", kubelet.shared_pod_ip)]
     out += [EncodedInvariant("unique-cluster-ip", _shared_cluster_ip)] if services else []
