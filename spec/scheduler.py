@@ -181,6 +181,10 @@ def least_allocated_score(pod: Pod, node: Node, used: list[Resources]) -> int:
     return sum(scores) // len(scores)
 
 
+NO_NODES = "no nodes available to schedule pods"
+"""the scheduler's error where the cluster has no nodes (schedule_one.go ErrNoNodesAvailable)"""
+
+
 def fit_error(n_nodes: int, per_node: list[list[str]]) -> str:
     """FitError.Error(): ``0/N nodes are available: <count> <reason>, ...``."""
     counts: dict[str, int] = {}
@@ -206,7 +210,7 @@ def placements(ctx: Context, s: State, me: str, pod: Pod) -> tuple[list[str], st
         else:
             feasible.append((least_allocated_score(pod, node, used), name))
     if not nodes:
-        return [], "no nodes available to schedule pods"
+        return [], NO_NODES
     if not feasible:
         return [], fit_error(len(nodes), failures)
     best = max(score for score, _ in feasible)

@@ -27,6 +27,7 @@ from checker.check import KubeProperties
 from checker.cli import main
 from checker.explore import Limits, explore
 from spec import invariants as spec_invariants
+from spec import scheduler as sch
 from spec.component import Action
 from spec.controllers import replicaset as rc
 from spec.environment import armed_timers
@@ -109,6 +110,17 @@ TAINTED = Scenario(
 )
 """the scheduler's Node deliveries at their shortest: an Unknown node's unreachable taint, once delivered, filters it out"""
 
+STRANDED = Scenario(
+    name="stranded",
+    summary="a cluster without nodes: a ReplicaSet of 1 whose pod nothing can run, scaled to 0 and back while its pod watch may relist",
+    nodes=(),
+    objects=(replicaset("web", 1, container()),),
+    user=UserChoices(scale=(0, 1)),
+    bounds=Bounds(budgets={"scale": 2, "watch-reset": 1}, watch_cache_window=4, steps=40),
+    settle=True,
+)
+"""rs-ignore-tombstones at its shortest: the unbound pod's deletion is its removal, which a relist can only infer (a tombstone)"""
+
 RESTARTING = attrs.evolve(
     get_scenario("relist"), name="restarting", bounds=attrs.evolve(get_scenario("relist").bounds, budgets={"scale": 2, "component-restart": 6})
 )
@@ -146,6 +158,8 @@ RUNS = [
     ("stateful", "default"),
     ("stateful", "kubelet-stale-relist"),
     ("basic", "apiserver-rebind"),
+    ("stranded", "default"),
+    ("stranded", "rs-ignore-tombstones"),
 ]
 QUICK = {
     ("placement", "default"),
@@ -164,7 +178,7 @@ CORPUS = Path(__file__).resolve().parent.parent / "counterexamples"
 
 
 def _model(scenario: str, variant: str) -> KubeModel:
-    built = {s.name: s for s in (PLACEMENT, UNPLACED, DRAINING, PINNED, RESTARTING, UNREADY, CUT_OFF, TAINTED)}
+    built = {s.name: s for s in (PLACEMENT, UNPLACED, DRAINING, PINNED, RESTARTING, UNREADY, CUT_OFF, TAINTED, STRANDED)}
     return KubeModel(built.get(scenario) or get_scenario(scenario), DEFAULT if variant == "default" else get_variant(variant))
 
 
@@ -718,6 +732,49 @@ def test_the_encoding_follows_watches_relisting(variant: str, every_step: bool) 
     before, after = (s.views[rc.NAME].memory.expectations["default/web"].dels for s in states[-2:])
     assert before == ("default/web-bbbbh",) and after == (before if variant == "rs-ignore-tombstones" else ())
     assert rc.NAME not in states[-1].channels.cursors and states[-1].used("watch-reset") == 3
+
+
+TOMBSTONED = [
+    "user UserScaleReplicaSet rs=default/web replicas=0",
+    "replicaset-controller WatchDeliver kind=ReplicaSet",
+    "replicaset-controller ReplicaSetSync rs=default/web",
+    "replicaset-controller ReplicaSetWrite rs=default/web",
+    "fault WatchReset component=replicaset-controller kind=Pod revision=9",
+    "replicaset-controller ReplicaSetWrite rs=default/web",
+    "user UserScaleReplicaSet rs=default/web replicas=1",
+    "replicaset-controller WatchDeliver kind=ReplicaSet",
+    "replicaset-controller WatchDeliver kind=ReplicaSet",
+    "replicaset-controller ReplicaSetSync rs=default/web",
+    "replicaset-controller ReplicaSetWrite rs=default/web",
+    "replicaset-controller WatchDeliver kind=ReplicaSet",
+    "scheduler WatchDeliver kind=Pod",
+    "endpoints-controller WatchDeliver kind=Pod",
+    "node-lifecycle-controller WatchDeliver kind=Pod",
+    "taint-eviction-controller WatchDeliver kind=Pod",
+    "garbage-collector WatchDeliver kind=Pod",
+    *(["garbage-collector WatchDeliver kind=ReplicaSet"] * 4),
+]
+"""stranded: scaled to 0, the controller deletes its unbound pod, which the API server removes at once; its pod watch breaks before
+delivering that and relists at the removal (a tombstone); scaled back to 1, it syncs, and every watch delivers what is pending"""
+
+
+@pytest.mark.parametrize("variant", ["default", "rs-ignore-tombstones"])
+@pytest.mark.parametrize("every_step", [False, pytest.param(True, marks=pytest.mark.slow)])
+def test_the_encoding_follows_a_deletion_only_a_relist_sees(variant: str, every_step: bool) -> None:
+    """On a cluster without nodes (the scheduler's cycle records "no nodes available"), Z3 leads to the spec's successor at each step of
+    TOMBSTONED. The controller's relist infers the deletion it expects; rs-ignore-tombstones keeps expecting it, so scaled back to 1 it
+    creates nothing, and rs-converges breaks in the quiescent last state, in Z3 as in the spec; the default creates the pod instead."""
+    steps = TOMBSTONED if variant == "rs-ignore-tombstones" else TOMBSTONED[:10]
+    states = _follow_steps(STRANDED.name, steps, every_step, variant)
+    assert states[0].api.objects.pods["default/web-bbbbg"].status.unschedulable == sch.NO_NODES
+    assert "default/web-bbbbg" not in states[4].api.objects.pods
+    before, after = (s.views[rc.NAME].memory.expectations["default/web"].dels for s in states[4:6])
+    assert before == ("default/web-bbbbg",) and after == (before if variant == "rs-ignore-tombstones" else ())
+    writes = [w.verb for w in states[10].views[rc.NAME].memory.syncs["default/web"].writes]
+    if variant == "default":
+        assert writes[0] == "create"
+        return
+    assert "create" not in writes and _model(STRANDED.name, variant).is_quiescent(states[-1]) and not states[-1].api.objects.pods
 
 
 GHOSTED = [

@@ -373,7 +373,9 @@ def fit_error_code(nodes: int, counts: Sequence[N]) -> N:
 
 
 def _fit_errors(pod: Pod, nodes: list[Node], node_taints: bool) -> dict[str, int]:
-    """Every FitError the scheduler can record for ``pod``, by its code (spec.scheduler.fit_error)."""
+    """Every FitError the scheduler can record for ``pod``, by its code (spec.scheduler.fit_error; with no nodes, the one error that says so)."""
+    if not nodes:
+        return {scheduler.NO_NODES: fit_error_code(0, [0])}
     statics = [static_reasons(pod, node, node_taints) for node in nodes]
     keys = taint_keys(pod, nodes) if node_taints else ()
     reasons = [*scheduler.FIT_REASONS, *(scheduler.taint_reason(Taint(key=key, effect=NO_SCHEDULE)) for key in keys)]

@@ -74,8 +74,6 @@ def _ghosts(layout: Layout) -> bool:
 def covered(layout: Layout, s: State) -> bool:
     """Every scheduler's cache is the store as of its cursor, holds the stored Nodes with none pending, and nothing is assumed; where the
     cache loses removals, it has no pod event pending and no ghost (so a ghost's revision is one the run wrote or the pod's at the start)."""
-    if not layout.nodes:
-        return False
     for instance in layout.schedulers:
         view = s.views[instance]
         if view.memory.assumed or dict(view.cache.nodes) != dict(s.api.objects.nodes) or NODE in s.channels.cursors.get(instance, {}):
@@ -371,6 +369,8 @@ def _fit_error(u: Unrolling, t: int, instance: str, pod: str) -> tuple[View, z3.
     layout = layout_of(u)
     view = _view(u, t, instance)
     fits = [view.fit(pod, n) for n in layout.nodes]
+    if not fits:  # a cluster without nodes: every count is 0 ("0/0 nodes are available")
+        return view, z3.BoolVal(True), z3.IntVal(fit_error_code(0, [0]))
     counts = [z3.Sum([z3.If(fails[i], 1, 0) for _, fails, _ in fits]) for i in range(len(fits[0][1]))]
     return view, z3.Not(z3.Or([feasible for feasible, _, _ in fits])), fit_error_code(len(layout.nodes), counts)
 
