@@ -1380,6 +1380,30 @@ def test_kubelet_stale_relist_is_found_at_its_shortest_depth(tmp_path: Path, cap
     assert code == 1 and "violation reproduces at step 15" in out and "runs twice" in out
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_rs_ignore_tombstones_is_found_at_the_explorers_depth_on_stranded() -> None:
+    """stranded: Z3 finds a run of 21 steps, the explorer's shortest (2,904 s of breadth-first search: README), at 13 steps of its runs and
+    8 drained deliveries at the end (about 3.5 min here); within the time bound it proves no run of 13 steps shorter, not yet all 20."""
+    model = _model(STRANDED.name, "rs-ignore-tombstones")
+    found, coverage = bmc.search(model, Monitor(model.ctx, model.is_quiescent, ["rs-converges"]), 21, time_limit=600)
+    assert found is not None and len(found[0]) == 21 and found[1].invariant == "rs-converges"
+    assert coverage.stopped == "time" and 13 <= coverage.depth < 21 and not coverage.not_encoded and coverage.found == 21
+    said = f"violation of 21 steps, not shown the shortest: none shorter among the runs of the encoded actions to depth {coverage.depth}"
+    assert coverage.describe().startswith(said)
+    assert "fault WatchReset component=replicaset-controller kind=Pod" in [str(a).rsplit(" revision=", 1)[0] for a in found[0]]
+
+
+def test_a_violation_in_hand_at_the_time_bound_is_not_called_the_shortest() -> None:
+    """A search stopped by time with a drained run in hand says how long it is and how far shorter ones were ruled out, never "every shorter
+    run refuted"; without one it says what it covered."""
+    held = bmc.BmcCoverage(13, 21, "time", ("a",), (), ("rs-converges",), (), 1.0, found=21)
+    assert held.describe().startswith("violation of 21 steps, not shown the shortest: none shorter among the runs of the encoded actions to depth 13")
+    assert held.as_json()["found"] == 21 and "every shorter run refuted" not in held.describe()
+    empty = attrs.evolve(held, found=0)
+    assert empty.describe().startswith("every run of the encoded actions to depth 13 (stopped at the time bound)") and empty.as_json()["found"] == 0
+
+
 def test_a_status_write_no_pod_can_reach_in_the_bound_is_not_listed_as_left_out() -> None:
     """On node-failure, the pods node-3's kubelet could run are the ReplicaSet's replacements, which cannot get a status within 6
     steps: the kubelet's status write is impossible there, not left out (the random runs check that the spec never offers it); within

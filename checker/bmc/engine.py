@@ -41,7 +41,9 @@ long, so the search keeps the shortest found so far and goes on while
 the depth is below its length, asking each depth only for runs whose
 drain makes them shorter still (and no longer than the bound): what it
 returns is the shortest run, and every depth it calls refuted has no
-violation within it, drained or not.
+violation within it, drained or not. Where the time bound comes first,
+the run in hand is returned all the same, and the coverage says that it
+is not shown the shortest (``BmcCoverage.found``).
 """
 
 from __future__ import annotations
@@ -97,6 +99,9 @@ class BmcCoverage:
     unread: tuple[str, ...] = ()
     """encoded actions left out of the runs because they change only a cursor nothing judged reads (``Encoded.unread``); a run judged at
     quiescence takes them at its end (``Instance.without_unread``)"""
+    found: int = 0
+    """where the search stopped at the time bound with a violation in hand: its length (its drained deliveries make it longer than
+    ``depth``, and a shorter one was still being looked for); 0 otherwise"""
 
     def describe(self) -> str:
         """One line: the depth covered, over which actions, and what was left out."""
@@ -106,6 +111,11 @@ class BmcCoverage:
             extent = "only the initial state: no action of the scenario is encoded"
         elif self.stopped == "violation":
             extent = f"violation at depth {self.depth} (every shorter run refuted)"
+        elif self.stopped == "time" and self.found:
+            extent = (
+                f"violation of {self.found} steps, not shown the shortest: none shorter among the runs of the encoded actions to depth "
+                f"{self.depth} (stopped at the time bound)"
+            )
         elif self.stopped == "time":
             extent = f"every run of the encoded actions to depth {self.depth} (stopped at the time bound)"
         else:
@@ -136,6 +146,7 @@ class BmcCoverage:
             "seconds": round(self.seconds, 3),
             "ruled_out": self.ruled_out,
             "unread": list(self.unread),
+            "found": self.found,
         }
 
 
@@ -183,12 +194,15 @@ def search(
     unread = tuple(str(a) for a in drains)
     inst = inst.without_unread(_cursor)
     ruled_out = 0
+    best: Shortest | None = None
+    """the shortest violation found so far whose drain makes it longer than the depth that found it"""
 
     def coverage(depth: int, stopped: str) -> BmcCoverage:
         unjudged = tuple(n for n in monitor.names if n not in names)
-        confirmed = int(quiescent) + int(stopped == "violation" and depth > 0 and judges_quiescent)
+        confirmed = int(quiescent) + int(depth > 0 and judges_quiescent and (stopped == "violation" or best is not None))
         seconds = time.monotonic() - start
-        return BmcCoverage(depth, bound, stopped, encoded, inst.not_encoded, names, unjudged, seconds, confirmed, ruled_out, unread)
+        found = len(best[0]) if best is not None and stopped == "time" else 0
+        return BmcCoverage(depth, bound, stopped, encoded, inst.not_encoded, names, unjudged, seconds, confirmed, ruled_out, unread, found)
 
     if not judged:
         return None, coverage(0, "nothing to judge")
@@ -200,8 +214,6 @@ def search(
         g for g in (tuple(i for i in judged if i.name not in invariants.QUIESCENT), tuple(i for i in judged if i.name in invariants.QUIESCENT)) if g
     ]
     learned: dict[str, Callable[[Unrolling, int], z3.BoolRef]] = {}
-    best: Shortest | None = None
-    """the shortest violation found so far whose drain makes it longer than the depth that found it"""
     for depth in range(bound + 1):
         if best is not None and len(best[0]) <= depth:
             return best, coverage(len(best[0]), "violation")  # every shorter run refuted: no deeper one is shorter
