@@ -199,7 +199,7 @@ def search(
 
     def coverage(depth: int, stopped: str) -> BmcCoverage:
         unjudged = tuple(n for n in monitor.names if n not in names)
-        confirmed = int(quiescent) + int(depth > 0 and judges_quiescent and (stopped == "violation" or best is not None))
+        confirmed = int(quiescent) + int(judges_quiescent and ((stopped == "violation" and depth > 0) or best is not None))
         seconds = time.monotonic() - start
         found = len(best[0]) if best is not None and stopped == "time" else 0
         return BmcCoverage(depth, bound, stopped, encoded, inst.not_encoded, names, unjudged, seconds, confirmed, ruled_out, unread, found)
