@@ -369,9 +369,8 @@ def _fit_error(u: Unrolling, t: int, instance: str, pod: str) -> tuple[View, z3.
     layout = layout_of(u)
     view = _view(u, t, instance)
     fits = [view.fit(pod, n) for n in layout.nodes]
-    if not fits:  # a cluster without nodes: every count is 0 ("0/0 nodes are available")
-        return view, z3.BoolVal(True), z3.IntVal(fit_error_code(0, [0]))
-    counts = [z3.Sum([z3.If(fails[i], 1, 0) for _, fails, _ in fits]) for i in range(len(fits[0][1]))]
+    reasons = len(fits[0][1]) if fits else 1  # a cluster without nodes: no node fits, and the one code is "no nodes available"'s
+    counts = [z3.Sum([z3.If(fails[i], 1, 0) for _, fails, _ in fits]) for i in range(reasons)]
     return view, z3.Not(z3.Or([feasible for feasible, _, _ in fits])), fit_error_code(len(layout.nodes), counts)
 
 
