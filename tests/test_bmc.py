@@ -1361,7 +1361,7 @@ def test_scheduler_no_assume_is_found_on_its_witness_scenario() -> None:
 @pytest.mark.timeout(3600)
 def test_endpoints_keep_terminating_is_found_on_its_witness_scenario() -> None:
     """basic: a pod created, bound and admitted is deleted, then started, probed ready and reported; the endpoints controller, having seen
-    the deletion and the readiness, publishes it as ready. Every run of 15 steps refuted, as long as Hypothesis's shrunk trace (about 10
+    the deletion and the readiness, publishes it as ready. Every run of 15 steps refuted, as long as Hypothesis's shrunk trace (about 17
     min)."""
     model = _model("basic", "endpoints-keep-terminating")
     found, coverage = bmc.search(model, Monitor(model.ctx, model.is_quiescent, ["endpoints-never-terminating"]), 16)
