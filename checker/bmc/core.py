@@ -169,9 +169,7 @@ class Unrolling:
         domain = z3.Or([chosen[i] for i in live]) if live else z3.BoolVal(False)
         enabled = [z3.Implies(chosen[i], self.actions[i].guard(self, t)) for i in live]
         values: dict[str, z3.ExprRef] = {name: cell.literal(0) if cell.history else cur[name] for name, cell in self.cells.items()}
-        for i in reversed(range(len(self.actions))):
-            if self.actions[i].born > t:
-                continue
+        for i in reversed(live):
             effect = self.actions[i].effect(self, t)
             unknown = set(effect) - set(self.cells)
             assert not unknown, f"{self.actions[i].action} writes cells that are not declared: {sorted(unknown)}"
@@ -185,7 +183,7 @@ class Unrolling:
         state_cells = [name for name in sorted(self.cells) if not self.cells[name].history and not nxt[name].eq(cur[name])]
         changes = z3.Or([nxt[name] != cur[name] for name in state_cells] or [z3.BoolVal(False)])  # a step that changes nothing is a stutter
         ties = [nxt[name] == values[name] for name in sorted(self.cells) if name not in kept]
-        free = [chosen[i] for i, enc in enumerate(self.actions) if enc.free and enc.born <= t]
+        free = [chosen[i] for i in live if self.actions[i].free]
         pinned = z3.Or(*free, self.arg(t) == 0) if free else self.arg(t) == 0  # a step without a free parameter leaves it 0: one model per run
         return [domain, *enabled, changes, pinned, *ties, *self._in_order(t)]
 
