@@ -30,8 +30,8 @@ from checker.simulate import random_walk
 from spec.errors import KspecError, UnknownNameError
 from spec.manifests import scenario_from_manifests
 from spec.model import KubeModel
-from spec.scenarios import SCENARIOS, Scenario, get_scenario
-from spec.variants import DEFAULT, VARIANTS, Variant, get_variant
+from spec.scenarios import CLUSTERS, SCENARIOS, Scenario, get_scenario
+from spec.variants import DEFAULT, SHORTEST, VARIANTS, Variant, get_variant
 
 EXIT_OK, EXIT_VIOLATION, EXIT_USAGE = 0, 1, 2
 
@@ -43,9 +43,12 @@ def cli() -> None:
 
 @cli.command()
 def scenarios() -> None:
-    """List the built-in scenarios, one line each."""
-    width = max(len(name) for name in SCENARIOS)
+    """List the built-in scenarios, one line each, then the small clusters where each bug's shortest counterexample is within reach."""
+    width = max(len(name) for name in (*SCENARIOS, *CLUSTERS))
     for name, scenario in SCENARIOS.items():
+        click.echo(f"{name.ljust(width)}  {scenario.summary}")
+    click.echo("\nsmall clusters, not in the default sweep (spec.variants.SHORTEST: where each bug's shortest counterexample is within reach):")
+    for name, scenario in CLUSTERS.items():
         click.echo(f"{name.ljust(width)}  {scenario.summary}")
 
 
@@ -436,6 +439,18 @@ def _print_report(report: checking.RunReport, engine: str, seed: int) -> None:
         click.echo(f"  violated     {report.trace.message} ({len(report.trace.steps)} steps; saved {report.saved})")
     if isinstance(report.coverage, checking.ExploreCoverage) and report.coverage.result.never_fired:
         click.echo(f"  never fired: {', '.join(report.coverage.result.never_fired)}")
+    hint = _within_reach(report, engine)
+    if hint:
+        click.echo(hint)
+
+
+def _within_reach(report: checking.RunReport, engine: str) -> str:
+    """Where an exhaustive search of a bug variant found nothing on one scenario: the cluster where its shortest run is within reach."""
+    row = SHORTEST.get(report.variant)
+    if engine == checking.HYPOTHESIS or row is None or row.scenario == report.scenario or (row.invariant, checking.HOLDS) not in report.verdicts:
+        return ""
+    command = f"kspec check --engine {engine} --scenario {row.scenario} --variant {report.variant} --invariant {row.invariant}"
+    return f"  within reach: {report.variant} breaks {row.invariant} in {row.steps} steps on {row.scenario} ({command})"
 
 
 @cli.command()

@@ -46,7 +46,7 @@ from checker.check import ENGINES, EXPLORE, HYPOTHESIS, Z3
 from checker.explore import Limits
 from spec.errors import InvalidInputError, UnknownNameError
 from spec.manifests import scenario_from_manifests
-from spec.scenarios import SCENARIOS
+from spec.scenarios import CLUSTERS, SCENARIOS
 from spec.variants import DEFAULT, VARIANTS
 
 ALL = "all"
@@ -199,7 +199,7 @@ class _Reader:
             return [scenario_from_manifests(manifests).scenario.name]
         mine = [user.scenario.name] if user is not None and user.scenario is not None else []
         default = mine or (list(SCENARIOS) if variant == DEFAULT.name else [VARIANTS[variant].witness])
-        names = self.names(table, "scenarios", [*SCENARIOS, *mine, ALL], default, prefix)
+        names = self.names(table, "scenarios", [*SCENARIOS, *CLUSTERS, *mine, ALL], default, prefix)
         return [*SCENARIOS, *(m for m in mine if m not in SCENARIOS)] if ALL in names else names
 
     def files(self, table: Mapping[str, Any], key: str, prefix: str) -> list[str]:

@@ -54,7 +54,7 @@ from spec.invariants import INVARIANTS, KINDS, Invariant, Monitor
 from spec.invariants import get_invariant as lookup_invariant
 from spec.model import CONTROL_PLANE, NODE_COMPONENTS, KubeModel
 from spec.objects import KINDS as OBJECT_KINDS
-from spec.scenarios import SCENARIOS, Scenario
+from spec.scenarios import CLUSTERS, SCENARIOS, Scenario
 from spec.state import State
 from spec.variants import Variant
 
@@ -361,7 +361,7 @@ def _scenario(shown: str, value: Any) -> Scenario | None:
         return None
     if not isinstance(value, Scenario):
         raise ModelFileError(f"{shown}: SCENARIO: expected a spec.scenarios.Scenario, got {_type_name(value)}")
-    builtin = SCENARIOS.get(value.name)
+    builtin = SCENARIOS.get(value.name) or CLUSTERS.get(value.name)
     if builtin is not None and builtin != value:
         raise ModelFileError(f"{shown}: SCENARIO.name: {value.name!r} is a built-in scenario's name; give your scenario its own")
     return value
@@ -381,13 +381,14 @@ def get_invariant(name: str, user: ModelFile | None, where: str = "") -> Invaria
 
 
 def get_scenario(name: str, user: ModelFile | None, where: str = "") -> Scenario:
-    """The built-in scenario called ``name``, or the model file's SCENARIO if it has that name."""
+    """The built-in scenario or small cluster called ``name``, or the model file's SCENARIO if it has that name."""
     if user is not None and user.scenario is not None and user.scenario.name == name:
         return user.scenario
-    if name not in SCENARIOS:
+    found = SCENARIOS.get(name) or CLUSTERS.get(name)
+    if found is None:
         mine = [user.scenario.name] if user is not None and user.scenario is not None else []
-        raise UnknownNameError("scenario", name, [*SCENARIOS, *mine], where=where)
-    return SCENARIOS[name]
+        raise UnknownNameError("scenario", name, [*SCENARIOS, *CLUSTERS, *mine], where=where)
+    return found
 
 
 def build_model(scenario: Scenario, variant: Variant, user: ModelFile | None = None, symmetry: bool = False) -> KubeModel:

@@ -53,7 +53,7 @@ from spec import kinds, quantity
 from spec.decode import DecodeError, Fields, article, child, kind_of, unsupported
 from spec.errors import InvalidInputError
 from spec.objects import Obj, ReplicaSet, Service
-from spec.scenarios import SCENARIOS, Bounds, NodeConfig, Scenario, node
+from spec.scenarios import CLUSTERS, SCENARIOS, Bounds, NodeConfig, Scenario, node
 
 YAML_SUFFIXES = (".yaml", ".yml")
 DEFAULT_NODES, DEFAULT_NODE_CPU, DEFAULT_NODE_MEMORY = 2, "2", "4Gi"
@@ -386,11 +386,11 @@ class _Cluster:
 
 
 def scenario_name(paths: Sequence[str | Path]) -> str:
-    """The scenario's name: the names of the paths without .yaml/.yml, joined by '+' (never a built-in's name)."""
+    """The scenario's name: the names of the paths without .yaml/.yml, joined by '+' (never a built-in scenario's or small cluster's)."""
     parts = [Path(p).resolve().name if Path(p).name in ("", ".", "..") else Path(p).name for p in paths]
     stems = [p[: -len(s)] if (s := Path(p).suffix) in YAML_SUFFIXES else p for p in parts]
     name = re.sub(r"[^A-Za-z0-9._+-]", "-", "+".join(s for s in stems if s)) or "manifests"
-    return f"{name}-manifests" if name in SCENARIOS else name
+    return f"{name}-manifests" if name in SCENARIOS or name in CLUSTERS else name
 
 
 def _steps(objects: Sequence[Obj]) -> int:

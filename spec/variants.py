@@ -173,6 +173,39 @@ _BUGS = (
 VARIANTS: dict[str, Variant] = {v.name: v for v in (DEFAULT, *_BUGS)}
 
 
+@attrs.frozen
+class ShortestRun:
+    """Where a variant's shortest counterexample is within reach of breadth-first search."""
+
+    scenario: str
+    """a built-in scenario or one of ``spec.scenarios.CLUSTERS``"""
+    invariant: str
+    """the invariant it breaks there"""
+    steps: int
+    """the length of the explorer's shortest counterexample there"""
+
+
+SHORTEST: dict[str, ShortestRun] = {
+    "apiserver-clusterip-lag": ShortestRun("services", "unique-cluster-ip", 2),
+    "kubelet-no-admission": ShortestRun("overbooked", "node-capacity", 4),
+    "kubelet-ip-by-running": ShortestRun("batch", "unique-pod-ip", 5),
+    "endpoints-keep-terminating": ShortestRun("draining", "endpoints-never-terminating", 5),
+    "kubelet-phase-regress": ShortestRun("batch", "phase-monotone", 6),
+    "rs-no-expectations": ShortestRun("scale", "rs-no-overshoot", 7),
+    "kube-proxy-keep-stale": ShortestRun("services", "proxy-converges", 7),
+    "kubelet-stale-relist": ShortestRun("stateful", "phase-monotone", 7),
+    "apiserver-rebind": ShortestRun("basic", "pod-bound-once", 8),
+    "scheduler-no-assume": ShortestRun("placement", "scheduler-fit", 8),
+    "two-schedulers": ShortestRun("placement", "scheduler-fit", 9),
+    "nodelifecycle-no-disruption-mode": ShortestRun("outage", "no-eviction-storm", 10),
+    "scheduler-missed-delete": ShortestRun("batch", "scheduler-cache-accurate", 10),
+    "endpoints-ignore-readiness": ShortestRun("unready", "endpoints-converge", 10),
+    "rs-ignore-tombstones": ShortestRun("stranded", "rs-converges", 21),
+}
+"""for each bug variant, a cluster where breadth-first search finds its shortest counterexample, the invariant broken there and that
+counterexample's length (``benchmarks/shortest.py`` measures both exhaustive engines on each; ``tests/test_bmc.py`` holds Z3 to them)"""
+
+
 def get_variant(name: str) -> Variant:
     """The variant called ``name`` (exit-2 error with close matches otherwise)."""
     try:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from checker.cli import main
-from spec.scenarios import SCENARIOS
+from spec.scenarios import CLUSTERS, SCENARIOS
 
 
 def kspec(*args: str, hashseed: str = "0") -> subprocess.CompletedProcess[str]:
@@ -21,9 +21,13 @@ def kspec(*args: str, hashseed: str = "0") -> subprocess.CompletedProcess[str]:
 
 def test_scenarios_lists_every_built_in_scenario_on_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["scenarios"]) == 0
-    lines = capsys.readouterr().out.splitlines()
+    built_in, clusters = capsys.readouterr().out.split("\n\n")
+    lines = built_in.splitlines()
     assert [line.split()[0] for line in lines] == list(SCENARIOS)
     assert all(SCENARIOS[line.split()[0]].summary in line for line in lines)
+    header, *lines = clusters.splitlines()
+    assert header.startswith("small clusters, not in the default sweep") and [line.split()[0] for line in lines] == list(CLUSTERS)
+    assert all(CLUSTERS[line.split()[0]].summary in line for line in lines)
 
 
 def test_simulate_prints_the_steps_and_the_cluster_tables(capsys: pytest.CaptureFixture[str]) -> None:

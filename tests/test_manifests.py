@@ -15,7 +15,7 @@ from checker.cli import main
 from spec import kinds, quantity
 from spec.decode import DecodeError, Fields
 from spec.errors import InvalidInputError
-from spec.manifests import ManifestScenario, scenario_from_json, scenario_from_manifests
+from spec.manifests import ManifestScenario, scenario_from_json, scenario_from_manifests, scenario_name
 from spec.model import KubeModel
 from spec.objects import Pod, ReplicaSet, Service
 
@@ -418,3 +418,9 @@ def test_prove_says_how_many_nodes_an_abstraction_with_fields_per_node_fits(caps
         "kspec: error: --nodes: kspec prove's abstraction of identity-runs-once has fields for each node and fits 11 nodes; this cluster"
         " has 12 (prove the other invariants with --invariant)"
     )
+
+
+def test_a_manifest_scenario_never_takes_a_built_in_name() -> None:
+    """A trace names its scenario: manifests in basic.yaml or stranded.yaml must not be read back as the built-in scenario or cluster."""
+    assert scenario_name(["deploy/basic.yaml"]) == "basic-manifests" and scenario_name(["stranded.yml"]) == "stranded-manifests"
+    assert scenario_name(["web.yaml", "db.yaml"]) == "web+db"
