@@ -7,7 +7,6 @@ traceback.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -551,8 +550,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
-
-
-def run() -> None:
-    """Console-script entry point."""
-    sys.exit(main())

@@ -227,6 +227,16 @@ def test_ctrl_c_stops_every_worker_at_once(tmp_path: Path) -> None:
     assert not [p for p in Path("/proc").iterdir() if p.name.isdigit() and str(out) in _cmdline(p)]
 
 
+def test_ctrl_c_while_kspec_loads_is_one_line_too(tmp_path: Path) -> None:
+    """Half a second in, kspec is still importing the spec, Hypothesis and Z3: a Ctrl-C then ends it as one during a run does."""
+    args = [sys.executable, "-m", "checker", "check", "--engine", "explore", "--depth", "30", "--out", str(tmp_path)]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and err.strip() == "kspec: aborted", err
+
+
 def _cmdline(proc: Path) -> str:
     try:
         return (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")

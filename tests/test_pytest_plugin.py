@@ -103,6 +103,13 @@ def test_the_default_table_is_one_check(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["pyproject.toml::services/default/explore", "pyproject.toml::services/apiserver-clusterip-lag/explore"])
 
 
+def test_a_small_cluster_can_be_named(pytester: pytest.Pytester) -> None:
+    """A project can hold a bug to the cluster where its shortest run is within reach (spec.scenarios.CLUSTERS)."""
+    _project(pytester, '[tool.kspec]\nscenarios = ["placement"]\nvariants = ["two-schedulers"]\nengines = ["z3"]\ndepth = 9\n')
+    result = pytester.runpytest_inprocess("--kspec", "--collect-only", "-q")
+    result.stdout.fnmatch_lines(["pyproject.toml::placement/two-schedulers/z3"])
+
+
 @pytest.mark.parametrize(
     ("toml", "message"),
     [
