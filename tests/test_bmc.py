@@ -1257,6 +1257,7 @@ Z3_SLOW = {"apiserver-rebind", "two-schedulers", "nodelifecycle-no-disruption-mo
 EXPLORER_MEASURED = {"scheduler-missed-delete", "rs-ignore-tombstones"}
 """the rows breadth-first search takes 21 and 48 minutes on, measured (README), not tested"""
 EXPLORER_QUICK = {"apiserver-clusterip-lag", "kubelet-no-admission", "endpoints-keep-terminating", "kube-proxy-keep-stale"}
+"""the rows breadth-first search takes under a second on: in the default run (the others, up to a minute each, with -m slow)"""
 
 
 def _shortest(names: Iterable[str], slow: set[str]) -> list[Any]:

@@ -217,7 +217,7 @@ def test_ctrl_c_stops_every_worker_at_once(tmp_path: Path) -> None:
     out = tmp_path / "out"
     args = [sys.executable, "-m", "checker", "check", "--workers", "2", "--out", str(out)]
     started = time.monotonic()
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=_interruptible)
     time.sleep(3)
     os.killpg(proc.pid, signal.SIGINT)  # a terminal's Ctrl-C goes to the whole process group
     _, err = proc.communicate(timeout=60)
@@ -230,11 +230,16 @@ def test_ctrl_c_stops_every_worker_at_once(tmp_path: Path) -> None:
 def test_ctrl_c_while_kspec_loads_is_one_line_too(tmp_path: Path) -> None:
     """Half a second in, kspec is still importing the spec, Hypothesis and Z3: a Ctrl-C then ends it as one during a run does."""
     args = [sys.executable, "-m", "checker", "check", "--engine", "explore", "--depth", "30", "--out", str(tmp_path)]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_interruptible)
     time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and err.strip() == "kspec: aborted", err
+
+
+def _interruptible() -> None:
+    """In the child: Ctrl-C back to its default, which a shell's background job (``pytest &``) would pass on ignored, as Python keeps it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _cmdline(proc: Path) -> str:
