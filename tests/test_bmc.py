@@ -1359,7 +1359,7 @@ def test_kubelet_stale_relist_is_found_at_its_shortest_depth(tmp_path: Path, cap
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
 def test_rs_ignore_tombstones_is_found_at_the_explorers_depth_on_stranded() -> None:
-    """stranded: Z3 finds a run of 21 steps, the explorer's shortest (2,904 s of breadth-first search: README), at 13 steps of its runs and
+    """stranded: Z3 finds a run of 21 steps, the explorer's shortest (2,881 s of breadth-first search: README), at 13 steps of its runs and
     8 drained deliveries at the end (2 to 3.5 minutes here); within the time bound it proves no run of 13 steps shorter, not yet all 20."""
     model = _model(STRANDED.name, "rs-ignore-tombstones")
     found, coverage = bmc.search(model, Monitor(model.ctx, model.is_quiescent, ["rs-converges"]), 21, time_limit=600)
